@@ -1,0 +1,65 @@
+"""infermeter: benchmark deep-learning inference (OpenVINO, ONNX Runtime) with numbers you can trust.
+
+    >>> import infermeter
+    >>> report = infermeter.benchmark("zoo:resnet18", engine="fake", api="sync", niter=100,
+    ...                               fake_latency="5ms", no_warmup=True)
+    >>> report.run.latency.median, report.run.throughput
+    (5000000.0, 200.0)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+from .clock import Clock, FakeClock  # noqa: E402
+from .config import BenchmarkConfig, build_config  # noqa: E402
+from .errors import (  # noqa: E402
+    BenchmarkInterrupted,
+    EngineError,
+    EngineNotInstalled,
+    InfermeterError,
+    InputError,
+    UsageError,
+)
+from .events import NullObserver, Observer  # noqa: E402
+from .results import SCHEMA_VERSION, PhaseTimes, Report, RunResult  # noqa: E402
+from .stats import LatencyStats  # noqa: E402
+
+
+def benchmark(model: str, *, observer: Observer | None = None, clock: Clock | None = None,
+              **options: Any) -> Report:
+    """Benchmark ``model`` (a .onnx/.xml path or ``zoo:NAME``) and return the full ``Report``.
+
+    ``options`` are the long command-line option names: engine, device, api, nireq, hint, niter, time,
+    warmup, no_warmup, batch, shape, dim, inputs, seed, infer_precision, nthreads, fake_latency, ...
+    Invalid options raise ``UsageError`` before anything is loaded.
+    """
+    from . import app
+
+    config = build_config(model, **options)
+    return app.run(config, observer=observer, clock=clock)
+
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "BenchmarkConfig",
+    "BenchmarkInterrupted",
+    "Clock",
+    "EngineError",
+    "EngineNotInstalled",
+    "FakeClock",
+    "InfermeterError",
+    "InputError",
+    "LatencyStats",
+    "NullObserver",
+    "Observer",
+    "PhaseTimes",
+    "Report",
+    "RunResult",
+    "UsageError",
+    "__version__",
+    "benchmark",
+    "build_config",
+]

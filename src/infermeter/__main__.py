@@ -1,0 +1,5 @@
+"""python -m infermeter"""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,191 @@
+"""Orchestration only: config -> engine -> read/reshape/compile (timed) -> inputs -> measure -> Report.
+
+Nothing here prints; progress and phases go to the observer, results come back as a ``Report``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import __version__, environment
+from .clock import Clock, FakeClock, system_clock
+from .config import BenchmarkConfig
+from .engines import choose_engine, create_engine
+from .engines.base import CompiledModel, EngineInfo, EngineOptions, ModelHandle, RuntimeInfo
+from .errors import BenchmarkInterrupted, UsageError
+from .events import NullObserver, Observer, PhaseTimer
+from .inputs.files import file_shapes, finish_input_files, load_input_files
+from .inputs.shapes import ShapePlan, check_batch_applies, resolve_shapes
+from .inputs.synthetic import PreparedInput, synthesize
+from .modelfile import ModelRef, resolve_model
+from .results import PhaseTimes, Report
+from .scenarios.runner import Measured, Runner
+
+_OPENVINO_ONLY = (("infer_precision", "-infer_precision"),)
+_REAL_ENGINE_ONLY = (("threads", "-nthreads"),)
+
+
+def run(config: BenchmarkConfig, observer: Observer | None = None, clock: Clock | None = None,
+        command: Sequence[str] | None = None) -> Report:
+    observer = observer or NullObserver()
+    model = resolve_model(config.model)
+    engine_name, why = choose_engine(config.engine, model.format)
+    _check_engine_options(engine_name, config)
+    engine = create_engine(engine_name, config)
+    info = engine.info()
+    clock = clock or (FakeClock() if engine_name == "fake" else system_clock)
+    if model.zoo is not None and engine_name != "fake":
+        observer.note(f"zoo model {model.zoo.name}: {model.file()}")
+    timer = PhaseTimer(clock, observer)
+    try:
+        with timer.phase("read"):
+            handle = engine.read(model, clock)
+        with timer.phase("inputs"):
+            plan, prepared = _prepare_inputs(config, handle, model)
+        with timer.phase("reshape"):
+            handle.reshape(plan.shapes())
+        with timer.phase("compile"):
+            compiled = handle.compile(_engine_options(config))
+    except KeyboardInterrupt:
+        raise BenchmarkInterrupted(f"interrupted during {timer.current or 'loading'}; nothing was measured") from None
+    try:
+        measured = _measure(config, compiled, prepared, plan, clock, observer)
+    finally:
+        compiled.close()
+    return _report(config, command, model, info, why, plan, prepared, compiled.runtime, timer, measured)
+
+
+def _check_engine_options(engine: str, config: BenchmarkConfig) -> None:
+    for field, flag in _OPENVINO_ONLY:
+        if getattr(config, field) is not None and engine != "openvino":
+            raise UsageError(f"{flag} is honoured by the openvino engine only (engine here: {engine})")
+    for field, flag in _REAL_ENGINE_ONLY:
+        if getattr(config, field) is not None and engine == "fake":
+            raise UsageError(f"{flag} has no meaning for the fake engine")
+
+
+def _engine_options(config: BenchmarkConfig) -> EngineOptions:
+    return EngineOptions(device=config.device, scenario=config.scenario, hint=config.hint,
+                         requests=config.requests, infer_precision=config.infer_precision,
+                         threads=config.threads)
+
+
+def _prepare_inputs(config: BenchmarkConfig, handle: ModelHandle,
+                    model: ModelRef) -> tuple[ShapePlan, dict[str, PreparedInput]]:
+    loaded = load_input_files(config.input_files, handle.inputs)
+    plan = resolve_shapes(
+        handle.inputs,
+        batch=config.batch,
+        overrides=config.shapes,
+        dims=config.dims,
+        file_shapes=file_shapes(loaded),
+        default_dims=model.zoo.default_dims if model.zoo is not None else {},
+    )
+    check_batch_applies(config.batch, plan)
+    prepared = finish_input_files(loaded, plan.inputs)
+    for item in plan.inputs:
+        if item.name not in prepared:
+            prepared[item.name] = synthesize(item, config.seed)
+    return plan, prepared
+
+
+def _measure(config: BenchmarkConfig, compiled: CompiledModel, prepared: dict[str, PreparedInput],
+             plan: ShapePlan, clock: Clock, observer: Observer) -> Measured:
+    runtime = compiled.runtime
+    requests = 1 if config.scenario == "latency" else (config.requests or runtime.optimal_requests)
+    arrays = {name: item.array for name, item in prepared.items()}
+    progress = observer.progress if observer.wants_progress and not isinstance(clock, FakeClock) else None
+    runner = Runner(compiled, arrays, config.scenario, requests, plan.batch, clock, progress)
+    return runner.execute(config.stop, config.warmup)
+
+
+def _report(config: BenchmarkConfig, command: Sequence[str] | None, model: ModelRef, info: EngineInfo,
+            why: str, plan: ShapePlan, prepared: dict[str, PreparedInput], runtime: RuntimeInfo,
+            timer: PhaseTimer, measured: Measured) -> Report:
+    durations = timer.durations
+    phases = PhaseTimes(durations.get("read"), durations.get("reshape"), durations.get("compile"),
+                        durations.get("inputs"), measured.first_inference_ns)
+    return Report(
+        tool_version=__version__,
+        created_utc=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        config=_config_dict(config),
+        environment=environment.collect({info.name: info.version}),
+        engine=_engine_dict(config, info, why, runtime, measured.run.requests),
+        model=_model_dict(model, plan, prepared),
+        phases=phases,
+        run=measured.run,
+        timed=what_was_timed(config, runtime, measured.run.requests),
+        error=measured.error,
+        command=tuple(command) if command is not None else None,
+    )
+
+
+def _config_dict(config: BenchmarkConfig) -> dict[str, Any]:
+    data = dataclasses.asdict(config)
+    data["input_files"] = [{"input": f.input, "path": str(f.path)} for f in config.input_files]
+    data["dims"] = dict(config.dims)
+    data["shapes"] = [{"input": s.input, "dims": list(s.dims)} for s in config.shapes]
+    return data
+
+
+def _engine_dict(config: BenchmarkConfig, info: EngineInfo, why: str, runtime: RuntimeInfo,
+                 requests: int) -> dict[str, Any]:
+    return {
+        "name": info.name,
+        "version": info.version,
+        "why": why,
+        "device": config.device,
+        "precision": runtime.precision,
+        "precision_note": runtime.precision_note,
+        "hint": runtime.hint,
+        "requests_in_flight": requests,
+        "optimal_requests": runtime.optimal_requests,
+        "streams": runtime.streams,
+        "threads": runtime.threads,
+        "async_mode": runtime.async_mode if config.scenario == "throughput" else "",
+        "choice_reason": runtime.choice_reason,
+        "properties": dict(runtime.properties),
+    }
+
+
+def _model_dict(model: ModelRef, plan: ShapePlan, prepared: dict[str, PreparedInput]) -> dict[str, Any]:
+    return {
+        "ref": model.text,
+        "path": str(model.path) if model.path is not None else None,
+        "zoo": model.zoo.name if model.zoo is not None else None,
+        "format": model.format,
+        "batch": plan.batch,
+        "batch_origin": plan.batch_origin,
+        "inputs": [
+            {
+                "name": item.name,
+                "dtype": item.description.dtype,
+                "model_dims": list(item.description.dims) if item.description.dims is not None else None,
+                "shape": list(item.shape),
+                "fill": prepared[item.name].fill,
+                "bytes": int(np.asarray(prepared[item.name].array).nbytes),
+            }
+            for item in plan.inputs
+        ],
+    }
+
+
+def what_was_timed(config: BenchmarkConfig, runtime: RuntimeInfo, requests: int) -> str:
+    setup = ("inputs prepared and bound once before timing; outputs stay in engine memory; "
+             f"warm-up ({config.warmup.describe()}) and the first inference are excluded")
+    throughput = "throughput = batch × completed requests / (last completion − first submission)"
+    if config.scenario == "latency":
+        latency = "latency = one blocking infer call, clock read just before and just after it"
+        return f"{latency}; one request at a time; {throughput}; {setup}."
+    if "threads" in runtime.async_mode:
+        latency = (f"latency = one blocking run call in one of {requests} runner threads that share the model "
+                   "(includes waiting for a free core)")
+    else:
+        latency = ("latency = submission to completion callback, including queueing inside the engine "
+                   f"with {requests} requests in flight")
+    return f"{latency}; {throughput}; {setup}."

@@ -1,0 +1,185 @@
+"""Command line: argv -> BenchmarkConfig -> app.run -> console + exports; exceptions -> exit codes.
+
+Option spellings follow OpenVINO's benchmark_app (single dash: -niter, -nireq, -api, -shape, ...) and
+deepsparse.benchmark (-s, -w, -x, -q) so existing command lines work with the program name swapped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from . import __version__
+from .config import build_config
+from .errors import EXIT_INTERRUPTED, EXIT_RUNTIME, InfermeterError, UsageError, one_line
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="infermeter", allow_abbrev=False,
+                     description="Benchmark deep-learning inference with numbers you can trust.")
+    parser.add_argument("--version", action="version", version=f"infermeter {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    _add_run(commands.add_parser("run", help="benchmark a model", allow_abbrev=False,
+                                 description="Benchmark MODEL: a .onnx file, an OpenVINO .xml, or zoo:NAME."))
+    engines = commands.add_parser("engines", help="list engines, versions and devices")
+    engines.set_defaults(handler=_engines)
+    zoo = commands.add_parser("zoo", help="list the built-in models (generated in code, no download)")
+    zoo.set_defaults(handler=_zoo)
+    for sub in (engines, zoo):
+        sub.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def _add_run(run: argparse.ArgumentParser) -> None:
+    run.set_defaults(handler=_run)
+    add = run.add_argument
+    add("model", nargs="?", help="model file (.onnx, .xml) or zoo:NAME")
+    add("-m", "--model", dest="model_option", metavar="MODEL", help="same as the positional MODEL")
+    add("-e", "--engine", help="openvino | onnxruntime | fake (default: openvino if installed, else onnxruntime)")
+    add("-d", "--device", default="CPU", help="device: CPU (default), GPU, NPU, AUTO, MULTI:…, HETERO:… "
+        "(openvino); CPU, CUDA, TENSORRT, DML or an execution provider name (onnxruntime)")
+    add("-api", "--api", "-s", "--scenario", dest="api", metavar="{sync,async}",
+        help="sync = latency (one request at a time); async = throughput (requests in flight). Default async")
+    add("-nireq", "--nireq", metavar="N", help="requests in flight for -api async (default: engine's optimum)")
+    add("-hint", "--hint", metavar="{latency,throughput,none}",
+        help="engine performance hint (default: from -api)")
+    add("-niter", "--niter", metavar="N", help="minimum number of requests to measure")
+    add("-t", "--time", metavar="SECONDS", help="minimum measuring time (10, 2.5s, 500ms); default 10 s "
+        "when neither -t nor -niter is given; with both, both are minimums")
+    add("-w", "--warmup", metavar="TIME|Nit", help="warm-up before measuring: seconds (1, 500ms) or "
+        "iterations (20it); default 1 s")
+    add("--no-warmup", "-no_warmup", dest="no_warmup", action="store_true", help="skip the warm-up")
+    add("-b", "--batch", metavar="N", help="batch size for the batch dim (default 1)")
+    add("-shape", "--shape", metavar="SHAPE", help="[1,3,224,224] or name[1,3,224,224],name2[1,128]")
+    add("--dim", action="append", metavar="NAME=N", help="size of every dim named NAME, e.g. sequence=128 "
+        "(repeatable)")
+    add("-i", "--input", dest="inputs", nargs="+", action="extend", metavar="[NAME:]FILE",
+        help="input data: .npy, .npz (keys = input names) or raw .bin, per input as NAME:FILE")
+    add("--seed", default="0", help="seed for synthetic inputs (default 0)")
+    add("-infer_precision", "--infer-precision", dest="infer_precision", metavar="PRECISION",
+        help="openvino inference precision, e.g. f32, bf16, f16")
+    add("-nthreads", "--nthreads", metavar="N", help="threads for inference (openvino INFERENCE_NUM_THREADS; "
+        "onnxruntime intra-op threads)")
+    add("-x", "--export-json", metavar="PATH", help="write the full report as JSON ('-' = stdout)")
+    add("-q", "--quiet", action="store_true", help="print only a one-line summary")
+    add("--debug", action="store_true", help="show tracebacks on errors")
+    fake = run.add_argument_group("fake engine (deterministic, virtual clock; for tests and demos)")
+    fake.add_argument("--fake-latency", default="1ms", metavar="SPEC",
+                      help="5ms | cycle:1ms,2ms,3ms | lognormal:5ms,0.2 (default 1ms)")
+    fake.add_argument("--fake-first-call", metavar="TIME", help="extra latency of the first call")
+    fake.add_argument("--fake-fail-at", metavar="K", help="make call K fail")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in arguments
+    try:
+        args = build_parser().parse_args(arguments)
+        if getattr(args, "handler", None) is None:
+            build_parser().print_help()
+            return 0
+        code: int = args.handler(args, arguments)
+        return code
+    except InfermeterError as error:
+        return _fail(error, error.exit_code, str(error), debug)
+    except KeyboardInterrupt as error:
+        return _fail(error, EXIT_INTERRUPTED, "interrupted", debug)
+    except Exception as error:  # a bug: still one line, traceback on request
+        return _fail(error, EXIT_RUNTIME, f"internal error: {type(error).__name__}: {one_line(error)} "
+                     "(run with --debug for the traceback)", debug)
+
+
+def _fail(error: BaseException, code: int, message: str, debug: bool) -> int:
+    if debug:
+        traceback.print_exception(error)
+    print(f"infermeter: error: {message}", file=sys.stderr)
+    return code
+
+
+def _run(args: argparse.Namespace, argv: list[str]) -> int:
+    from rich.console import Console
+
+    from . import app
+    from .reporters.console import ConsoleObserver, render_report
+    from .reporters.export import check_export_path, to_json, write_text
+
+    config = build_config(_model_argument(args), **_run_options(args))
+    if args.export_json:
+        check_export_path(args.export_json)
+    console = Console(stderr=args.export_json == "-", highlight=False)
+    observer = ConsoleObserver(console, quiet=args.quiet)
+    try:
+        report = app.run(config, observer=observer, command=["infermeter", *argv])
+    finally:
+        observer.close()
+    render_report(report, console, quiet=args.quiet)
+    if args.export_json:
+        write_text(args.export_json, to_json(report))
+    if report.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_RUNTIME if report.error else 0
+
+
+def _model_argument(args: argparse.Namespace) -> str:
+    if args.model and args.model_option and args.model != args.model_option:
+        raise UsageError(f"two models given ({args.model} and -m {args.model_option}): keep one")
+    model: str | None = args.model or args.model_option
+    if not model:
+        raise UsageError("no model given: infermeter run MODEL (a .onnx or .xml file, or zoo:NAME)")
+    return model
+
+
+def _run_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "engine": args.engine, "device": args.device, "api": args.api, "nireq": args.nireq,
+        "hint": args.hint, "niter": args.niter, "time": args.time, "warmup": args.warmup,
+        "no_warmup": args.no_warmup, "batch": args.batch, "shape": args.shape, "dim": args.dim,
+        "inputs": args.inputs, "seed": args.seed, "infer_precision": args.infer_precision,
+        "nthreads": args.nthreads, "fake_latency": args.fake_latency,
+        "fake_first_call": args.fake_first_call, "fake_fail_at": args.fake_fail_at,
+    }
+
+
+def _engines(args: argparse.Namespace, argv: list[str]) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .engines import available_engines, create_engine, is_installed
+    from .errors import EngineNotInstalled
+
+    table = Table("engine", "version", "devices / execution providers", "status")
+    for name in available_engines():
+        if not is_installed(name):
+            table.add_row(name, "–", "–", f"not installed: pip install 'infermeter[{name}]'")
+            continue
+        try:
+            info = create_engine(name, build_config("zoo:resnet18", engine=name)).info()
+        except EngineNotInstalled as error:
+            table.add_row(name, "–", "–", str(error))
+            continue
+        table.add_row(name, info.version, ", ".join(info.devices), info.detail or "ok")
+    Console(highlight=False).print(table)
+    return 0
+
+
+def _zoo(args: argparse.Namespace, argv: list[str]) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .zoo import list_models
+
+    table = Table("model", "inputs", "description")
+    for model in list_models():
+        inputs = ", ".join(f"{i.name} {i.dtype}[{','.join(str(d) for d in (i.dims or ()))}]"
+                           for i in model.inputs)
+        table.add_row(f"zoo:{model.name}", inputs, model.description)
+    Console(highlight=False).print(table)
+    return 0

@@ -1,0 +1,70 @@
+"""Engine registry: names -> engine factories, imported lazily so a missing SDK costs nothing until used.
+
+Third-party engines register under the ``infermeter.engines`` entry-point group: the entry point is a
+callable taking the ``BenchmarkConfig`` and returning an object that satisfies ``engines.base.Engine``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any
+
+from ..errors import EngineNotInstalled, UsageError
+
+if TYPE_CHECKING:
+    from ..config import BenchmarkConfig
+    from .base import Engine
+
+BUILTIN = ("openvino", "onnxruntime", "fake")
+_SDK_MODULE = {"openvino": "openvino", "onnxruntime": "onnxruntime"}
+
+
+def is_installed(name: str) -> bool:
+    module = _SDK_MODULE.get(name)
+    return module is None or importlib.util.find_spec(module) is not None
+
+
+def choose_engine(requested: str | None, model_format: str) -> tuple[str, str]:
+    """The engine to use and why, in words."""
+    if requested is not None:
+        return requested, "-e/--engine"
+    if model_format == "openvino-ir":
+        return "openvino", "the model is OpenVINO IR"
+    installed = [name for name in ("openvino", "onnxruntime") if is_installed(name)]
+    if not installed:
+        raise EngineNotInstalled(
+            "no inference engine is installed: pip install 'infermeter[openvino]' or 'infermeter[onnxruntime]'"
+        )
+    others = [name for name in installed[1:]]
+    alternative = f"; -e {others[0]} to use {others[0]}" if others else ""
+    return installed[0], f"default: first installed of openvino, onnxruntime{alternative}"
+
+
+def create_engine(name: str, config: BenchmarkConfig) -> Engine:
+    if name == "fake":
+        from .fake import FakeEngine
+
+        fake = config.fake
+        return FakeEngine(fake.latency, fake.first_call_ns, fake.fail_at, config.seed)
+    if name == "openvino":
+        from .openvino import OpenVINOEngine
+
+        return OpenVINOEngine()
+    if name == "onnxruntime":
+        from .onnxruntime import OnnxRuntimeEngine
+
+        return OnnxRuntimeEngine()
+    plugin = _plugins().get(name)
+    if plugin is None:
+        raise UsageError(f"unknown engine {name!r}; available: {', '.join(available_engines())}")
+    engine: Engine = plugin.load()(config)
+    return engine
+
+
+def _plugins() -> dict[str, Any]:
+    return {ep.name: ep for ep in entry_points(group="infermeter.engines")}
+
+
+def available_engines() -> list[str]:
+    return [*BUILTIN, *sorted(set(_plugins()) - set(BUILTIN))]

@@ -1,0 +1,147 @@
+"""Engine protocols: what the runner needs from an inference engine, and nothing more.
+
+An engine goes through four stages, each timed by the runner:
+  read    -> ModelHandle      (model parsed; inputs described; nothing compiled)
+  reshape -> (ModelHandle)    (static shapes applied where the engine supports it)
+  compile -> CompiledModel    (ready to run; reports what it actually chose: precision, streams, threads)
+  run     -> Session / AsyncSession (inputs bound once; each call allocates nothing new in Python)
+
+Sync and async are separate protocols. The runner stamps every request with its own clock, for every
+engine, so that numbers from different engines are comparable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ..modelfile import ModelRef
+
+Clock = Callable[[], int]
+Dim = int | str | None  # static size, symbolic name, or unknown (-1 / ? / unset)
+
+
+@dataclass(frozen=True)
+class InputDescription:
+    """A model input as declared by the model, before any shape is resolved."""
+
+    name: str
+    dtype: str  # numpy dtype name: "float32", "int64", "bool", "string", ...
+    dims: tuple[Dim, ...] | None  # None = rank unknown
+    index_bound: int | None = None  # exclusive upper bound for index-like inputs (size of the table indexed)
+    index_source: str | None = None  # where index_bound was read from, e.g. "Gather 'embeddings'"
+
+
+@dataclass(frozen=True)
+class OutputDescription:
+    name: str
+    dtype: str
+    dims: tuple[Dim, ...] | None
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Everything an engine may be told. Values are already validated by the config layer."""
+
+    device: str = "CPU"
+    scenario: str = "latency"  # latency (sync) | throughput (async)
+    hint: str | None = None  # latency | throughput | none ; None = derived from the scenario
+    requests: int | None = None  # requests in flight (throughput); None = engine's optimal number
+    infer_precision: str | None = None
+    threads: int | None = None
+
+
+@dataclass(frozen=True)
+class RuntimeInfo:
+    """What the engine actually applied after compiling (read back, not echoed)."""
+
+    precision: str
+    precision_note: str = ""
+    optimal_requests: int = 1
+    streams: int | None = None
+    threads: int | None = None
+    hint: str | None = None
+    async_mode: str = ""  # how requests are kept in flight, in words
+    choice_reason: str = ""  # why this layout was chosen
+    properties: Mapping[str, str] = field(default_factory=dict)
+
+
+class Session(Protocol):
+    """One request at a time. Inputs are bound before the first call."""
+
+    def infer(self) -> None: ...
+
+
+class AsyncSession(Protocol):
+    """A fixed number of request slots, driven by the runner from one thread.
+
+    ``next_idle`` blocks until some slot is idle and returns it: first the never-used slots, then slots
+    whose request completed, whose completion time (runner's clock, stamped by the engine's completion
+    callback) is then in ``completed_ns[slot]``. It raises ``RequestFailed`` if that request failed.
+    The runner stamps the submission time, then calls ``start(slot)``. ``wait_all`` waits for every request
+    in flight without raising; a failed one gets ``completed_ns[slot] = -1``.
+    """
+
+    completed_ns: list[int]
+
+    @property
+    def slots(self) -> int: ...
+
+    def next_idle(self) -> int: ...
+
+    def start(self, slot: int) -> None: ...
+
+    def wait_all(self) -> None: ...
+
+
+class CompiledModel(Protocol):
+    @property
+    def runtime(self) -> RuntimeInfo: ...
+
+    def create_session(self, inputs: Mapping[str, np.ndarray]) -> Session: ...
+
+    def create_async_session(self, slot_inputs: list[Mapping[str, np.ndarray]]) -> AsyncSession | None:
+        """An engine-driven async session, or None when the engine prefers one runner thread per request."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class ModelHandle(Protocol):
+    @property
+    def inputs(self) -> list[InputDescription]: ...
+
+    @property
+    def outputs(self) -> list[OutputDescription]: ...
+
+    def reshape(self, shapes: Mapping[str, tuple[int, ...]]) -> None: ...
+
+    def compile(self, options: EngineOptions) -> CompiledModel: ...
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    name: str
+    version: str
+    devices: tuple[str, ...]
+    detail: str = ""
+
+
+class Engine(Protocol):
+    name: str
+
+    def info(self) -> EngineInfo: ...
+
+    def read(self, model: ModelRef, clock: Clock) -> ModelHandle: ...
+
+
+class RequestFailed(Exception):  # noqa: N818 - reads better at the raise site
+    """An inference request raised inside the engine."""
+
+    def __init__(self, call_index: int, message: str) -> None:
+        super().__init__(message)
+        self.call_index = call_index

@@ -1,0 +1,62 @@
+"""Typed errors. Every failure the user can cause or meet maps to one exit code, here and nowhere else."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_RUNTIME = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class InfermeterError(Exception):
+    """Base class: carries a one-line message for the user and the process exit code."""
+
+    exit_code = EXIT_RUNTIME
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(InfermeterError):
+    """Bad command line, bad option value or combination (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+class InputError(UsageError):
+    """A model or input file cannot be used as given: missing, unreadable, wrong shape or dtype (exit 2)."""
+
+
+class EngineNotInstalled(UsageError):
+    """The engine's Python package is missing; the message says which extra to install (exit 2)."""
+
+
+class EngineError(InfermeterError):
+    """The engine failed while reading, compiling or running the model (exit 1)."""
+
+
+class BenchmarkInterrupted(InfermeterError):
+    """Ctrl-C (SIGINT) before anything was measured (exit 130)."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The single place where exceptions become process exit codes."""
+    if isinstance(error, InfermeterError):
+        return error.exit_code
+    if isinstance(error, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
+    return EXIT_RUNTIME
+
+
+def one_line(error: BaseException) -> str:
+    """First non-empty line of an exception's text (engines tend to print multi-line C++ traces)."""
+    for line in str(error).splitlines():
+        if line.strip():
+            return line.strip()
+    return type(error).__name__

@@ -1,0 +1,147 @@
+"""Console rendering (rich): a live status line while running, then the report.
+
+The live line is updated from the progress monitor thread at ≤ 4 Hz and only on a terminal; the timed
+loop never touches it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from ..results import Report
+from ..units import format_duration, format_durations_common, format_rate
+
+_PHASE_WORDS = {"read": "reading model", "inputs": "preparing inputs", "reshape": "reshaping",
+                "compile": "compiling"}
+
+
+class ConsoleObserver:
+    """Shows what is happening on a terminal; stays silent when output is piped or ``quiet``."""
+
+    def __init__(self, console: Console, quiet: bool = False) -> None:
+        self._console = console
+        self._quiet = quiet
+        self._live: Live | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def wants_progress(self) -> bool:
+        return not self._quiet and self._console.is_terminal
+
+    def phase_started(self, name: str) -> None:
+        self._show(Text(f"{_PHASE_WORDS.get(name, name)}…", style="dim"))
+
+    def phase_finished(self, name: str, duration_ns: int) -> None:
+        return None
+
+    def note(self, text: str) -> None:
+        if not self._quiet:
+            self._console.print(Text(text, style="dim"))
+
+    def progress(self, completed: int, elapsed_ns: int) -> None:
+        seconds = elapsed_ns / 1e9
+        rate = completed / seconds if seconds > 0 else 0.0
+        self._show(Text(f"measuring: {seconds:6.1f} s · {completed:,} requests · {rate:,.1f} requests/s",
+                        style="cyan"))
+
+    def _show(self, text: Text) -> None:
+        if not self.wants_progress:
+            return
+        with self._lock:
+            if self._live is None:
+                self._live = Live(text, console=self._console, transient=True, auto_refresh=False)
+                self._live.start()
+            self._live.update(text, refresh=True)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._live is not None:
+                self._live.stop()
+                self._live = None
+
+
+def render_report(report: Report, console: Console, quiet: bool = False) -> None:
+    if quiet:
+        console.print(summary_line(report))
+        return
+    console.print(_header(report))
+    console.print(_results(report))
+    console.print(Text(f"What was timed: {report.timed}", style="dim"))
+    if report.error:
+        console.print(Text(f"error: {report.error}", style="red"))
+
+
+def summary_line(report: Report) -> str:
+    run = report.run
+    if run is None or run.count == 0:
+        return "no requests completed"
+    latency = run.latency
+    state = f" ({run.stop_reason}, partial)" if run.partial else ""
+    return (f"throughput {format_rate(run.throughput)} items/s · latency median "
+            f"{format_duration(latency.median)} · p99 {format_duration(latency.percentile(99))} · "
+            f"{run.count} requests{state}")
+
+
+def _header(report: Report) -> Table:
+    engine, model, phases = report.engine, report.model, report.phases
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("model", f"{model['ref']} ({model['format']})")
+    table.add_row("engine", f"{engine['name']} {engine['version']} — {engine['why']}")
+    precision = engine["precision"] + (f" ({engine['precision_note']})" if engine["precision_note"] else "")
+    table.add_row("device", f"{engine['device']} · precision {precision}")
+    table.add_row("scenario", _scenario_text(report))
+    if engine.get("choice_reason"):
+        table.add_row("", Text(f"why: {engine['choice_reason']}", style="dim"))
+    for item in model["inputs"]:
+        shape = "×".join(str(d) for d in item["shape"]) or "scalar"
+        table.add_row("input", f"{item['name']} {item['dtype']}[{shape}] ← {item['fill']}")
+    table.add_row("phases", " · ".join(f"{name} {format_duration(value)}" for name, value in (
+        ("read", phases.read_ns), ("reshape", phases.reshape_ns), ("compile", phases.compile_ns),
+        ("first inference", phases.first_inference_ns)) if value is not None))
+    return table
+
+
+def _scenario_text(report: Report) -> str:
+    engine, run = report.engine, report.run
+    scenario = report.config.get("scenario", "")
+    api = "sync" if scenario == "latency" else "async"
+    parts = [f"{scenario} (-api {api})", f"{engine['requests_in_flight']} request(s) in flight",
+             f"batch {report.model['batch']}"]
+    for key, label in (("streams", "streams"), ("threads", "threads"), ("hint", "hint")):
+        if engine.get(key) is not None:
+            parts.append(f"{label} {engine[key]}")
+    if run is not None and engine.get("async_mode"):
+        parts.append(engine["async_mode"])
+    return " · ".join(parts)
+
+
+def _results(report: Report) -> Any:
+    run = report.run
+    title = "Results" + (f" — PARTIAL ({run.stop_reason})" if run is not None and run.partial else "")
+    table = Table(title=title, title_justify="left", show_header=False, box=None, padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_column()
+    if run is None or run.count == 0:
+        table.add_row("requests", "0", "nothing was measured")
+        return table
+    table.add_row("requests", f"{run.count:,}", f"{run.items:,} items (batch {run.batch}) in "
+                  f"{format_duration(run.window_ns)}")
+    table.add_row("throughput", format_rate(run.throughput), "items/s")
+    latency = run.latency
+    values = [latency.mean, latency.median, latency.std, latency.minimum, latency.maximum,
+              latency.percentile(90), latency.percentile(95), latency.percentile(99)]
+    texts, unit = format_durations_common([None if v is None else float(v) for v in values])
+    labels = ["mean", "median", "std", "min", "max", "p90", "p95", "p99"]
+    for label, text, value in zip(labels, texts, values, strict=True):
+        note = unit if value is not None else f"needs more samples ({run.count} taken)"
+        table.add_row(f"latency {label}", text, note)
+    return table

@@ -1,0 +1,187 @@
+"""Results: raw samples plus everything needed to interpret them, serialised losslessly.
+
+Only raw samples are stored; every statistic is derived from them on demand (``RunResult.latency``), so a
+saved report can be re-analysed later. JSON values are numbers (ints for nanoseconds), never strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from .stats import LatencyStats, throughput
+
+SCHEMA_VERSION = 1
+SCHEMA_ID = "infermeter.report"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One measured run: per-request submission and completion times on the runner's clock (ns)."""
+
+    scenario: str  # latency | throughput
+    requests: int  # requests kept in flight
+    batch: int  # items per request
+    start_ns: np.ndarray = field(repr=False)  # int64, absolute clock values
+    end_ns: np.ndarray = field(repr=False)
+    stop_reason: str = "stop rule met"
+    partial: bool = False
+
+    @property
+    def count(self) -> int:
+        return len(self.start_ns)
+
+    @cached_property
+    def latency_ns(self) -> np.ndarray:
+        return self.end_ns - self.start_ns
+
+    @cached_property
+    def latency(self) -> LatencyStats:
+        return LatencyStats(self.latency_ns)
+
+    @property
+    def window_ns(self) -> int:
+        """First submission to last completion."""
+        if self.count == 0:
+            return 0
+        return int(self.end_ns.max()) - int(self.start_ns.min())
+
+    @property
+    def items(self) -> int:
+        return self.count * self.batch
+
+    @property
+    def throughput(self) -> float | None:
+        """Items per second: batch x completed requests / window."""
+        return throughput(self.items, self.window_ns)
+
+    @property
+    def requests_per_second(self) -> float | None:
+        return throughput(self.count, self.window_ns)
+
+    def to_dict(self) -> dict[str, Any]:
+        origin = int(self.start_ns.min()) if self.count else 0
+        return {
+            "scenario": self.scenario,
+            "requests_in_flight": self.requests,
+            "batch": self.batch,
+            "count": self.count,
+            "items": self.items,
+            "window_ns": self.window_ns,
+            "throughput_items_per_s": self.throughput,
+            "requests_per_s": self.requests_per_second,
+            "latency": self.latency.as_dict(),
+            "stop_reason": self.stop_reason,
+            "partial": self.partial,
+            "samples": {
+                "start_offset_ns": (self.start_ns - origin).tolist(),
+                "latency_ns": self.latency_ns.tolist(),
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunResult:
+        starts = np.asarray(data["samples"]["start_offset_ns"], dtype=np.int64)
+        latencies = np.asarray(data["samples"]["latency_ns"], dtype=np.int64)
+        return cls(
+            scenario=data["scenario"],
+            requests=int(data["requests_in_flight"]),
+            batch=int(data["batch"]),
+            start_ns=starts,
+            end_ns=starts + latencies,
+            stop_reason=data.get("stop_reason", ""),
+            partial=bool(data.get("partial", False)),
+        )
+
+
+@dataclass(frozen=True)
+class PhaseTimes:
+    """Durations (ns) of the set-up phases, each measured on the runner's clock."""
+
+    read_ns: int | None = None
+    reshape_ns: int | None = None
+    compile_ns: int | None = None
+    inputs_ns: int | None = None
+    first_inference_ns: int | None = None
+
+    def to_dict(self) -> dict[str, int | None]:
+        return {
+            "read_ns": self.read_ns,
+            "reshape_ns": self.reshape_ns,
+            "compile_ns": self.compile_ns,
+            "prepare_inputs_ns": self.inputs_ns,
+            "first_inference_ns": self.first_inference_ns,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PhaseTimes:
+        return cls(data.get("read_ns"), data.get("reshape_ns"), data.get("compile_ns"),
+                   data.get("prepare_inputs_ns"), data.get("first_inference_ns"))
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything one ``infermeter run`` produced. ``partial`` is true when measurement was cut short."""
+
+    tool_version: str
+    created_utc: str
+    config: dict[str, Any]
+    environment: dict[str, Any]
+    engine: dict[str, Any]
+    model: dict[str, Any]
+    phases: PhaseTimes
+    run: RunResult | None
+    timed: str  # what the latency and throughput numbers include, in words
+    notes: tuple[str, ...] = ()
+    error: str | None = None
+    command: tuple[str, ...] | None = None
+
+    @property
+    def partial(self) -> bool:
+        return self.run is None or self.run.partial
+
+    @property
+    def interrupted(self) -> bool:
+        return self.run is not None and self.run.stop_reason == "interrupted"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA_ID,
+            "schema_version": SCHEMA_VERSION,
+            "tool_version": self.tool_version,
+            "created_utc": self.created_utc,
+            "command": list(self.command) if self.command is not None else None,
+            "partial": self.partial,
+            "error": self.error,
+            "config": self.config,
+            "environment": self.environment,
+            "engine": self.engine,
+            "model": self.model,
+            "phases": self.phases.to_dict(),
+            "run": self.run.to_dict() if self.run is not None else None,
+            "timed": self.timed,
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        if data.get("schema") != SCHEMA_ID or data.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError(f"not an infermeter report of schema version {SCHEMA_VERSION}")
+        run = data.get("run")
+        return cls(
+            tool_version=data["tool_version"],
+            created_utc=data["created_utc"],
+            config=data["config"],
+            environment=data["environment"],
+            engine=data["engine"],
+            model=data["model"],
+            phases=PhaseTimes.from_dict(data["phases"]),
+            run=RunResult.from_dict(run) if run is not None else None,
+            timed=data.get("timed", ""),
+            notes=tuple(data.get("notes", [])),
+            error=data.get("error"),
+            command=tuple(data["command"]) if data.get("command") is not None else None,
+        )

@@ -1,0 +1,195 @@
+"""The timed loops. They only measure: stamp, call, store two integers, check the stop rule.
+
+Nothing in a loop allocates beyond the integers the clock returns, formats, logs or builds a dict. Samples
+go into preallocated ``array('q')`` buffers that grow by doubling (rarely). Progress is published by
+writing the completed count into a shared cell that a monitor thread reads at a low rate.
+
+Stop rule: both limits are minimums. A request is started only while fewer than ``min_iterations`` have
+been started or the clock is before the deadline; requests already in flight are always completed and
+counted, so throughput's window ends at the last completion.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from array import array
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ..clock import Clock
+from ..engines.base import AsyncSession, Session
+
+INITIAL_CAPACITY = 4096
+
+
+class SampleBuffer:
+    """Submission and completion times of finished requests (int64 ns)."""
+
+    def __init__(self, capacity: int = INITIAL_CAPACITY) -> None:
+        self.starts = array("q", bytes(8 * max(capacity, 1)))
+        self.ends = array("q", bytes(8 * max(capacity, 1)))
+        self.count = 0
+
+    def grow(self) -> None:
+        extra = bytes(8 * len(self.starts))
+        self.starts.frombytes(extra)
+        self.ends.frombytes(extra)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        n = self.count
+        starts = np.frombuffer(self.starts, dtype=np.int64, count=n).copy()
+        ends = np.frombuffer(self.ends, dtype=np.int64, count=n).copy()
+        return starts, ends
+
+
+def capacity_for(min_iterations: int, slots: int) -> int:
+    return max(INITIAL_CAPACITY, min_iterations + slots)
+
+
+def run_sync(session: Session, clock: Clock, min_iterations: int, min_duration_ns: int,
+             buffer: SampleBuffer, progress: array) -> None:  # type: ignore[type-arg]
+    """One request at a time. Raises what the engine raises; ``buffer.count`` is always up to date."""
+    infer = session.infer
+    starts, ends = buffer.starts, buffer.ends
+    capacity = len(starts)
+    n = buffer.count
+    deadline = clock() + min_duration_ns
+    try:
+        while True:
+            t0 = clock()
+            infer()
+            t1 = clock()
+            starts[n] = t0
+            ends[n] = t1
+            n += 1
+            progress[0] = n
+            if n >= min_iterations and t1 >= deadline:
+                return
+            if n == capacity:
+                buffer.count = n
+                buffer.grow()
+                capacity = len(starts)
+    finally:
+        buffer.count = n
+
+
+def run_async(session: AsyncSession, clock: Clock, min_iterations: int, min_duration_ns: int,
+              buffer: SampleBuffer, progress: array) -> None:  # type: ignore[type-arg]
+    """Keep every slot busy until the stop rule is met, then collect what is in flight."""
+    next_idle, start, done_ns = session.next_idle, session.start, session.completed_ns
+    slots = session.slots
+    busy = [False] * slots
+    started_at = [0] * slots
+    starts, ends = buffer.starts, buffer.ends
+    capacity = len(starts)
+    n = buffer.count
+    submitted = 0
+    deadline = clock() + min_duration_ns
+    try:
+        while True:
+            slot = next_idle()
+            if busy[slot]:
+                busy[slot] = False
+                starts[n] = started_at[slot]
+                ends[n] = done_ns[slot]
+                n += 1
+                progress[0] = n
+                if n == capacity:
+                    buffer.count = n
+                    buffer.grow()
+                    capacity = len(starts)
+            now = clock()
+            if submitted >= min_iterations and now >= deadline:
+                break
+            started_at[slot] = now
+            start(slot)
+            busy[slot] = True
+            submitted += 1
+    finally:
+        buffer.count = n
+        session.wait_all()
+        _collect_in_flight(busy, started_at, done_ns, buffer)
+        progress[0] = buffer.count
+
+
+def _collect_in_flight(busy: list[bool], started_at: list[int], done_ns: Sequence[int],
+                       buffer: SampleBuffer) -> None:
+    for slot, was_busy in enumerate(busy):
+        if was_busy and done_ns[slot] >= started_at[slot]:
+            if buffer.count == len(buffer.starts):
+                buffer.grow()
+            buffer.starts[buffer.count] = started_at[slot]
+            buffer.ends[buffer.count] = done_ns[slot]
+            buffer.count += 1
+            busy[slot] = False
+
+
+class ThreadedRun:
+    """N runner threads, each looping on its own session (for engines whose async adds no concurrency).
+
+    A shared ticket counter (``itertools.count``, atomic under the GIL) makes the iteration minimum exact.
+    """
+
+    def __init__(self, sessions: Sequence[Session], clock: Clock, min_iterations: int, min_duration_ns: int,
+                 buffers: Sequence[SampleBuffer], progress: array) -> None:  # type: ignore[type-arg]
+        self._sessions = sessions
+        self._clock = clock
+        self._min_iterations = min_iterations
+        self._min_duration_ns = min_duration_ns
+        self._buffers = buffers
+        self._progress = progress
+        self._halt = False
+        self.error: BaseException | None = None
+
+    def run(self, wait: Callable[[list[threading.Thread]], None]) -> None:
+        """Start the workers and let ``wait`` join them (so the caller stays interruptible)."""
+        tickets = itertools.count()
+        deadline = self._clock() + self._min_duration_ns
+        threads = [
+            threading.Thread(target=self._worker, args=(index, tickets, deadline), daemon=True,
+                             name=f"infermeter-request-{index}")
+            for index in range(len(self._sessions))
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            wait(threads)
+        finally:
+            self._halt = True
+            for thread in threads:
+                thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def _worker(self, index: int, tickets: itertools.count[int], deadline: int) -> None:
+        infer = self._sessions[index].infer
+        clock = self._clock
+        buffer = self._buffers[index]
+        starts, ends = buffer.starts, buffer.ends
+        capacity = len(starts)
+        progress = self._progress
+        min_iterations = self._min_iterations
+        n = 0
+        try:
+            while not self._halt:
+                ticket = next(tickets)
+                t0 = clock()
+                if ticket >= min_iterations and t0 >= deadline:
+                    return
+                infer()
+                t1 = clock()
+                starts[n] = t0
+                ends[n] = t1
+                n += 1
+                progress[index] = n
+                if n == capacity:
+                    buffer.count = n
+                    buffer.grow()
+                    capacity = len(starts)
+        except BaseException as error:  # surfaces in run(); the other workers stop at their next request
+            self.error = error
+            self._halt = True
+        finally:
+            buffer.count = n

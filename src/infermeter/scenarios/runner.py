@@ -1,0 +1,170 @@
+"""Runs a compiled model through first inference, warm-up and measurement, and returns raw samples.
+
+Scenarios:
+  latency     one request at a time (benchmark_app ``-api sync``)
+  throughput  N requests kept in flight (``-api async``): the engine's own async queue when it has one
+              that adds concurrency, else N runner threads each looping on a session that shares the model.
+
+Interrupts (KeyboardInterrupt) and failing requests during measurement end the run early: what was measured
+is kept and the result is marked partial with the reason.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from array import array
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..clock import Clock
+from ..config import StopRule, Warmup
+from ..engines.base import AsyncSession, CompiledModel, RequestFailed, Session
+from ..errors import BenchmarkInterrupted, EngineError, one_line
+from ..results import RunResult
+from .loops import SampleBuffer, ThreadedRun, capacity_for, run_async, run_sync
+
+ProgressCallback = Callable[[int, int], None]  # (completed requests, elapsed real ns)
+PROGRESS_PERIOD_S = 0.25
+
+
+@dataclass(frozen=True)
+class Measured:
+    run: RunResult
+    first_inference_ns: int
+    error: str | None = None
+
+
+class Runner:
+    def __init__(self, compiled: CompiledModel, inputs: Mapping[str, np.ndarray], scenario: str, requests: int,
+                 batch: int, clock: Clock, progress: ProgressCallback | None = None) -> None:
+        self._compiled = compiled
+        self._inputs = inputs
+        self._scenario = scenario
+        self._requests = requests
+        self._batch = batch
+        self._clock = clock
+        self._progress_callback = progress
+        self._async: AsyncSession | None = None
+        self._sessions: list[Session] = []
+
+    def execute(self, stop: StopRule, warmup: Warmup) -> Measured:
+        first_session = self._compiled.create_session(self._inputs)
+        first_ns = self._first_inference(first_session)
+        self._prepare_sessions(first_session)
+        if warmup.enabled:
+            self._warm_up(warmup)
+        buffers = self._new_buffers(stop.min_iterations)
+        stop_reason, error = "stop rule met", None
+        try:
+            self._measure(stop.min_iterations, stop.min_duration_ns, buffers, report_progress=True)
+        except KeyboardInterrupt:
+            stop_reason = "interrupted"
+        except RequestFailed as failure:
+            stop_reason, error = f"request failed at call {failure.call_index}", str(failure)
+        except Exception as failure:  # an engine's own exception type from inside a request
+            stop_reason, error = "engine error", f"{type(failure).__name__}: {one_line(failure)}"
+        starts, ends = _merge(buffers)
+        partial = stop_reason != "stop rule met"
+        run = RunResult(self._scenario, self._requests, self._batch, starts, ends, stop_reason, partial)
+        return Measured(run, first_ns, error)
+
+    def _first_inference(self, session: Session) -> int:
+        try:
+            t0 = self._clock()
+            session.infer()
+            return self._clock() - t0
+        except KeyboardInterrupt:
+            raise BenchmarkInterrupted("interrupted during the first inference; nothing was measured") from None
+        except Exception as failure:
+            raise EngineError(f"the first inference failed: {one_line(failure)}") from None
+
+    def _prepare_sessions(self, first_session: Session) -> None:
+        if self._scenario == "latency":
+            self._sessions = [first_session]
+            return
+        slot_inputs = [_private_copy(self._inputs) for _ in range(self._requests)]
+        self._async = self._compiled.create_async_session(slot_inputs)
+        if self._async is None:
+            self._sessions = [self._compiled.create_session(inputs) for inputs in slot_inputs]
+
+    def _warm_up(self, warmup: Warmup) -> None:
+        try:
+            self._measure(warmup.iterations, warmup.duration_ns, self._new_buffers(warmup.iterations), False)
+        except KeyboardInterrupt:
+            raise BenchmarkInterrupted("interrupted during warm-up; nothing was measured") from None
+        except Exception as failure:
+            raise EngineError(f"a warm-up request failed: {one_line(failure)}") from None
+
+    def _new_buffers(self, min_iterations: int) -> list[SampleBuffer]:
+        if self._scenario == "throughput" and self._async is None:
+            share = capacity_for(min_iterations // max(self._requests, 1), 1)
+            return [SampleBuffer(share) for _ in range(self._requests)]
+        return [SampleBuffer(capacity_for(min_iterations, self._requests))]
+
+    def _measure(self, min_iterations: int, min_duration_ns: int, buffers: list[SampleBuffer],
+                 report_progress: bool) -> None:
+        progress = array("q", bytes(8 * len(buffers)))
+        monitor = _ProgressMonitor(progress, self._progress_callback) if report_progress else None
+        if monitor is not None:
+            monitor.start()
+        try:
+            if self._scenario == "latency":
+                run_sync(self._sessions[0], self._clock, min_iterations, min_duration_ns, buffers[0], progress)
+            elif self._async is not None:
+                run_async(self._async, self._clock, min_iterations, min_duration_ns, buffers[0], progress)
+            else:
+                threaded = ThreadedRun(self._sessions, self._clock, min_iterations, min_duration_ns, buffers,
+                                       progress)
+                threaded.run(_join_interruptibly)
+        finally:
+            if monitor is not None:
+                monitor.stop()
+
+
+def _join_interruptibly(threads: list[threading.Thread]) -> None:
+    """Join with a timeout so the main thread keeps receiving KeyboardInterrupt."""
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(0.1)
+
+
+def _private_copy(inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {name: array_.copy() for name, array_ in inputs.items()}
+
+
+def _merge(buffers: list[SampleBuffer]) -> tuple[np.ndarray, np.ndarray]:
+    pairs = [buffer.arrays() for buffer in buffers]
+    starts = np.concatenate([p[0] for p in pairs]) if pairs else np.empty(0, np.int64)
+    ends = np.concatenate([p[1] for p in pairs]) if pairs else np.empty(0, np.int64)
+    order = np.argsort(starts, kind="stable")
+    return starts[order], ends[order]
+
+
+class _ProgressMonitor:
+    """Reads the completed count at a low rate on its own thread and hands it to the observer."""
+
+    def __init__(self, counts: array, callback: ProgressCallback | None) -> None:  # type: ignore[type-arg]
+        self._counts = counts
+        self._callback = callback
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._callback is None:
+            return
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="infermeter-progress")
+        self._thread.start()
+
+    def _loop(self) -> None:
+        assert self._callback is not None
+        began = time.perf_counter_ns()
+        while not self._stopped.wait(PROGRESS_PERIOD_S):
+            self._callback(sum(self._counts), time.perf_counter_ns() - began)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread is not None:
+            self._thread.join()

@@ -1,0 +1,105 @@
+"""Statistics as pure functions of raw integer-nanosecond samples.
+
+Percentiles use linear interpolation between closest ranks (numpy's default, "method 7"). A percentile
+p is only reported when there are at least ceil(100 / (100 - p)) samples (p90: 10, p95: 20, p99: 100);
+below that it is missing, never invented. The median needs one sample.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+REPORTED_PERCENTILES = (50.0, 90.0, 95.0, 99.0)
+
+
+def min_samples_for(percentile: float) -> int:
+    if percentile <= 50.0:
+        return 1
+    return math.ceil(100.0 / (100.0 - percentile) - 1e-9)
+
+
+def percentile(sorted_ns: np.ndarray, p: float) -> float:
+    """Linear-interpolation percentile of sorted samples; equals ``numpy.percentile(x, p)``."""
+    n = len(sorted_ns)
+    if n == 0:
+        raise ValueError("percentile of no samples")
+    rank = (n - 1) * p / 100.0
+    low = math.floor(rank)
+    high = min(low + 1, n - 1)
+    fraction = rank - low
+    low_value = float(sorted_ns[low])
+    return low_value + (float(sorted_ns[high]) - low_value) * fraction
+
+
+@dataclass(frozen=True)
+class LatencyStats:
+    """Summary of latency samples (ns). Sample standard deviation (n - 1)."""
+
+    samples_ns: np.ndarray = field(repr=False)
+    percentiles_wanted: Sequence[float] = REPORTED_PERCENTILES
+
+    @cached_property
+    def sorted_ns(self) -> np.ndarray:
+        return np.sort(self.samples_ns)
+
+    @property
+    def count(self) -> int:
+        return len(self.samples_ns)
+
+    @cached_property
+    def mean(self) -> float | None:
+        return float(np.mean(self.samples_ns, dtype=np.float64)) if self.count else None
+
+    @cached_property
+    def std(self) -> float | None:
+        if self.count < 2:
+            return None
+        return float(np.std(self.samples_ns.astype(np.float64), ddof=1))
+
+    @cached_property
+    def minimum(self) -> int | None:
+        return int(self.sorted_ns[0]) if self.count else None
+
+    @cached_property
+    def maximum(self) -> int | None:
+        return int(self.sorted_ns[-1]) if self.count else None
+
+    @cached_property
+    def median(self) -> float | None:
+        return self.percentile(50.0)
+
+    def percentile(self, p: float) -> float | None:
+        if self.count < min_samples_for(p) or self.count == 0:
+            return None
+        return percentile(self.sorted_ns, p)
+
+    @cached_property
+    def percentiles(self) -> dict[float, float | None]:
+        return {p: self.percentile(p) for p in self.percentiles_wanted}
+
+    def as_dict(self) -> dict[str, float | int | None | dict[str, float | None]]:
+        return {
+            "count": self.count,
+            "mean_ns": self.mean,
+            "median_ns": self.median,
+            "std_ns": self.std,
+            "min_ns": self.minimum,
+            "max_ns": self.maximum,
+            "percentiles_ns": {_percentile_key(p): v for p, v in self.percentiles.items()},
+        }
+
+
+def _percentile_key(p: float) -> str:
+    return f"p{p:g}"
+
+
+def throughput(items: int, window_ns: int) -> float | None:
+    """Items per second over a window; None when the window is empty."""
+    if window_ns <= 0:
+        return None
+    return items * 1e9 / window_ns
