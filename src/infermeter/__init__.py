@@ -13,9 +13,9 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-from .clock import Clock, FakeClock  # noqa: E402
-from .config import BenchmarkConfig, build_config  # noqa: E402
-from .errors import (  # noqa: E402
+from .clock import Clock, FakeClock
+from .config import BenchmarkConfig, build_config
+from .errors import (
     BenchmarkInterrupted,
     EngineError,
     EngineNotInstalled,
@@ -23,9 +23,9 @@ from .errors import (  # noqa: E402
     InputError,
     UsageError,
 )
-from .events import NullObserver, Observer  # noqa: E402
-from .results import SCHEMA_VERSION, PhaseTimes, Report, RunResult  # noqa: E402
-from .stats import LatencyStats  # noqa: E402
+from .events import NullObserver, Observer
+from .results import SCHEMA_VERSION, PhaseTimes, Report, RunResult
+from .stats import LatencyStats
 
 
 def benchmark(model: str, *, observer: Observer | None = None, clock: Clock | None = None,

@@ -152,6 +152,8 @@ def _engines(args: argparse.Namespace, argv: list[str]) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from rich.markup import escape
+
     from .engines import available_engines, create_engine, is_installed
     from .errors import EngineNotInstalled
 
@@ -165,7 +167,7 @@ def _engines(args: argparse.Namespace, argv: list[str]) -> int:
         except EngineNotInstalled as error:
             table.add_row(name, "–", "–", str(error))
             continue
-        table.add_row(name, info.version, ", ".join(info.devices), info.detail or "ok")
+        table.add_row(name, info.version, ", ".join(info.devices), escape(info.detail or "ok"))
     Console(highlight=False).print(table)
     return 0
 
@@ -174,12 +176,14 @@ def _zoo(args: argparse.Namespace, argv: list[str]) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from rich.markup import escape
+
     from .zoo import list_models
 
     table = Table("model", "inputs", "description")
     for model in list_models():
         inputs = ", ".join(f"{i.name} {i.dtype}[{','.join(str(d) for d in (i.dims or ()))}]"
                            for i in model.inputs)
-        table.add_row(f"zoo:{model.name}", inputs, model.description)
+        table.add_row(f"zoo:{model.name}", escape(inputs), escape(model.description))
     Console(highlight=False).print(table)
     return 0

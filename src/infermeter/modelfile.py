@@ -7,11 +7,11 @@ integer input indexes, so synthetic ids are valid by construction. ``onnx`` is i
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ElementTree
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from xml.etree import ElementTree
 
 from .engines.base import Dim, InputDescription, OutputDescription
 from .errors import EngineNotInstalled, InputError

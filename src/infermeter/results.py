@@ -36,7 +36,8 @@ class RunResult:
 
     @cached_property
     def latency_ns(self) -> np.ndarray:
-        return self.end_ns - self.start_ns
+        latencies: np.ndarray = self.end_ns - self.start_ns
+        return latencies
 
     @cached_property
     def latency(self) -> LatencyStats:

@@ -82,7 +82,7 @@ class LatencyStats:
     def percentiles(self) -> dict[float, float | None]:
         return {p: self.percentile(p) for p in self.percentiles_wanted}
 
-    def as_dict(self) -> dict[str, float | int | None | dict[str, float | None]]:
+    def as_dict(self) -> dict[str, float | int | dict[str, float | None] | None]:
         return {
             "count": self.count,
             "mean_ns": self.mean,

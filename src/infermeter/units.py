@@ -56,7 +56,7 @@ def format_rate(per_second: float | None) -> str:
 
 
 def _int_digits(value: float) -> int:
-    return 1 if value < 10 else int(math.floor(math.log10(value))) + 1
+    return 1 if value < 10 else math.floor(math.log10(value)) + 1
 
 
 def _significant(value: float, digits: int) -> str:

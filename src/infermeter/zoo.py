@@ -49,7 +49,7 @@ class ZooModel:
     version: int  # bump when the graph or the weights change
 
 
-class UnknownZooModel(UsageError):  # noqa: N818 - reads better at the raise site
+class UnknownZooModel(UsageError):
     """``zoo:NAME`` with a NAME the zoo does not have (exit 2)."""
 
     def __init__(self, name: str, available: Sequence[str]) -> None:

@@ -12,7 +12,7 @@ engine, so that numbers from different engines are comparable.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -104,7 +104,7 @@ class CompiledModel(Protocol):
 
     def create_session(self, inputs: Mapping[str, np.ndarray]) -> Session: ...
 
-    def create_async_session(self, slot_inputs: list[Mapping[str, np.ndarray]]) -> AsyncSession | None:
+    def create_async_session(self, slot_inputs: Sequence[Mapping[str, np.ndarray]]) -> AsyncSession | None:
         """An engine-driven async session, or None when the engine prefers one runner thread per request."""
         ...
 
@@ -139,7 +139,7 @@ class Engine(Protocol):
     def read(self, model: ModelRef, clock: Clock) -> ModelHandle: ...
 
 
-class RequestFailed(Exception):  # noqa: N818 - reads better at the raise site
+class RequestFailed(Exception):
     """An inference request raised inside the engine."""
 
     def __init__(self, call_index: int, message: str) -> None:

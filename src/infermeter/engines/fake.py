@@ -14,7 +14,7 @@ inference, warm-up and measurement alike).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,7 +175,7 @@ class FakeCompiledModel:
     def create_session(self, inputs: Mapping[str, np.ndarray]) -> Session:
         return FakeSession(self._counter, self._clock)
 
-    def create_async_session(self, slot_inputs: list[Mapping[str, np.ndarray]]) -> AsyncSession | None:
+    def create_async_session(self, slot_inputs: Sequence[Mapping[str, np.ndarray]]) -> AsyncSession | None:
         return FakeAsyncSession(self._counter, self._clock, len(slot_inputs))
 
     def close(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -92,7 +92,7 @@ class OrtCompiled:
     def create_session(self, inputs: Mapping[str, np.ndarray]) -> Session:
         return OrtSession(self._session, inputs)
 
-    def create_async_session(self, slot_inputs: list[Mapping[str, np.ndarray]]) -> AsyncSession | None:
+    def create_async_session(self, slot_inputs: Sequence[Mapping[str, np.ndarray]]) -> AsyncSession | None:
         return None  # one runner thread per request, all sharing this InferenceSession
 
     def close(self) -> None:

@@ -6,8 +6,9 @@ Sync calls the C++ ``infer`` with the input tensors bound once (no per-call dict
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ def _bind(request: Any, compiled: Any, inputs: Mapping[str, np.ndarray]) -> list
 
 
 class OpenVINOAsyncSession:
-    def __init__(self, compiled: Any, slot_inputs: list[Mapping[str, np.ndarray]], clock: Clock) -> None:
+    def __init__(self, compiled: Any, slot_inputs: Sequence[Mapping[str, np.ndarray]], clock: Clock) -> None:
         self._queue = ov.AsyncInferQueue(compiled, len(slot_inputs))
         self._tensors = [_bind(self._queue[i], compiled, inputs) for i, inputs in enumerate(slot_inputs)]
         self.completed_ns = [0] * len(slot_inputs)
@@ -93,10 +94,8 @@ class OpenVINOAsyncSession:
         self._start(slot)
 
     def wait_all(self) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):  # a failed request already surfaced, or will not matter now
             self._queue.wait_all()
-        except RuntimeError:
-            pass
 
 
 class OpenVINOCompiled:
@@ -112,7 +111,7 @@ class OpenVINOCompiled:
     def create_session(self, inputs: Mapping[str, np.ndarray]) -> Session:
         return OpenVINOSession(self._compiled, inputs)
 
-    def create_async_session(self, slot_inputs: list[Mapping[str, np.ndarray]]) -> AsyncSession | None:
+    def create_async_session(self, slot_inputs: Sequence[Mapping[str, np.ndarray]]) -> AsyncSession | None:
         return OpenVINOAsyncSession(self._compiled, slot_inputs, self._clock)
 
     def close(self) -> None:
@@ -184,7 +183,7 @@ def _runtime_info(compiled: Any, options: EngineOptions) -> RuntimeInfo:
     precision = values.get("INFERENCE_PRECISION_HINT", "unknown")
     note = ""
     if options.infer_precision is None and precision in ("bf16", "f16"):
-        note = f"device default; pass -infer_precision f32 for FP32 numbers"
+        note = "device default; pass -infer_precision f32 for FP32 numbers"
     optimal = int(values.get("OPTIMAL_NUMBER_OF_INFER_REQUESTS", "1") or 1)
     hint = values.get("PERFORMANCE_HINT", "").lower() or None
     reason = (f"PERFORMANCE_HINT={values.get('PERFORMANCE_HINT', 'unset')} gave {values.get('NUM_STREAMS', '?')} "
@@ -291,10 +290,10 @@ def _follow(parameter: Any) -> tuple[int, str] | None:
                 size = _gather_table_size(consumer)
                 if size is not None and (best is None or size < best[0]):
                     best = (size, f"Gather '{consumer.get_friendly_name()}'")
-            elif kind in _PASS_THROUGH and target.get_index() == 0:
-                if consumer.get_friendly_name() not in seen:
-                    seen.add(consumer.get_friendly_name())
-                    frontier.append(consumer)
+            elif (kind in _PASS_THROUGH and target.get_index() == 0
+                  and consumer.get_friendly_name() not in seen):
+                seen.add(consumer.get_friendly_name())
+                frontier.append(consumer)
     return best
 
 

@@ -102,9 +102,9 @@ def _check_dim_names(dims: Mapping[str, int], inputs: Sequence[InputDescription]
 def _batch_value(batch: int | None, dims: Mapping[str, int], inputs: Sequence[InputDescription]) -> int:
     for description in inputs:
         for index, dim in enumerate(description.dims or ()):
-            if isinstance(dim, str) and dim in dims and is_batch_dim(description.dims or (), index):
-                if batch is not None and dims[dim] != batch:
-                    raise UsageError(f"-b {batch} conflicts with --dim {dim}={dims[dim]}: keep one")
+            if (isinstance(dim, str) and dim in dims and is_batch_dim(description.dims or (), index)
+                    and batch is not None and dims[dim] != batch):
+                raise UsageError(f"-b {batch} conflicts with --dim {dim}={dims[dim]}: keep one")
     return batch if batch is not None else 1
 
 

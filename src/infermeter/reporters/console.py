@@ -11,6 +11,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -93,16 +94,16 @@ def _header(report: Report) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column()
-    table.add_row("model", f"{model['ref']} ({model['format']})")
-    table.add_row("engine", f"{engine['name']} {engine['version']} — {engine['why']}")
+    table.add_row("model", escape(f"{model['ref']} ({model['format']})"))
+    table.add_row("engine", escape(f"{engine['name']} {engine['version']} — {engine['why']}"))
     precision = engine["precision"] + (f" ({engine['precision_note']})" if engine["precision_note"] else "")
-    table.add_row("device", f"{engine['device']} · precision {precision}")
-    table.add_row("scenario", _scenario_text(report))
+    table.add_row("device", escape(f"{engine['device']} · precision {precision}"))
+    table.add_row("scenario", escape(_scenario_text(report)))
     if engine.get("choice_reason"):
         table.add_row("", Text(f"why: {engine['choice_reason']}", style="dim"))
     for item in model["inputs"]:
         shape = "×".join(str(d) for d in item["shape"]) or "scalar"
-        table.add_row("input", f"{item['name']} {item['dtype']}[{shape}] ← {item['fill']}")
+        table.add_row("input", escape(f"{item['name']} {item['dtype']}[{shape}] ← {item['fill']}"))
     table.add_row("phases", " · ".join(f"{name} {format_duration(value)}" for name, value in (
         ("read", phases.read_ns), ("reshape", phases.reshape_ns), ("compile", phases.compile_ns),
         ("first inference", phases.first_inference_ns)) if value is not None))
