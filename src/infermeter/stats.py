@@ -18,8 +18,12 @@ REPORTED_PERCENTILES = (50.0, 90.0, 95.0, 99.0)
 
 
 def min_samples_for(percentile: float) -> int:
+    if not 0.0 <= percentile <= 100.0:
+        raise ValueError(f"percentile {percentile} is outside 0..100")
     if percentile <= 50.0:
         return 1
+    if percentile >= 100.0:
+        return 1  # the maximum
     return math.ceil(100.0 / (100.0 - percentile) - 1e-9)
 
 

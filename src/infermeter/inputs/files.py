@@ -7,7 +7,6 @@ against its resolved input (dtype, shape) and reads raw .bin files, whose shape 
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,8 +62,9 @@ def _only_input(path: Path, names: list[str]) -> str:
 
 def _read_npy(path: Path) -> np.ndarray:
     try:
-        array = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as error:
+        with open(path, "rb") as stream:
+            array = np.load(stream, allow_pickle=False)
+    except Exception as error:  # numpy raises ValueError, EOFError, tokenize.TokenError... on damaged headers
         raise InputError(f"-i {path}: not a readable .npy file ({_reason(error)})") from None
     if not isinstance(array, np.ndarray):
         raise InputError(f"-i {path}: expected one array")
@@ -73,9 +73,15 @@ def _read_npy(path: Path) -> np.ndarray:
 
 def _load_npz(entry: InputFile, names: list[str]) -> list[LoadedFile]:
     try:
-        with np.load(entry.path, allow_pickle=False) as archive:
-            members = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        with open(entry.path, "rb") as stream:
+            archive = np.load(stream, allow_pickle=False)
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise InputError(f"-i {entry.path}: not a .npz archive (it holds a single array: name it .npy)")
+            with archive:
+                members = {key: archive[key] for key in archive.files}
+    except InputError:
+        raise
+    except Exception as error:  # BadZipFile, ValueError, EOFError... on damaged archives
         raise InputError(f"-i {entry.path}: not a readable .npz file ({_reason(error)})") from None
     if entry.input is not None:
         if len(members) != 1:
@@ -127,7 +133,7 @@ def _finish(entry: LoadedFile, item: ResolvedInput) -> PreparedInput:
                              f"type {dtype}")
         array = array.astype(dtype)
         label += f" (cast from {entry.array.dtype})"
-    return PreparedInput(item.name, np.ascontiguousarray(array), label)
+    return PreparedInput(item.name, np.require(array, requirements="C"), label)
 
 
 def _read_raw(path: Path, item: ResolvedInput, dtype: np.dtype) -> np.ndarray:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..config import ShapeOverride
@@ -40,9 +40,10 @@ class ShapePlan:
         return {r.name: r.shape for r in self.inputs}
 
 
-def is_batch_dim(dims: Sequence[Dim], index: int) -> bool:
+def is_batch_dim(dims: Sequence[Dim], index: int, not_batch: Collection[str] = ()) -> bool:
+    """A dim named like a batch, or else a dynamic first dim (unless its name is known not to be a batch)."""
     dim = dims[index]
-    if isinstance(dim, int):
+    if isinstance(dim, int) or (isinstance(dim, str) and dim in not_batch):
         return False
     if isinstance(dim, str) and _BATCH_NAME.match(dim):
         return True
@@ -66,7 +67,8 @@ def resolve_shapes(
     resolved = []
     for description in inputs:
         override = _merge_override(description, by_name.get(description.name), file_shapes.get(description.name))
-        shape = _resolve_one(description, override, dims, default_dims, batch_value)
+        source = "the -i file's shape" if description.name in file_shapes else "-shape"
+        shape = _resolve_one(description, override, dims, default_dims, batch_value, source)
         _check_batch_conflict(description, shape, batch)
         resolved.append(ResolvedInput(description, shape))
     plan_batch, origin = _batch_of(resolved, batch)
@@ -128,7 +130,8 @@ def _merge_override(description: InputDescription, shape: tuple[int | None, ...]
 
 
 def _resolve_one(description: InputDescription, override: tuple[int | None, ...] | None,
-                 dims: Mapping[str, int], default_dims: Mapping[str, int], batch: int) -> tuple[int, ...]:
+                 dims: Mapping[str, int], default_dims: Mapping[str, int], batch: int,
+                 source: str = "-shape") -> tuple[int, ...]:
     model_dims = description.dims
     if model_dims is None:
         if override is None or any(d is None for d in override):
@@ -136,12 +139,13 @@ def _resolve_one(description: InputDescription, override: tuple[int | None, ...]
                              f"{description.name}[...] with every dim")
         return tuple(int(d) for d in override if d is not None)
     if override is not None and len(override) != len(model_dims):
-        raise UsageError(f"-shape {_fmt(override)} has rank {len(override)} but input {description.name!r} "
+        raise UsageError(f"{source} {_fmt(override)} has rank {len(override)} but input {description.name!r} "
                          f"has rank {len(model_dims)} {_fmt(model_dims)}")
     shape: list[int] = []
     for index, dim in enumerate(model_dims):
         given = override[index] if override is not None else None
-        value = _resolve_dim(dim, given, dims, default_dims, batch if is_batch_dim(model_dims, index) else None)
+        is_batch = is_batch_dim(model_dims, index, not_batch=default_dims)
+        value = _resolve_dim(dim, given, dims, default_dims, batch if is_batch else None)
         if value is None:
             raise UsageError(_unresolved_message(description, index, shape, model_dims))
         shape.append(value)
@@ -211,6 +215,6 @@ def check_batch_applies(batch: int | None, plan: ShapePlan) -> None:
     if has_dynamic_batch:
         return
     for item in plan.inputs:
-        if len(item.shape) >= 1 and item.shape[0] != batch:
+        if len(item.shape) >= 2 and item.shape[0] != batch:
             raise UsageError(f"-b {batch}: input {item.name!r} has a static batch of {item.shape[0]}; "
                              f"reshape it with -shape {item.name}[{batch},...] (openvino) or drop -b")
