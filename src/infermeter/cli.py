@@ -150,9 +150,8 @@ def _run_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _engines(args: argparse.Namespace, argv: list[str]) -> int:
     from rich.console import Console
-    from rich.table import Table
-
     from rich.markup import escape
+    from rich.table import Table
 
     from .engines import available_engines, create_engine, is_installed
     from .errors import EngineNotInstalled
@@ -174,9 +173,8 @@ def _engines(args: argparse.Namespace, argv: list[str]) -> int:
 
 def _zoo(args: argparse.Namespace, argv: list[str]) -> int:
     from rich.console import Console
-    from rich.table import Table
-
     from rich.markup import escape
+    from rich.table import Table
 
     from .zoo import list_models
 
