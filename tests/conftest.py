@@ -136,6 +136,15 @@ def odd_names_model(model_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def unnamed_dim_model(model_dir: Path) -> Path:
+    """x float32 [batch, <unset>] -> Relu -> y: a dynamic dim that no flag but -shape can size."""
+    from onnx import TensorProto, helper
+
+    return _save(model_dir, "unnamed_dim", [helper.make_node("Relu", ["x"], ["y"])],
+                 [_value("x", TensorProto.FLOAT, ["batch", None])], [_value("y", TensorProto.FLOAT, ["batch", None])])
+
+
+@pytest.fixture(scope="session")
 def scalar_input_model(model_dir: Path) -> Path:
     """audio float32 [batch, 16] and sample_rate int64 [] -> audio * float(sample_rate) -> out."""
     from onnx import TensorProto, helper
@@ -159,28 +168,62 @@ def add_model_ir(add_model: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     return xml
 
 
-# --- zoo cache shared by subprocess tests ----------------------------------------------------------------
+# --- openvino ----------------------------------------------------------------------------------------------
+
+_OPENVINO_CORES: list[Any] = []  # the most recent engine's ov.Core, released when the next engine is made
+
+
+@pytest.fixture
+def keep_openvino_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep each OpenVINO engine's ``ov.Core`` alive until the next engine is created.
+
+    Workaround for a deadlock (see test_engines_contract.py::test_repeated_openvino_async_runs_do_not_hang):
+    when ``app.run`` returns right after an ``-api async`` run, dropping the last reference to the ov.Core
+    joins an OpenVINO executor thread that is waiting for the GIL, which the dropping thread holds. Releasing
+    the Core a little later, as here, avoids it, so one unlucky run cannot hang the whole test session.
+    """
+    if not HAS_OPENVINO:
+        return
+    from infermeter.engines import openvino as openvino_engine
+
+    original = openvino_engine.OpenVINOEngine.__init__
+
+    def keep(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        core = getattr(self, "_core", None)
+        if core is not None:
+            _OPENVINO_CORES[:] = [core]
+
+    monkeypatch.setattr(openvino_engine.OpenVINOEngine, "__init__", keep)
+
+
+# --- environment for subprocess tests --------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
 def zoo_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A private INFERMETER_CACHE_DIR for subprocess tests, with zoo:resnet18 pre-built when onnx is installed."""
-    directory = tmp_path_factory.mktemp("infermeter-cache")
-    if HAS_ONNX:
-        from infermeter import zoo
+    """A private INFERMETER_CACHE_DIR for subprocesses, so tests never touch the user's cache."""
+    return tmp_path_factory.mktemp("infermeter-cache")
 
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("INFERMETER_CACHE_DIR", str(directory))
-            zoo.ensure_built("resnet18")
-    return directory
+
+@pytest.fixture(scope="session")
+def built_resnet18(zoo_cache: Path) -> Path:
+    """zoo:resnet18 built into ``zoo_cache`` (needs onnx), so a subprocess does not spend its time building it."""
+    pytest.importorskip("onnx")
+    from infermeter import zoo
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("INFERMETER_CACHE_DIR", str(zoo_cache))
+        return zoo.ensure_built("resnet18")
 
 
 @pytest.fixture(scope="session")
 def cli_env(zoo_cache: Path) -> dict[str, str]:
-    """Environment for ``python -m infermeter`` subprocesses: the session cache, no colours, wide lines."""
-    env = {**os.environ, "INFERMETER_CACHE_DIR": str(zoo_cache), "NO_COLOR": "1", "COLUMNS": "200",
-           "TERM": "dumb", "PYTHONUNBUFFERED": "1"}
-    env.pop("FORCE_COLOR", None)
+    """Environment for ``python -m infermeter``: the private cache, no colours, rich's default width (80)."""
+    env = {**os.environ, "INFERMETER_CACHE_DIR": str(zoo_cache), "NO_COLOR": "1", "TERM": "dumb",
+           "PYTHONUNBUFFERED": "1"}
+    for name in ("FORCE_COLOR", "COLUMNS", "LINES", "PYTHONWARNINGS"):
+        env.pop(name, None)
     return env
 
 

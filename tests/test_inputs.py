@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import re
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from infermeter.errors import InputError
 from infermeter.inputs.files import file_shapes, finish_input_files, load_input_files
 from infermeter.inputs.shapes import ResolvedInput
 from infermeter.inputs.synthetic import UNBOUNDED_INT_HIGH, role_of, synthesize
-from infermeter.modelfile import describe_ir_xml, describe_onnx, index_bounds
+from infermeter.modelfile import describe_ir_xml, describe_onnx, index_bounds, load_onnx
 
 
 def item(name: str, dtype: str, shape: tuple[int, ...], dims: tuple[Dim, ...] | None = None,
@@ -390,6 +391,14 @@ except ImportError:  # the synthetic-data and file tests above still run without
 needs_onnx = pytest.mark.skipif(helper is None, reason="onnx not installed")
 
 
+def _parsed(model: Any) -> Any:
+    """Serialise a ModelProto and read it back with infermeter's own ONNX reader."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "m.onnx"
+        path.write_bytes(model.SerializeToString())
+        return load_onnx(path)
+
+
 def _graph(nodes: list[Any], inputs: list[Any], initializers: list[Any] | None = None,
            outputs: list[Any] | None = None) -> Any:
     outs = outputs or [helper.make_tensor_value_info("out", TensorProto.FLOAT, None)]
@@ -410,8 +419,8 @@ def _ids(name: str = "ids", shape: list[Any] | None = None, elem: int | None = N
 def test_gather_direct() -> None:
     model = _graph([helper.make_node("Gather", ["emb", "ids"], ["out"], name="word_embeddings")],
                    [_ids()], [_table("emb", (1000, 8))])
-    assert index_bounds(model.graph) == {"ids": (1000, "Gather 'word_embeddings'")}
-    inputs, outputs = describe_onnx(model)
+    assert index_bounds(_parsed(model)) == {"ids": (1000, "Gather 'word_embeddings'")}
+    inputs, outputs = describe_onnx(_parsed(model))
     assert inputs == [InputDescription("ids", "int64", ("batch", "sequence"), 1000, "Gather 'word_embeddings'")]
     assert outputs == [OutputDescription("out", "float32", None)]
 
@@ -419,7 +428,7 @@ def test_gather_direct() -> None:
 @needs_onnx
 def test_gather_without_node_name_uses_output() -> None:
     model = _graph([helper.make_node("Gather", ["emb", "ids"], ["out"])], [_ids()], [_table("emb", (30, 4))])
-    assert index_bounds(model.graph) == {"ids": (30, "Gather 'out'")}
+    assert index_bounds(_parsed(model)) == {"ids": (30, "Gather 'out'")}
 
 
 @needs_onnx
@@ -431,8 +440,8 @@ def test_gather_through_cast_and_unsqueeze() -> None:
     ]
     axes = numpy_helper.from_array(np.array([0], np.int64), "axes")
     model = _graph(nodes, [_ids(elem=TensorProto.INT32)], [_table("emb", (77, 4)), axes])
-    assert index_bounds(model.graph) == {"ids": (77, "Gather 'g'")}
-    inputs, _ = describe_onnx(model)
+    assert index_bounds(_parsed(model)) == {"ids": (77, "Gather 'g'")}
+    inputs, _ = describe_onnx(_parsed(model))
     assert inputs[0].dtype == "int32"
     assert inputs[0].index_bound == 77
 
@@ -442,7 +451,7 @@ def test_gather_through_cast_and_unsqueeze() -> None:
 def test_gather_axis_attribute(axis: int, expected: int) -> None:
     node = helper.make_node("Gather", ["emb", "ids"], ["out"], name="g", axis=axis)
     model = _graph([node], [_ids()], [_table("emb", (4, 7, 9))])
-    assert index_bounds(model.graph) == {"ids": (expected, "Gather 'g'")}
+    assert index_bounds(_parsed(model)) == {"ids": (expected, "Gather 'g'")}
 
 
 @needs_onnx
@@ -454,7 +463,7 @@ def test_several_gathers_smallest_table_wins() -> None:
         helper.make_node("Gather", ["mid", "ids"], ["out"], name="mid_gather"),
     ]
     model = _graph(nodes, [_ids()], [_table("big", (500, 2)), _table("small", (12, 2)), _table("mid", (100, 2))])
-    assert index_bounds(model.graph) == {"ids": (12, "Gather 'small_gather'")}
+    assert index_bounds(_parsed(model)) == {"ids": (12, "Gather 'small_gather'")}
 
 
 @needs_onnx
@@ -464,7 +473,7 @@ def test_gather_from_constant_node_table() -> None:
         helper.make_node("Gather", ["table", "ids"], ["out"], name="g"),
     ]
     model = _graph(nodes, [_ids()])
-    assert index_bounds(model.graph) == {"ids": (21, "Gather 'g'")}
+    assert index_bounds(_parsed(model)) == {"ids": (21, "Gather 'g'")}
 
 
 @needs_onnx
@@ -477,7 +486,7 @@ def test_input_used_as_gather_data_or_non_table_has_no_bound() -> None:
     inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [10, 4]), _ids("idx", [3]), _ids()]
     one = numpy_helper.from_array(np.array(1, np.int64), "one")
     model = _graph(nodes, inputs, [_table("emb", (50, 4)), one])
-    assert index_bounds(model.graph) == {}  # idx indexes a graph input, not a constant table
+    assert index_bounds(_parsed(model)) == {}  # idx indexes a graph input, not a constant table
 
 
 @needs_onnx
@@ -490,7 +499,7 @@ def test_symbolic_unset_and_static_dims() -> None:
         helper.make_tensor_value_info("anything", TensorProto.FLOAT, None),
         helper.make_tensor_value_info("p2o", TensorProto.FLOAT, ["p2o.DynamicDimension.0", "unk__214"]),
     ]
-    described, _ = describe_onnx(_graph([], inputs))
+    described, _ = describe_onnx(_parsed(_graph([], inputs)))
     assert [(d.name, d.dtype, d.dims) for d in described] == [
         ("image", "float32", ("batch", 3, None, "width")),
         ("flags", "bool", (None,)),
@@ -507,7 +516,7 @@ def test_initializer_listed_as_input_is_excluded() -> None:
     table = _table("emb", (64, 4))
     inputs = [_ids(), helper.make_tensor_value_info("emb", TensorProto.FLOAT, [64, 4])]
     model = _graph([helper.make_node("Gather", ["emb", "ids"], ["out"], name="g")], inputs, [table])
-    described, _ = describe_onnx(model)
+    described, _ = describe_onnx(_parsed(model))
     assert [d.name for d in described] == ["ids"]
     assert described[0].index_bound == 64
 

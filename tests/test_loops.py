@@ -282,9 +282,9 @@ class FailingSession:
             raise RuntimeError("device lost")
 
 
-def join_all(threads: list[threading.Thread]) -> None:
-    for thread in threads:
-        thread.join()
+def join_all(finished: list[threading.Event]) -> None:
+    for event in finished:
+        event.wait()
 
 
 @pytest.mark.parametrize("threads", [1, 2, 4])

@@ -2,7 +2,8 @@
 
 ``resolve_model`` checks a model argument before any engine loads (file exists, IR has its .bin, zoo name
 known). ``describe_onnx`` reads an ONNX graph's declared inputs and the size of every embedding table an
-integer input indexes, so synthetic ids are valid by construction. ``onnx`` is imported lazily.
+integer input indexes, so synthetic ids are valid by construction. It reads the file with the small
+protobuf reader in ``onnx_graph`` (no ``onnx`` package, no weights loaded).
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
 from .engines.base import Dim, InputDescription, OutputDescription
-from .errors import EngineNotInstalled, InputError
+from .errors import InputError
+from .onnx_graph import ELEMENT_TYPES, Graph, Node, OnnxFormatError, read_graph
 
 if TYPE_CHECKING:
     from .zoo import ZooModel
@@ -80,94 +82,65 @@ def describe_model_file(path: Path) -> tuple[list[InputDescription], list[Output
     return describe_onnx(load_onnx(path))
 
 
-def load_onnx(path: Path) -> Any:
-    """Parse an ONNX file's graph (weights stored outside the file are not loaded)."""
+def load_onnx(path: Path) -> Graph:
+    """Read an ONNX file's graph structure (no weights are loaded)."""
     try:
-        import onnx
-    except ImportError:
-        raise EngineNotInstalled(
-            "reading .onnx files needs the onnx package: pip install 'infermeter[onnxruntime]'"
-        ) from None
-    try:
-        return onnx.load(str(path), load_external_data=False)
-    except Exception as error:  # onnx raises DecodeError, ValueError, ... depending on the damage
-        raise InputError(f"model file {path} cannot be parsed as ONNX ({type(error).__name__})") from None
+        return read_graph(path)
+    except (OnnxFormatError, OSError, ValueError) as error:
+        raise InputError(f"model file {path} cannot be parsed as ONNX ({error})") from None
 
 
-def describe_onnx(model: Any) -> tuple[list[InputDescription], list[OutputDescription]]:
-    from onnx import helper
-
-    graph = model.graph
-    initializer_names = {t.name for t in graph.initializer}
+def describe_onnx(graph: Graph) -> tuple[list[InputDescription], list[OutputDescription]]:
+    initializer_names = {t.name for t in graph.initializers}
     bounds = index_bounds(graph)
     inputs = []
-    for value in graph.input:
+    for value in graph.inputs:
         if value.name in initializer_names:
             continue
-        dtype, dims = _onnx_type(value, helper)
         bound, source = bounds.get(value.name, (None, None))
-        inputs.append(InputDescription(value.name, dtype, dims, bound, source))
-    outputs = [OutputDescription(v.name, *_onnx_type(v, helper)) for v in graph.output]
+        inputs.append(InputDescription(value.name, _dtype(value.elem_type), value.dims, bound, source))
+    outputs = [OutputDescription(v.name, _dtype(v.elem_type), v.dims) for v in graph.outputs]
     return inputs, outputs
 
 
-def _onnx_type(value: Any, helper: Any) -> tuple[str, tuple[Dim, ...] | None]:
-    tensor = value.type.tensor_type
-    if not value.type.HasField("tensor_type"):
-        return "unsupported", None
-    try:
-        dtype = helper.tensor_dtype_to_np_dtype(tensor.elem_type).name
-    except (KeyError, TypeError, ValueError):
-        dtype = "unsupported"
-    if tensor.elem_type == 8:  # TensorProto.STRING
-        dtype = "string"
-    if not tensor.HasField("shape"):
-        return dtype, None
-    dims: list[Dim] = []
-    for dim in tensor.shape.dim:
-        if dim.HasField("dim_value") and dim.dim_value > 0:
-            dims.append(int(dim.dim_value))
-        elif dim.HasField("dim_param") and dim.dim_param:
-            dims.append(str(dim.dim_param))
-        else:
-            dims.append(None)
-    return dtype, tuple(dims)
+def _dtype(elem_type: int | None) -> str:
+    return ELEMENT_TYPES.get(elem_type, "unsupported") if elem_type is not None else "unsupported"
 
 
-def index_bounds(graph: Any) -> dict[str, tuple[int, str]]:
+def index_bounds(graph: Graph) -> dict[str, tuple[int, str]]:
     """For each graph input that ends up as Gather indices into a constant table: (table size, where)."""
-    tables = {t.name: list(t.dims) for t in graph.initializer}
-    for node in graph.node:
-        if node.op_type == "Constant" and node.attribute and node.attribute[0].HasField("t"):
-            tables[node.output[0]] = list(node.attribute[0].t.dims)
-    consumers: dict[str, list[tuple[Any, int]]] = defaultdict(list)
-    for node in graph.node:
-        for position, name in enumerate(node.input):
+    tables = {t.name: t.dims for t in graph.initializers}
+    for node in graph.nodes:
+        if node.op_type == "Constant" and node.tensor_dims is not None and node.outputs:
+            tables[node.outputs[0]] = node.tensor_dims
+    consumers: dict[str, list[tuple[Node, int]]] = defaultdict(list)
+    for node in graph.nodes:
+        for position, name in enumerate(node.inputs):
             consumers[name].append((node, position))
     found: dict[str, tuple[int, str]] = {}
-    for value in graph.input:
+    for value in graph.inputs:
         bound = _follow_to_gather(value.name, consumers, tables)
         if bound is not None:
             found[value.name] = bound
     return found
 
 
-def _follow_to_gather(start: str, consumers: dict[str, list[tuple[Any, int]]],
-                      tables: dict[str, list[int]]) -> tuple[int, str] | None:
+def _follow_to_gather(start: str, consumers: dict[str, list[tuple[Node, int]]],
+                      tables: dict[str, tuple[int, ...]]) -> tuple[int, str] | None:
     best: tuple[int, str] | None = None
     frontier, seen = [start], {start}
     while frontier:
         name = frontier.pop()
         for node, position in consumers.get(name, []):
-            if node.op_type == "Gather" and position == 1 and node.input[0] in tables:
-                table = tables[node.input[0]]
-                axis = next((a.i for a in node.attribute if a.name == "axis"), 0)
+            if node.op_type == "Gather" and position == 1 and node.inputs[0] in tables:
+                table = tables[node.inputs[0]]
+                axis = node.int_attributes.get("axis", 0)
                 if table and -len(table) <= axis < len(table):
                     size = int(table[axis])
                     if best is None or size < best[0]:
-                        best = (size, f"Gather '{node.name or node.output[0]}'")
+                        best = (size, f"Gather '{node.name or node.outputs[0]}'")
             elif node.op_type in _INDEX_PASS_THROUGH and position == 0:
-                for output in node.output:
+                for output in node.outputs:
                     if output not in seen:
                         seen.add(output)
                         frontier.append(output)

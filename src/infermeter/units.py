@@ -33,16 +33,21 @@ def format_duration(ns: float | None, digits: int = 4) -> str:
     return f"{_significant(ns, digits)} ns"
 
 
-def format_durations_common(values: list[float | None], digits: int = 4) -> tuple[list[str], str]:
-    """Format several durations in one unit chosen from the smallest non-zero value (for aligned tables)."""
+def format_durations_common(values: list[float | None], reference: float | None = None,
+                             digits: int = 4) -> tuple[list[str], str]:
+    """Format several durations in one unit (for aligned tables).
+
+    The unit is chosen from ``reference`` (e.g. the median), else from the smallest non-zero value; the
+    reference gets ``digits`` significant digits and every value the same number of decimals.
+    """
     present = [abs(v) for v in values if v is not None and math.isfinite(v) and v != 0]
-    smallest = min(present) if present else 0.0
+    anchor = abs(reference) if reference else (min(present) if present else 0.0)
     unit, scale = "ns", 1.0
     for name, factor in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
-        if smallest >= factor:
+        if anchor >= factor:
             unit, scale = name, factor
             break
-    decimals = max(0, digits - 1 - _int_digits(smallest / scale)) if present else 0
+    decimals = max(0, digits - _int_digits(anchor / scale)) if anchor else 0
     texts = ["–" if v is None or not math.isfinite(v) else f"{v / scale:.{decimals}f}" for v in values]
     return texts, unit
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import EngineError, EngineNotInstalled, InputError, UsageError
 from ..modelfile import ModelRef, describe_onnx, load_onnx
+from ..onnx_graph import ELEMENT_TYPES, Graph
 from .base import (
     AsyncSession,
     Clock,
@@ -72,7 +73,7 @@ def provider_for(device: str) -> str:
 
 class OrtSession:
     def __init__(self, session: Any, inputs: Mapping[str, np.ndarray]) -> None:
-        self._feeds = {name: np.ascontiguousarray(array) for name, array in inputs.items()}
+        self._feeds = {name: np.require(array, requirements="C") for name, array in inputs.items()}
         run = getattr(getattr(session, "_sess", None), "run", None)  # skips per-call Python validation
         if run is not None:
             self.infer = functools.partial(run, [o.name for o in session.get_outputs()], self._feeds, None)
@@ -100,12 +101,12 @@ class OrtCompiled:
 
 
 class OrtModel:
-    def __init__(self, path: str, proto: Any) -> None:
+    def __init__(self, path: str, graph: Graph) -> None:
         self._path = path
-        inputs, outputs = describe_onnx(proto)
+        inputs, outputs = describe_onnx(graph)
         self._inputs = inputs
         self._outputs = outputs
-        self._precision = _dominant_precision(proto)
+        self._precision = _dominant_precision(graph)
         self._overrides: dict[str, int] = {}
 
     @property
@@ -117,9 +118,11 @@ class OrtModel:
         return self._outputs
 
     def reshape(self, shapes: Mapping[str, tuple[int, ...]]) -> None:
+        """ORT cannot change static dims: refuse before compiling. Symbolic dims become overrides."""
         sizes: dict[str, set[int]] = {}
         for description in self._inputs:
             shape = shapes.get(description.name)
+            _check_static_dims(description, shape)
             for dim, size in zip(description.dims or (), shape or (), strict=False):
                 if isinstance(dim, str):
                     sizes.setdefault(dim, set()).add(size)
@@ -135,7 +138,7 @@ class OrtModel:
         requests = 1 if (options.hint or options.scenario) == "latency" else usable_cpus()
         runtime = RuntimeInfo(
             precision=self._precision,
-            precision_note="as stored in the model (onnxruntime CPU does not change it)",
+            precision_note="as stored in the model; onnxruntime CPU does not change it",
             optimal_requests=requests,
             streams=None,
             threads=intra or None,
@@ -147,6 +150,16 @@ class OrtModel:
                         "free_dimension_overrides": ",".join(f"{k}={v}" for k, v in self._overrides.items())},
         )
         return OrtCompiled(session, runtime)
+
+
+def _check_static_dims(description: InputDescription, shape: tuple[int, ...] | None) -> None:
+    if shape is None or description.dims is None:
+        return
+    for index, (dim, size) in enumerate(zip(description.dims, shape, strict=False)):
+        if isinstance(dim, int) and dim != size:
+            model = ",".join("?" if d is None else str(d) for d in description.dims)
+            raise UsageError(f"onnxruntime cannot change static dim {index} of input {description.name!r} "
+                             f"(model [{model}], asked {list(shape)}); use -e openvino to reshape")
 
 
 def _session_options(options: EngineOptions, overrides: Mapping[str, int]) -> tuple[Any, int, str]:
@@ -177,16 +190,12 @@ def _load_error(path: str, error: BaseException) -> Exception:
     return EngineError(f"onnxruntime failed to create a session for {path}: {text}")
 
 
-def _dominant_precision(proto: Any) -> str:
-    from onnx import helper
-
+def _dominant_precision(graph: Graph) -> str:
     totals: dict[str, int] = {}
-    for tensor in proto.graph.initializer:
-        try:
-            name = helper.tensor_dtype_to_np_dtype(tensor.data_type).name
-        except (KeyError, TypeError, ValueError):
-            continue
-        totals[name] = totals.get(name, 0) + int(np.prod(tensor.dims, dtype=np.int64))
+    for tensor in graph.initializers:
+        name = ELEMENT_TYPES.get(tensor.data_type)
+        if name is not None:
+            totals[name] = totals.get(name, 0) + int(np.prod(tensor.dims, dtype=np.int64))
     if not totals:
         return "model-defined"
     dominant = max(totals, key=lambda k: totals[k])

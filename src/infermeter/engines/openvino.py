@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import EngineError, EngineNotInstalled, InputError, UsageError
-from ..modelfile import ModelRef
+from ..modelfile import ModelRef, describe_onnx, load_onnx
 from .base import (
     AsyncSession,
     Clock,
@@ -59,7 +59,7 @@ class OpenVINOSession:
 def _bind(request: Any, compiled: Any, inputs: Mapping[str, np.ndarray]) -> list[Any]:
     tensors = []
     for port in compiled.inputs:
-        tensor = ov.Tensor(np.ascontiguousarray(inputs[port.get_any_name()]), shared_memory=True)
+        tensor = ov.Tensor(np.require(inputs[port.get_any_name()], requirements="C"), shared_memory=True)
         request.set_tensor(port, tensor)
         tensors.append(tensor)
     return tensors
@@ -259,12 +259,10 @@ def _has_dynamic(model: Any) -> bool:
 
 
 def _onnx_dim_names(path: Path) -> dict[str, tuple[Dim, ...] | None]:
-    """OpenVINO keeps no names for dynamic dims; read them from the ONNX file when onnx is installed."""
+    """OpenVINO keeps no names for dynamic dims; read them from the ONNX file (cheap: no weights)."""
     try:
-        from ..modelfile import describe_onnx, load_onnx
-
         inputs, _ = describe_onnx(load_onnx(path))
-    except (EngineNotInstalled, InputError):
+    except InputError:
         return {}
     return {description.name: description.dims for description in inputs}
 

@@ -69,7 +69,7 @@ class ConsoleObserver:
 
 def render_report(report: Report, console: Console, quiet: bool = False) -> None:
     if quiet:
-        console.print(summary_line(report))
+        console.print(summary_line(report), soft_wrap=True)
         return
     console.print(_header(report))
     console.print(_results(report))
@@ -140,7 +140,7 @@ def _results(report: Report) -> Any:
     latency = run.latency
     values = [latency.mean, latency.median, latency.std, latency.minimum, latency.maximum,
               latency.percentile(90), latency.percentile(95), latency.percentile(99)]
-    texts, unit = format_durations_common([None if v is None else float(v) for v in values])
+    texts, unit = format_durations_common([None if v is None else float(v) for v in values], latency.median)
     labels = ["mean", "median", "std", "min", "max", "p90", "p95", "p99"]
     for label, text, value in zip(labels, texts, values, strict=True):
         note = unit if value is not None else f"needs more samples ({run.count} taken)"

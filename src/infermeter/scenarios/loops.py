@@ -143,27 +143,34 @@ class ThreadedRun:
         self._halt = False
         self.error: BaseException | None = None
 
-    def run(self, wait: Callable[[list[threading.Thread]], None]) -> None:
-        """Start the workers and let ``wait`` join them (so the caller stays interruptible)."""
+    def run(self, wait: Callable[[list[threading.Event]], None]) -> None:
+        """Start the workers and let ``wait`` wait for them (so the caller stays interruptible).
+
+        Completion is signalled with events, not ``Thread.join``: a KeyboardInterrupt that lands inside
+        ``join`` can leave the thread looking finished while it still runs (CPython).
+        """
         tickets = itertools.count()
         deadline = self._clock() + self._min_duration_ns
+        finished = [threading.Event() for _ in self._sessions]
         threads = [
-            threading.Thread(target=self._worker, args=(index, tickets, deadline), daemon=True,
+            threading.Thread(target=self._worker, args=(index, tickets, deadline, finished[index]), daemon=True,
                              name=f"infermeter-request-{index}")
             for index in range(len(self._sessions))
         ]
         for thread in threads:
             thread.start()
         try:
-            wait(threads)
+            wait(finished)
         finally:
             self._halt = True
+            for event in finished:
+                event.wait()
             for thread in threads:
                 thread.join()
         if self.error is not None:
             raise self.error
 
-    def _worker(self, index: int, tickets: itertools.count[int], deadline: int) -> None:
+    def _worker(self, index: int, tickets: itertools.count[int], deadline: int, finished: threading.Event) -> None:
         infer = self._sessions[index].infer
         clock = self._clock
         buffer = self._buffers[index]
@@ -193,3 +200,4 @@ class ThreadedRun:
             self._halt = True
         finally:
             buffer.count = n
+            finished.set()

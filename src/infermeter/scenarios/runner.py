@@ -22,7 +22,7 @@ import numpy as np
 from ..clock import Clock
 from ..config import StopRule, Warmup
 from ..engines.base import AsyncSession, CompiledModel, RequestFailed, Session
-from ..errors import BenchmarkInterrupted, EngineError, one_line
+from ..errors import BenchmarkInterrupted, EngineError, InfermeterError, one_line
 from ..results import RunResult
 from .loops import SampleBuffer, ThreadedRun, capacity_for, run_async, run_sync
 
@@ -51,9 +51,16 @@ class Runner:
         self._sessions: list[Session] = []
 
     def execute(self, stop: StopRule, warmup: Warmup) -> Measured:
-        first_session = self._compiled.create_session(self._inputs)
-        first_ns = self._first_inference(first_session)
-        self._prepare_sessions(first_session)
+        try:
+            first_session = self._compiled.create_session(self._inputs)
+            first_ns = self._first_inference(first_session)
+            self._prepare_sessions(first_session)
+        except KeyboardInterrupt:
+            raise BenchmarkInterrupted("interrupted while creating requests; nothing was measured") from None
+        except InfermeterError:
+            raise
+        except Exception as failure:  # the engine refused to create or bind a request
+            raise EngineError(f"could not create an inference request: {one_line(failure)}") from None
         if warmup.enabled:
             self._warm_up(warmup)
         buffers = self._new_buffers(stop.min_iterations)
@@ -124,11 +131,11 @@ class Runner:
                 monitor.stop()
 
 
-def _join_interruptibly(threads: list[threading.Thread]) -> None:
-    """Join with a timeout so the main thread keeps receiving KeyboardInterrupt."""
-    for thread in threads:
-        while thread.is_alive():
-            thread.join(0.1)
+def _join_interruptibly(finished: list[threading.Event]) -> None:
+    """Wait with a timeout so the main thread keeps receiving KeyboardInterrupt."""
+    for event in finished:
+        while not event.wait(0.1):
+            pass
 
 
 def _private_copy(inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
