@@ -170,31 +170,6 @@ def add_model_ir(add_model: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 
 # --- openvino ----------------------------------------------------------------------------------------------
 
-_OPENVINO_CORES: list[Any] = []  # the most recent engine's ov.Core, released when the next engine is made
-
-
-@pytest.fixture
-def keep_openvino_cores(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep each OpenVINO engine's ``ov.Core`` alive until the next engine is created.
-
-    Workaround for a deadlock (see test_engines_contract.py::test_repeated_openvino_async_runs_do_not_hang):
-    when ``app.run`` returns right after an ``-api async`` run, dropping the last reference to the ov.Core
-    joins an OpenVINO executor thread that is waiting for the GIL, which the dropping thread holds. Releasing
-    the Core a little later, as here, avoids it, so one unlucky run cannot hang the whole test session.
-    """
-    if not HAS_OPENVINO:
-        return
-    from infermeter.engines import openvino as openvino_engine
-
-    original = openvino_engine.OpenVINOEngine.__init__
-
-    def keep(self: Any, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        core = getattr(self, "_core", None)
-        if core is not None:
-            _OPENVINO_CORES[:] = [core]
-
-    monkeypatch.setattr(openvino_engine.OpenVINOEngine, "__init__", keep)
 
 
 # --- environment for subprocess tests --------------------------------------------------------------------

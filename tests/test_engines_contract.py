@@ -25,7 +25,6 @@ from infermeter.scenarios.runner import Runner
 
 NITER = 20
 
-pytestmark = pytest.mark.usefixtures("keep_openvino_cores")
 
 
 def run(model: Path | str, engine: str, **options: Any) -> Report:
@@ -121,6 +120,43 @@ def test_async_default_requests_is_the_engines_optimum(engine: str, add_model: P
     check_common(report, engine, count=8)
 
 
+# --- engine options --------------------------------------------------------------------------------------
+
+
+def test_threads_option(engine: str, add_model: Path) -> None:
+    if engine == "fake":
+        with pytest.raises(UsageError, match="-nthreads has no meaning for the fake engine"):
+            run(add_model, engine, nthreads=1)
+        return
+    report = run(add_model, engine, api="sync", nthreads=1, niter=3)
+    check_common(report, engine, count=3)
+    assert report.config["threads"] == 1
+    assert report.engine["threads"] == 1  # read back from the engine
+
+
+def test_infer_precision_option(engine: str, add_model: Path) -> None:
+    if engine != "openvino":
+        with pytest.raises(UsageError, match=f"-infer_precision is honoured by the openvino engine only .*{engine}"):
+            run(add_model, engine, infer_precision="f32")
+        return
+    report = run(add_model, engine, api="sync", infer_precision="f32", niter=3)
+    check_common(report, engine, count=3)
+    assert report.engine["precision"] == "f32"
+    assert report.engine["precision_note"] == ""
+    assert report.engine["properties"]["INFERENCE_PRECISION_HINT"] == "f32"
+
+
+@pytest.mark.parametrize(("api", "hint"), [("sync", "throughput"), ("async", "latency")])
+def test_hint_is_independent_of_the_scenario(engine: str, add_model: Path, api: str, hint: str) -> None:
+    report = run(add_model, engine, api=api, hint=hint, niter=4, nireq=2 if api == "async" else None)
+    check_common(report, engine, count=4)
+    assert report.run is not None
+    assert report.run.scenario == ("latency" if api == "sync" else "throughput")
+    assert report.run.requests == (1 if api == "sync" else 2)
+    assert report.engine["hint"] == hint
+    assert report.config["hint"] == hint
+
+
 # --- shapes ----------------------------------------------------------------------------------------------
 
 
@@ -188,9 +224,6 @@ def test_odd_input_and_dim_names(engine: str, odd_names_model: Path) -> None:
     assert inputs["p2o.x"]["model_dims"] == [ODD_DIM, 3]
 
 
-@pytest.mark.xfail(reason="BUG: inputs/shapes.py _batch_value: --dim NAME=N on a batch dim only sizes the dims called "
-                          "NAME; the other inputs' batch dims stay 1 and the report's batch is 1 (it finds N, checks "
-                          "it against -b, then returns batch or 1)", strict=True)
 def test_dim_on_a_batch_dim_sets_the_batch(engine: str, odd_names_model: Path) -> None:
     report = run(odd_names_model, engine, api="sync", dim={ODD_DIM: 5}, niter=3)
     assert shapes(report) == {ODD_INPUT: [5, 3], "p2o.x": [5, 3]}
@@ -351,6 +384,15 @@ def test_input_file_with_wrong_shape_fails_before_compile(engine: str, add_model
     assert "compile" not in log.started
 
 
+def test_unknown_device_fails_before_reading(engine: str, add_model: Path) -> None:
+    log = PhaseLog()
+    with pytest.raises(UsageError, match="NOPE") as caught:
+        infermeter.benchmark(str(add_model), engine=engine, device="NOPE", niter=1, no_warmup=True, observer=log)
+    assert caught.value.exit_code == 2
+    assert "\n" not in str(caught.value)
+    assert log.started == []
+
+
 def test_phases_are_reported_in_order(engine: str, add_model: Path) -> None:
     log = PhaseLog()
     infermeter.benchmark(str(add_model), engine=engine, niter=2, no_warmup=True, observer=log)
@@ -413,10 +455,6 @@ print("done")
 
 @pytest.mark.slow
 @pytest.mark.openvino
-@pytest.mark.xfail(reason="BUG: engines/openvino.py OpenVINOEngine owns a fresh ov.Core per run; when app.run returns "
-                          "right after an -api async run, dropping that Core (with the GIL held) joins an OpenVINO "
-                          "executor thread that waits for the GIL: a deadlock within ~100 runs in one process. "
-                          "Probabilistic, hence not strict", strict=False)
 def test_repeated_openvino_async_runs_do_not_hang(add_model: Path) -> None:
     pytest.importorskip("openvino")
     done = subprocess.run([sys.executable, "-c", REPEATED_ASYNC_SCRIPT, str(add_model), "400"], capture_output=True,

@@ -37,6 +37,7 @@ def run(config: BenchmarkConfig, observer: Observer | None = None, clock: Clock 
     engine_name, why = choose_engine(config.engine, model.format)
     _check_engine_options(engine_name, config)
     engine = create_engine(engine_name, config)
+    engine.check_device(config.device)
     info = engine.info()
     clock = clock or (FakeClock() if engine_name == "fake" else system_clock)
     if model.zoo is not None and engine_name != "fake":
@@ -53,10 +54,7 @@ def run(config: BenchmarkConfig, observer: Observer | None = None, clock: Clock 
             compiled = handle.compile(_engine_options(config))
     except KeyboardInterrupt:
         raise BenchmarkInterrupted(f"interrupted during {timer.current or 'loading'}; nothing was measured") from None
-    try:
-        measured = _measure(config, compiled, prepared, plan, clock, observer)
-    finally:
-        compiled.close()
+    measured = _measure(config, compiled, prepared, plan, clock, observer)
     return _report(config, command, model, info, why, plan, prepared, compiled.runtime, timer, measured)
 
 

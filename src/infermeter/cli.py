@@ -16,6 +16,8 @@ from . import __version__
 from .config import build_config
 from .errors import EXIT_INTERRUPTED, EXIT_RUNTIME, InfermeterError, UsageError, one_line
 
+PIPED_WIDTH = 110
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
@@ -115,6 +117,8 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.export_json:
         check_export_path(args.export_json)
     console = Console(stderr=args.export_json == "-", highlight=False)
+    if not console.is_terminal:
+        console.width = PIPED_WIDTH  # logs and CI: wide lines read better than 80-column wrapping
     observer = ConsoleObserver(console, quiet=args.quiet)
     try:
         report = app.run(config, observer=observer, command=["infermeter", *argv])
@@ -123,18 +127,30 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     render_report(report, console, quiet=args.quiet)
     if args.export_json:
         write_text(args.export_json, to_json(report))
+    count = report.run.count if report.run is not None else 0
     if report.interrupted:
+        print(f"infermeter: interrupted: {count} requests measured, reported as partial", file=sys.stderr)
         return EXIT_INTERRUPTED
-    return EXIT_RUNTIME if report.error else 0
+    if report.error:
+        print(f"infermeter: error: {report.error} ({count} requests measured before it, reported as partial)",
+              file=sys.stderr)
+        return EXIT_RUNTIME
+    return 0
 
 
 def _model_argument(args: argparse.Namespace) -> str:
     if args.model and args.model_option and args.model != args.model_option:
         raise UsageError(f"two models given ({args.model} and -m {args.model_option}): keep one")
     model: str | None = args.model or args.model_option
+    if not model and args.inputs and _looks_like_model(args.inputs[-1]):
+        model = args.inputs.pop()  # `run -i x.npy model.onnx`: -i takes several values and swallowed MODEL
     if not model:
         raise UsageError("no model given: infermeter run MODEL (a .onnx or .xml file, or zoo:NAME)")
     return model
+
+
+def _looks_like_model(text: str) -> bool:
+    return text.startswith("zoo:") or text.lower().endswith((".onnx", ".xml"))
 
 
 def _run_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -159,12 +175,12 @@ def _engines(args: argparse.Namespace, argv: list[str]) -> int:
     table = Table("engine", "version", "devices / execution providers", "status")
     for name in available_engines():
         if not is_installed(name):
-            table.add_row(name, "–", "–", f"not installed: pip install 'infermeter[{name}]'")
+            table.add_row(name, "–", "–", escape(f"not installed: pip install 'infermeter[{name}]'"))
             continue
         try:
             info = create_engine(name, build_config("zoo:resnet18", engine=name)).info()
         except EngineNotInstalled as error:
-            table.add_row(name, "–", "–", str(error))
+            table.add_row(name, "–", "–", escape(str(error)))
             continue
         table.add_row(name, info.version, ", ".join(info.devices), escape(info.detail or "ok"))
     Console(highlight=False).print(table)

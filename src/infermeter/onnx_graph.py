@@ -7,6 +7,7 @@ hold the weights. Field numbers are those of onnx.proto (stable since ONNX 1.0).
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -72,12 +73,13 @@ def read_graph(path: Path) -> Graph:
     with open(path, "rb") as stream:
         if stream.seek(0, 2) == 0:
             raise OnnxFormatError("the file is empty")
-        with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            view = memoryview(mapped)
-            try:
-                return _model(view)
-            finally:
-                view.release()
+        mapped = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        return _model(memoryview(mapped))
+    finally:
+        # Slices may still be referenced by a traceback; then the map is closed by the garbage collector.
+        with contextlib.suppress(BufferError):
+            mapped.close()
 
 
 def _varint(data: memoryview, pos: int) -> tuple[int, int]:

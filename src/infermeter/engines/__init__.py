@@ -36,9 +36,7 @@ def choose_engine(requested: str | None, model_format: str) -> tuple[str, str]:
         raise EngineNotInstalled(
             "no inference engine is installed: pip install 'infermeter[openvino]' or 'infermeter[onnxruntime]'"
         )
-    others = [name for name in installed[1:]]
-    alternative = f"; -e {others[0]} to use {others[0]}" if others else ""
-    return installed[0], f"default: first installed of openvino, onnxruntime{alternative}"
+    return installed[0], f"default; installed: {', '.join(installed)}; choose with -e"
 
 
 def create_engine(name: str, config: BenchmarkConfig) -> Engine:

@@ -108,7 +108,6 @@ class CompiledModel(Protocol):
         """An engine-driven async session, or None when the engine prefers one runner thread per request."""
         ...
 
-    def close(self) -> None: ...
 
 
 class ModelHandle(Protocol):
@@ -135,6 +134,10 @@ class Engine(Protocol):
     name: str
 
     def info(self) -> EngineInfo: ...
+
+    def check_device(self, device: str) -> None:
+        """Raise UsageError (before anything is read) when the engine cannot use ``device``."""
+        ...
 
     def read(self, model: ModelRef, clock: Clock) -> ModelHandle: ...
 

@@ -178,9 +178,6 @@ class FakeCompiledModel:
     def create_async_session(self, slot_inputs: Sequence[Mapping[str, np.ndarray]]) -> AsyncSession | None:
         return FakeAsyncSession(self._counter, self._clock, len(slot_inputs))
 
-    def close(self) -> None:
-        return None
-
 
 class FakeModel:
     def __init__(self, inputs: list[InputDescription], outputs: list[OutputDescription],
@@ -218,6 +215,10 @@ class FakeEngine:
 
     def info(self) -> EngineInfo:
         return EngineInfo("fake", __version__, ("CPU",), "deterministic, virtual clock")
+
+    def check_device(self, device: str) -> None:
+        if device.upper() != "CPU":
+            raise UsageError(f"-d {device}: the fake engine has one device, CPU")
 
     def read(self, model: ModelRef, clock: Clock) -> FakeModel:
         if not isinstance(clock, FakeClock):

@@ -96,9 +96,6 @@ class OrtCompiled:
     def create_async_session(self, slot_inputs: Sequence[Mapping[str, np.ndarray]]) -> AsyncSession | None:
         return None  # one runner thread per request, all sharing this InferenceSession
 
-    def close(self) -> None:
-        self._session = None
-
 
 class OrtModel:
     def __init__(self, path: str, graph: Graph) -> None:
@@ -207,6 +204,9 @@ class OnnxRuntimeEngine:
 
     def info(self) -> EngineInfo:
         return EngineInfo("onnxruntime", ort.__version__, tuple(ort.get_available_providers()))
+
+    def check_device(self, device: str) -> None:
+        provider_for(device)
 
     def read(self, model: ModelRef, clock: Clock) -> OrtModel:
         path = model.file()

@@ -38,6 +38,7 @@ except ImportError as _missing:  # pragma: no cover - exercised when the extra i
 
 _PASS_THROUGH = {"Convert", "Unsqueeze", "Squeeze", "Reshape", "Transpose", "Broadcast"}
 _HINTS = {"latency": "LATENCY", "throughput": "THROUGHPUT"}
+_VIRTUAL = {"AUTO", "MULTI", "HETERO", "BATCH"}
 _READ_BACK = ("PERFORMANCE_HINT", "NUM_STREAMS", "INFERENCE_NUM_THREADS", "INFERENCE_PRECISION_HINT",
               "OPTIMAL_NUMBER_OF_INFER_REQUESTS", "EXECUTION_DEVICES", "ENABLE_CPU_PINNING")
 
@@ -113,9 +114,6 @@ class OpenVINOCompiled:
 
     def create_async_session(self, slot_inputs: Sequence[Mapping[str, np.ndarray]]) -> AsyncSession | None:
         return OpenVINOAsyncSession(self._compiled, slot_inputs, self._clock)
-
-    def close(self) -> None:
-        self._compiled = None
 
 
 class OpenVINOModel:
@@ -307,15 +305,35 @@ def _gather_table_size(gather: Any) -> int | None:
     return int(shape[axis].get_length())
 
 
+@functools.cache
+def shared_core() -> Any:
+    """One Core per process. Dropping a Core right after an async run can deadlock: its destructor waits
+    for an OpenVINO thread that waits for the GIL. Keeping one alive for the process avoids it."""
+    return ov.Core()
+
+
 class OpenVINOEngine:
     name = "openvino"
 
     def __init__(self) -> None:
-        self._core = ov.Core()
+        self._core = shared_core()
 
     def info(self) -> EngineInfo:
         return EngineInfo("openvino", ov.get_version().split("-")[0], tuple(self._core.available_devices),
                           f"build {ov.get_version()}")
+
+    def check_device(self, device: str) -> None:
+        """Refuse devices this machine does not have; virtual devices are checked by what they list."""
+        available = {name.split(".")[0] for name in self._core.available_devices}
+        available |= set(self._core.available_devices)
+        prefix, _, listed = device.partition(":")
+        wanted = [d.split("(")[0].strip() for d in listed.split(",")] if prefix.upper() in _VIRTUAL else [device]
+        if prefix.upper() in _VIRTUAL and not listed:
+            return
+        for name in wanted:
+            if name and name not in available and name.upper() not in _VIRTUAL:
+                raise UsageError(f"-d {device}: openvino has no device {name!r} on this machine; available: "
+                                 f"{', '.join(sorted(available))} (and AUTO, MULTI:…, HETERO:…, BATCH:…)")
 
     def read(self, model: ModelRef, clock: Clock) -> OpenVINOModel:
         path = model.file()

@@ -102,12 +102,17 @@ def _check_dim_names(dims: Mapping[str, int], inputs: Sequence[InputDescription]
 
 
 def _batch_value(batch: int | None, dims: Mapping[str, int], inputs: Sequence[InputDescription]) -> int:
+    """The size of every batch dim: -b, else a --dim given for a batch dim by name, else 1."""
+    named: int | None = None
     for description in inputs:
         for index, dim in enumerate(description.dims or ()):
-            if (isinstance(dim, str) and dim in dims and is_batch_dim(description.dims or (), index)
-                    and batch is not None and dims[dim] != batch):
-                raise UsageError(f"-b {batch} conflicts with --dim {dim}={dims[dim]}: keep one")
-    return batch if batch is not None else 1
+            if isinstance(dim, str) and dim in dims and is_batch_dim(description.dims or (), index):
+                if batch is not None and dims[dim] != batch:
+                    raise UsageError(f"-b {batch} conflicts with --dim {dim}={dims[dim]}: keep one")
+                named = dims[dim] if named is None else named
+    if batch is not None:
+        return batch
+    return named if named is not None else 1
 
 
 def _check_batch_conflict(description: InputDescription, shape: tuple[int, ...], batch: int | None) -> None:
