@@ -179,9 +179,9 @@ def _runtime_info(compiled: Any, options: EngineOptions) -> RuntimeInfo:
             continue
         values[key] = _property_text(value)
     precision = values.get("INFERENCE_PRECISION_HINT", "unknown")
-    note = ""
+    note = _precision_note(options.infer_precision, precision)
     if options.infer_precision is None and precision in ("bf16", "f16"):
-        note = "device default; pass -infer_precision f32 for FP32 numbers"
+        note += "; pass -infer_precision f32 for FP32 numbers"
     optimal = int(values.get("OPTIMAL_NUMBER_OF_INFER_REQUESTS", "1") or 1)
     hint = values.get("PERFORMANCE_HINT", "").lower() or None
     reason = (f"PERFORMANCE_HINT={values.get('PERFORMANCE_HINT', 'unset')} gave {values.get('NUM_STREAMS', '?')} "
@@ -197,6 +197,18 @@ def _runtime_info(compiled: Any, options: EngineOptions) -> RuntimeInfo:
         choice_reason=reason,
         properties=values,
     )
+
+
+_PRECISION_ALIASES = {"fp32": "f32", "float32": "f32", "fp16": "f16", "float16": "f16", "bfloat16": "bf16"}
+
+
+def _precision_note(requested: str | None, actual: str) -> str:
+    if requested is None:
+        return "device default"
+    wanted = _PRECISION_ALIASES.get(requested.lower(), requested.lower())
+    if wanted != actual.lower():
+        return f"-infer_precision {requested} was asked; the device runs {actual}"
+    return "set by -infer_precision"
 
 
 def _property_text(value: Any) -> str:
