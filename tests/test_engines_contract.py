@@ -142,7 +142,7 @@ def test_infer_precision_option(engine: str, add_model: Path) -> None:
     report = run(add_model, engine, api="sync", infer_precision="f32", niter=3)
     check_common(report, engine, count=3)
     assert report.engine["precision"] == "f32"
-    assert report.engine["precision_note"] == ""
+    assert report.engine["precision_note"] == "set by -infer_precision"
     assert report.engine["properties"]["INFERENCE_PRECISION_HINT"] == "f32"
 
 

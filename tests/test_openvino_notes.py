@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("openvino")
 
-from infermeter.engines.openvino import _precision_note  # noqa: E402
+from infermeter.engines.openvino import _precision_note
 
 
 @pytest.mark.parametrize(("requested", "actual", "note"), [

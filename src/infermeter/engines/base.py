@@ -80,10 +80,10 @@ class AsyncSession(Protocol):
     """A fixed number of request slots, driven by the runner from one thread.
 
     ``next_idle`` blocks until some slot is idle and returns it: first the never-used slots, then slots
-    whose request completed, whose completion time (runner's clock, stamped by the engine's completion
-    callback) is then in ``completed_ns[slot]``. It raises ``RequestFailed`` if that request failed.
-    The runner stamps the submission time, then calls ``start(slot)``. ``wait_all`` waits for every request
-    in flight without raising; a failed one gets ``completed_ns[slot] = -1``.
+    whose request completed, whose completion time (on the runner's clock) is then in ``completed_ns[slot]``.
+    It raises ``RequestFailed`` if that request failed. The runner stamps the submission time and passes it
+    to ``start(slot, submitted_ns)``. ``wait_all`` waits for every request in flight without raising; a
+    failed one gets ``completed_ns[slot] = -1``.
     """
 
     completed_ns: list[int]
@@ -93,7 +93,7 @@ class AsyncSession(Protocol):
 
     def next_idle(self) -> int: ...
 
-    def start(self, slot: int) -> None: ...
+    def start(self, slot: int, submitted_ns: int) -> None: ...
 
     def wait_all(self) -> None: ...
 

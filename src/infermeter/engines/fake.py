@@ -140,7 +140,7 @@ class FakeAsyncSession:
         self.completed_ns[slot] = end_ns
         return slot
 
-    def start(self, slot: int) -> None:
+    def start(self, slot: int, submitted_ns: int) -> None:
         index, latency_ns = self._counter.next_call()
         failed = index == self._counter.fail_at
         heapq.heappush(self._pending, (self._clock() + latency_ns, index, slot, failed))

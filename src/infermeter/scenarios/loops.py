@@ -104,7 +104,7 @@ def run_async(session: AsyncSession, clock: Clock, min_iterations: int, min_dura
             if submitted >= min_iterations and now >= deadline:
                 break
             started_at[slot] = now
-            start(slot)
+            start(slot, now)
             busy[slot] = True
             submitted += 1
     finally:
