@@ -184,6 +184,6 @@ def what_was_timed(config: BenchmarkConfig, runtime: RuntimeInfo, requests: int)
         latency = (f"latency = one blocking run call in one of {requests} runner threads that share the model "
                    "(includes waiting for a free core)")
     else:
-        latency = ("latency = submission to completion callback, including queueing inside the engine "
+        latency = ("latency = submission to completion, including queueing inside the engine "
                    f"with {requests} requests in flight")
     return f"{latency}; {throughput}; {setup}."

@@ -99,8 +99,7 @@ class AsyncSession(Protocol):
 
 
 class CompiledModel(Protocol):
-    @property
-    def runtime(self) -> RuntimeInfo: ...
+    runtime: RuntimeInfo  # what the engine actually applied, read back after compiling
 
     def create_session(self, inputs: Mapping[str, np.ndarray]) -> Session: ...
 
@@ -109,13 +108,9 @@ class CompiledModel(Protocol):
         ...
 
 
-
 class ModelHandle(Protocol):
-    @property
-    def inputs(self) -> list[InputDescription]: ...
-
-    @property
-    def outputs(self) -> list[OutputDescription]: ...
+    inputs: list[InputDescription]  # as declared by the model, before shapes are resolved
+    outputs: list[OutputDescription]
 
     def reshape(self, shapes: Mapping[str, tuple[int, ...]]) -> None: ...
 

@@ -158,7 +158,7 @@ class FakeCompiledModel:
         self._counter = counter
         self._clock = clock
         hint = options.hint or options.scenario
-        self._runtime = RuntimeInfo(
+        self.runtime = RuntimeInfo(
             precision="none (fake engine)",
             optimal_requests=FAKE_OPTIMAL_REQUESTS,
             streams=None,
@@ -167,10 +167,6 @@ class FakeCompiledModel:
             async_mode="virtual requests in parallel on a virtual clock",
             choice_reason=f"fake engine: {FAKE_OPTIMAL_REQUESTS} requests unless -nireq is given",
         )
-
-    @property
-    def runtime(self) -> RuntimeInfo:
-        return self._runtime
 
     def create_session(self, inputs: Mapping[str, np.ndarray]) -> Session:
         return FakeSession(self._counter, self._clock)
@@ -182,18 +178,10 @@ class FakeCompiledModel:
 class FakeModel:
     def __init__(self, inputs: list[InputDescription], outputs: list[OutputDescription],
                  clock: FakeClock, counter: _CallCounter) -> None:
-        self._inputs = inputs
-        self._outputs = outputs
+        self.inputs = inputs
+        self.outputs = outputs
         self._clock = clock
         self._counter = counter
-
-    @property
-    def inputs(self) -> list[InputDescription]:
-        return self._inputs
-
-    @property
-    def outputs(self) -> list[OutputDescription]:
-        return self._outputs
 
     def reshape(self, shapes: Mapping[str, tuple[int, ...]]) -> None:
         return None

@@ -24,7 +24,6 @@ from .base import (
     EngineInfo,
     EngineOptions,
     InputDescription,
-    OutputDescription,
     RuntimeInfo,
     Session,
 )
@@ -84,11 +83,7 @@ class OrtSession:
 class OrtCompiled:
     def __init__(self, session: Any, runtime: RuntimeInfo) -> None:
         self._session = session
-        self._runtime = runtime
-
-    @property
-    def runtime(self) -> RuntimeInfo:
-        return self._runtime
+        self.runtime = runtime
 
     def create_session(self, inputs: Mapping[str, np.ndarray]) -> Session:
         return OrtSession(self._session, inputs)
@@ -101,23 +96,15 @@ class OrtModel:
     def __init__(self, path: str, graph: Graph) -> None:
         self._path = path
         inputs, outputs = describe_onnx(graph)
-        self._inputs = inputs
-        self._outputs = outputs
+        self.inputs = inputs
+        self.outputs = outputs
         self._precision = _dominant_precision(graph)
         self._overrides: dict[str, int] = {}
-
-    @property
-    def inputs(self) -> list[InputDescription]:
-        return self._inputs
-
-    @property
-    def outputs(self) -> list[OutputDescription]:
-        return self._outputs
 
     def reshape(self, shapes: Mapping[str, tuple[int, ...]]) -> None:
         """ORT cannot change static dims: refuse before compiling. Symbolic dims become overrides."""
         sizes: dict[str, set[int]] = {}
-        for description in self._inputs:
+        for description in self.inputs:
             shape = shapes.get(description.name)
             _check_static_dims(description, shape)
             for dim, size in zip(description.dims or (), shape or (), strict=False):

@@ -116,11 +116,7 @@ class OpenVINOAsyncSession:
 class OpenVINOCompiled:
     def __init__(self, compiled: Any, runtime: RuntimeInfo) -> None:
         self._compiled = compiled
-        self._runtime = runtime
-
-    @property
-    def runtime(self) -> RuntimeInfo:
-        return self._runtime
+        self.runtime = runtime
 
     def create_session(self, inputs: Mapping[str, np.ndarray]) -> Session:
         return OpenVINOSession(self._compiled, inputs)
@@ -133,20 +129,12 @@ class OpenVINOModel:
     def __init__(self, core: Any, model: Any, path: Path) -> None:
         self._core = core
         self._model = model
-        self._inputs = _describe_inputs(model, path)
-        self._outputs = [OutputDescription(_port_name(p, i, "output"), _dtype(p), _dims(p))
+        self.inputs = _describe_inputs(model, path)
+        self.outputs = [OutputDescription(_port_name(p, i, "output"), _dtype(p), _dims(p))
                          for i, p in enumerate(model.outputs)]
 
-    @property
-    def inputs(self) -> list[InputDescription]:
-        return self._inputs
-
-    @property
-    def outputs(self) -> list[OutputDescription]:
-        return self._outputs
-
     def reshape(self, shapes: Mapping[str, tuple[int, ...]]) -> None:
-        current = {d.name: d.dims for d in self._inputs}
+        current = {d.name: d.dims for d in self.inputs}
         wanted = {name: ov.PartialShape(list(shape)) for name, shape in shapes.items()
                   if tuple(current.get(name) or ()) != shape}
         if not wanted:
