@@ -58,11 +58,17 @@ def samples(buffer: SampleBuffer) -> tuple[list[int], list[int]]:
 def test_sample_buffer_grows_by_doubling_and_keeps_values() -> None:
     buffer = SampleBuffer(3)
     assert len(buffer.starts) == 3
-    buffer.starts[0], buffer.ends[0] = 11, 12
-    buffer.count = 1
-    buffer.grow()
+    for i in range(3):
+        buffer.starts[i], buffer.ends[i] = 11 + i, 21 + i
+    assert buffer.when_full(3) == 3
     assert len(buffer.starts) == len(buffer.ends) == 6
-    assert samples(buffer) == ([11], [12])
+    assert samples(buffer) == ([11, 12, 13], [21, 22, 23])
+
+
+def test_ring_buffer_starts_over_instead_of_growing() -> None:
+    buffer = SampleBuffer(3, ring=True)
+    assert buffer.when_full(3) == 0
+    assert len(buffer.starts) == 3 and buffer.count == 0
 
 
 def test_sample_buffer_minimum_capacity_and_default() -> None:

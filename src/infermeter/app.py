@@ -98,7 +98,8 @@ def _measure(config: BenchmarkConfig, compiled: CompiledModel, prepared: dict[st
     requests = 1 if config.scenario == "latency" else (config.requests or runtime.optimal_requests)
     arrays = {name: item.array for name, item in prepared.items()}
     progress = observer.progress if observer.wants_progress and not isinstance(clock, FakeClock) else None
-    runner = Runner(compiled, arrays, config.scenario, requests, plan.batch, clock, progress)
+    runner = Runner(compiled, arrays, config.scenario, requests, plan.batch, clock, progress,
+                    continue_on_error=config.on_error == "continue")
     return runner.execute(config.stop, config.warmup)
 
 

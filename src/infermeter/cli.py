@@ -7,6 +7,7 @@ deepsparse.benchmark (-s, -w, -x, -q) so existing command lines work with the pr
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -14,7 +15,7 @@ from typing import Any, NoReturn
 
 from . import __version__
 from .config import build_config
-from .errors import EXIT_INTERRUPTED, EXIT_RUNTIME, InfermeterError, UsageError, one_line
+from .errors import EXIT_INTERRUPTED, EXIT_RUNTIME, EXIT_TERMINATED, InfermeterError, UsageError, one_line
 
 PIPED_WIDTH = 110
 
@@ -35,7 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     engines.set_defaults(handler=_engines)
     zoo = commands.add_parser("zoo", help="list the built-in models (generated in code, no download)")
     zoo.set_defaults(handler=_zoo)
-    for sub in (engines, zoo):
+    show = commands.add_parser("show", help="re-render a saved JSON report (no engine needed)", allow_abbrev=False)
+    show.add_argument("report", help="a report written by run -x")
+    show.add_argument("-q", "--quiet", action="store_true", help="print only a one-line summary")
+    show.set_defaults(handler=_show)
+    for sub in (engines, zoo, show):
         sub.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -70,6 +75,8 @@ def _add_run(run: argparse.ArgumentParser) -> None:
         help="openvino inference precision, e.g. f32, bf16, f16")
     add("-nthreads", "--nthreads", metavar="N", help="threads for inference (openvino INFERENCE_NUM_THREADS; "
         "onnxruntime intra-op threads)")
+    add("--on-error", choices=("stop", "continue"), default="stop", help="a failing request stops the run "
+        "(default; what was measured is kept, marked partial) or is counted and left out of the samples")
     add("-x", "--export-json", metavar="PATH", help="write the full report as JSON ('-' = stdout)")
     add("-q", "--quiet", action="store_true", help="print only a one-line summary")
     add("--debug", action="store_true", help="show tracebacks on errors")
@@ -80,20 +87,43 @@ def _add_run(run: argparse.ArgumentParser) -> None:
     fake.add_argument("--fake-fail-at", metavar="K", help="make call K fail")
 
 
+class _Termination:
+    """SIGTERM is turned into the same KeyboardInterrupt path as Ctrl-C; only the exit code differs."""
+
+    received = False
+
+    @classmethod
+    def install(cls) -> None:
+        cls.received = False
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, cls._handle)
+
+    @classmethod
+    def _handle(cls, signum: int, frame: object) -> None:
+        cls.received = True
+        raise KeyboardInterrupt
+
+    @classmethod
+    def exit_code(cls, code: int) -> int:
+        return EXIT_TERMINATED if code == EXIT_INTERRUPTED and cls.received else code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in arguments
+    if argv is None:  # a real process, not a call from Python code
+        _Termination.install()
     try:
         args = build_parser().parse_args(arguments)
         if getattr(args, "handler", None) is None:
             build_parser().print_help()
             return 0
         code: int = args.handler(args, arguments)
-        return code
+        return _Termination.exit_code(code)
     except InfermeterError as error:
-        return _fail(error, error.exit_code, str(error), debug)
+        return _Termination.exit_code(_fail(error, error.exit_code, str(error), debug))
     except KeyboardInterrupt as error:
-        return _fail(error, EXIT_INTERRUPTED, "interrupted", debug)
+        return _Termination.exit_code(_fail(error, EXIT_INTERRUPTED, "interrupted", debug))
     except Exception as error:  # a bug: still one line, traceback on request
         return _fail(error, EXIT_RUNTIME, f"internal error: {type(error).__name__}: {one_line(error)} "
                      "(run with --debug for the traceback)", debug)
@@ -127,13 +157,25 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     render_report(report, console, quiet=args.quiet)
     if args.export_json:
         write_text(args.export_json, to_json(report))
+    return _outcome(report)
+
+
+def _outcome(report: Any) -> int:
+    """One stderr line and the exit code for a run that produced a report."""
     count = report.run.count if report.run is not None else 0
+    signal_name = "SIGTERM" if _Termination.received else "Ctrl-C"
     if report.interrupted:
-        print(f"infermeter: interrupted: {count} requests measured, reported as partial", file=sys.stderr)
+        print(f"infermeter: interrupted ({signal_name}): {count} requests measured, reported as partial",
+              file=sys.stderr)
         return EXIT_INTERRUPTED
     if report.error:
         print(f"infermeter: error: {report.error} ({count} requests measured before it, reported as partial)",
               file=sys.stderr)
+        return EXIT_RUNTIME
+    errors = report.run.errors if report.run is not None else 0
+    if errors:
+        print(f"infermeter: error: {errors} requests failed and were left out (--on-error continue); "
+              f"{count} measured", file=sys.stderr)
         return EXIT_RUNTIME
     return 0
 
@@ -159,9 +201,25 @@ def _run_options(args: argparse.Namespace) -> dict[str, Any]:
         "hint": args.hint, "niter": args.niter, "time": args.time, "warmup": args.warmup,
         "no_warmup": args.no_warmup, "batch": args.batch, "shape": args.shape, "dim": args.dim,
         "inputs": args.inputs, "seed": args.seed, "infer_precision": args.infer_precision,
-        "nthreads": args.nthreads, "fake_latency": args.fake_latency,
+        "nthreads": args.nthreads, "on_error": args.on_error, "fake_latency": args.fake_latency,
         "fake_first_call": args.fake_first_call, "fake_fail_at": args.fake_fail_at,
     }
+
+
+def _show(args: argparse.Namespace, argv: list[str]) -> int:
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from .reporters.console import render_report
+    from .results import load_report
+
+    report = load_report(Path(args.report))
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console.width = PIPED_WIDTH
+    render_report(report, console, quiet=args.quiet)
+    return 0
 
 
 def _engines(args: argparse.Namespace, argv: list[str]) -> int:

@@ -101,6 +101,7 @@ class BenchmarkConfig:
     seed: int = 0
     infer_precision: str | None = None
     threads: int | None = None
+    on_error: str = "stop"  # stop | continue
     fake: FakeSpec = field(default_factory=FakeSpec)
 
 
@@ -123,6 +124,7 @@ def build_config(
     seed: int | str = 0,
     infer_precision: str | None = None,
     nthreads: int | str | None = None,
+    on_error: str = "stop",
     fake_latency: str = "1ms",
     fake_first_call: str | None = None,
     fake_fail_at: int | str | None = None,
@@ -160,6 +162,7 @@ def build_config(
         seed=_non_negative_int("--seed", seed),
         infer_precision=infer_precision.strip() if infer_precision else None,
         threads=_positive_int("-nthreads", nthreads),
+        on_error=_choice("--on-error", on_error, ("stop", "continue")),
         fake=fake,
     )
 

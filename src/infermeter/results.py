@@ -6,12 +6,15 @@ saved report can be re-analysed later. JSON values are numbers (ints for nanosec
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .errors import InputError
 from .stats import LatencyStats, throughput
 
 SCHEMA_VERSION = 1
@@ -29,6 +32,7 @@ class RunResult:
     end_ns: np.ndarray = field(repr=False)
     stop_reason: str = "stop rule met"
     partial: bool = False
+    errors: int = 0  # failed requests left out of the samples (--on-error continue)
 
     @property
     def count(self) -> int:
@@ -77,6 +81,7 @@ class RunResult:
             "latency": self.latency.as_dict(),
             "stop_reason": self.stop_reason,
             "partial": self.partial,
+            "errors": self.errors,
             "samples": {
                 "start_offset_ns": (self.start_ns - origin).tolist(),
                 "latency_ns": self.latency_ns.tolist(),
@@ -95,6 +100,7 @@ class RunResult:
             end_ns=starts + latencies,
             stop_reason=data.get("stop_reason", ""),
             partial=bool(data.get("partial", False)),
+            errors=int(data.get("errors", 0)),
         )
 
 
@@ -186,3 +192,48 @@ class Report:
             error=data.get("error"),
             command=tuple(data["command"]) if data.get("command") is not None else None,
         )
+
+
+def load_report(path: Path) -> Report:
+    """Read a saved JSON report; anything unusable is an InputError naming the file and the reason."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"report file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"report {path} cannot be read ({type(error).__name__})") from None
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as error:
+        raise InputError(f"report {path} is not valid JSON ({str(error).splitlines()[0][:80]})") from None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA_ID:
+        raise InputError(f"report {path} is not an infermeter report (no \"schema\": \"{SCHEMA_ID}\")")
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise InputError(f"report {path} has schema_version {version!r}; this infermeter reads {SCHEMA_VERSION}")
+    try:
+        return _checked(Report.from_dict(data))
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
+        raise InputError(f"report {path} is malformed ({type(error).__name__}: {str(error)[:80]})") from None
+
+
+def _checked(report: Report) -> Report:
+    """Touch what renderers read, so a malformed report fails here and not halfway through a render."""
+    for key in ("name", "version", "why", "device", "precision", "precision_note", "requests_in_flight"):
+        _ = report.engine[key]
+    for key in ("ref", "format", "batch"):
+        _ = report.model[key]
+    for item in report.model["inputs"]:
+        _ = (item["name"], item["dtype"], item["fill"], [int(d) for d in item["shape"]])
+    _ = report.config["scenario"]
+    for value in report.phases.to_dict().values():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise TypeError(f"phase time {value!r} is not a number")
+    if not isinstance(report.timed, str) or not (report.error is None or isinstance(report.error, str)):
+        raise TypeError("'timed' and 'error' must be text")
+    run = report.run
+    if run is not None:
+        if len(run.start_ns) != len(run.end_ns):
+            raise ValueError("samples: start and latency lists differ in length")
+        _ = (run.latency.as_dict(), run.throughput)
+    return report

@@ -140,6 +140,7 @@ class Engine(Protocol):
 class RequestFailed(Exception):
     """An inference request raised inside the engine."""
 
-    def __init__(self, call_index: int, message: str) -> None:
+    def __init__(self, call_index: int, message: str, slot: int | None = None) -> None:
         super().__init__(message)
         self.call_index = call_index
+        self.slot = slot  # the async slot that is idle again, when known

@@ -136,7 +136,7 @@ class FakeAsyncSession:
         self._clock.advance_to(end_ns)
         if failed:
             self.completed_ns[slot] = -1
-            raise RequestFailed(index, f"fake engine: request failed at call {index} (--fake-fail-at)")
+            raise RequestFailed(index, f"fake engine: request failed at call {index} (--fake-fail-at)", slot)
         self.completed_ns[slot] = end_ns
         return slot
 

@@ -84,6 +84,7 @@ def summary_line(report: Report) -> str:
         return "no requests completed"
     latency = run.latency
     state = f" ({run.stop_reason}, partial)" if run.partial else ""
+    state += f" · errors {run.errors}" if run.errors else ""
     return (f"throughput {format_rate(run.throughput)} items/s · latency median "
             f"{format_duration(latency.median)} · p99 {format_duration(latency.percentile(99))} · "
             f"{run.count} requests{state}")
@@ -137,6 +138,8 @@ def _results(report: Report) -> Any:
     table.add_row("requests", f"{run.count:,}", f"{run.items:,} items (batch {run.batch}) in "
                   f"{format_duration(run.window_ns)}")
     table.add_row("throughput", format_rate(run.throughput), "items/s")
+    if run.errors:
+        table.add_row("errors", f"{run.errors:,}", "failed requests, left out of the samples (--on-error continue)")
     latency = run.latency
     values = [latency.mean, latency.median, latency.std, latency.minimum, latency.maximum,
               latency.percentile(90), latency.percentile(95), latency.percentile(99)]

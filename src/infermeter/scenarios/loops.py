@@ -19,23 +19,33 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ..clock import Clock
-from ..engines.base import AsyncSession, Session
+from ..engines.base import AsyncSession, RequestFailed, Session
 
 INITIAL_CAPACITY = 4096
 
 
 class SampleBuffer:
-    """Submission and completion times of finished requests (int64 ns)."""
+    """Submission and completion times of finished requests (int64 ns).
 
-    def __init__(self, capacity: int = INITIAL_CAPACITY) -> None:
+    A ``ring`` buffer (warm-up) never grows: when full it starts over, so a long warm-up costs no memory.
+    """
+
+    def __init__(self, capacity: int = INITIAL_CAPACITY, ring: bool = False) -> None:
         self.starts = array("q", bytes(8 * max(capacity, 1)))
         self.ends = array("q", bytes(8 * max(capacity, 1)))
         self.count = 0
+        self.ring = ring
 
-    def grow(self) -> None:
+    def when_full(self, n: int) -> int:
+        """Called by a loop when ``n`` samples fill the buffer; returns where the loop writes next."""
+        if self.ring:
+            self.count = 0
+            return 0
+        self.count = n
         extra = bytes(8 * len(self.starts))
         self.starts.frombytes(extra)
         self.ends.frombytes(extra)
+        return n
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         n = self.count
@@ -49,35 +59,52 @@ def capacity_for(min_iterations: int, slots: int) -> int:
 
 
 def run_sync(session: Session, clock: Clock, min_iterations: int, min_duration_ns: int,
-             buffer: SampleBuffer, progress: array) -> None:  # type: ignore[type-arg]
-    """One request at a time. Raises what the engine raises; ``buffer.count`` is always up to date."""
+             buffer: SampleBuffer, progress: array, errors: array | None = None) -> None:  # type: ignore[type-arg]
+    """One request at a time; ``buffer.count`` is always up to date.
+
+    A failing request raises, unless ``errors`` is given (--on-error continue): then it is counted there,
+    left out of the samples, and counts towards the iteration minimum as an attempt.
+    """
     infer = session.infer
     starts, ends = buffer.starts, buffer.ends
     capacity = len(starts)
     n = buffer.count
+    attempts = 0
     deadline = clock() + min_duration_ns
     try:
         while True:
             t0 = clock()
-            infer()
+            try:
+                infer()
+            except Exception:
+                if errors is None:
+                    raise
+                errors[0] += 1
+                attempts += 1
+                if attempts >= min_iterations and clock() >= deadline:
+                    return
+                continue
             t1 = clock()
             starts[n] = t0
             ends[n] = t1
             n += 1
+            attempts += 1
             progress[0] = n
-            if n >= min_iterations and t1 >= deadline:
+            if attempts >= min_iterations and t1 >= deadline:
                 return
             if n == capacity:
-                buffer.count = n
-                buffer.grow()
+                n = buffer.when_full(n)
                 capacity = len(starts)
     finally:
         buffer.count = n
 
 
 def run_async(session: AsyncSession, clock: Clock, min_iterations: int, min_duration_ns: int,
-              buffer: SampleBuffer, progress: array) -> None:  # type: ignore[type-arg]
-    """Keep every slot busy until the stop rule is met, then collect what is in flight."""
+              buffer: SampleBuffer, progress: array, errors: array | None = None) -> None:  # type: ignore[type-arg]
+    """Keep every slot busy until the stop rule is met, then collect what is in flight.
+
+    A failed request raises, unless ``errors`` is given: then it is counted and its slot reused.
+    """
     next_idle, start, done_ns = session.next_idle, session.start, session.completed_ns
     slots = session.slots
     busy = [False] * slots
@@ -89,7 +116,14 @@ def run_async(session: AsyncSession, clock: Clock, min_iterations: int, min_dura
     deadline = clock() + min_duration_ns
     try:
         while True:
-            slot = next_idle()
+            try:
+                slot = next_idle()
+            except RequestFailed as failure:
+                if errors is None or failure.slot is None:
+                    raise
+                errors[0] += 1
+                slot = failure.slot
+                busy[slot] = False
             if busy[slot]:
                 busy[slot] = False
                 starts[n] = started_at[slot]
@@ -97,8 +131,7 @@ def run_async(session: AsyncSession, clock: Clock, min_iterations: int, min_dura
                 n += 1
                 progress[0] = n
                 if n == capacity:
-                    buffer.count = n
-                    buffer.grow()
+                    n = buffer.when_full(n)
                     capacity = len(starts)
             now = clock()
             if submitted >= min_iterations and now >= deadline:
@@ -119,7 +152,7 @@ def _collect_in_flight(busy: list[bool], started_at: list[int], done_ns: Sequenc
     for slot, was_busy in enumerate(busy):
         if was_busy and done_ns[slot] >= started_at[slot]:
             if buffer.count == len(buffer.starts):
-                buffer.grow()
+                buffer.count = buffer.when_full(buffer.count)
             buffer.starts[buffer.count] = started_at[slot]
             buffer.ends[buffer.count] = done_ns[slot]
             buffer.count += 1
@@ -133,13 +166,15 @@ class ThreadedRun:
     """
 
     def __init__(self, sessions: Sequence[Session], clock: Clock, min_iterations: int, min_duration_ns: int,
-                 buffers: Sequence[SampleBuffer], progress: array) -> None:  # type: ignore[type-arg]
+                 buffers: Sequence[SampleBuffer], progress: array,  # type: ignore[type-arg]
+                 errors: array | None = None) -> None:  # type: ignore[type-arg]
         self._sessions = sessions
         self._clock = clock
         self._min_iterations = min_iterations
         self._min_duration_ns = min_duration_ns
         self._buffers = buffers
         self._progress = progress
+        self._errors = errors
         self._halt = False
         self.error: BaseException | None = None
 
@@ -185,15 +220,20 @@ class ThreadedRun:
                 t0 = clock()
                 if ticket >= min_iterations and t0 >= deadline:
                     return
-                infer()
+                try:
+                    infer()
+                except Exception:
+                    if self._errors is None:
+                        raise
+                    self._errors[index] += 1
+                    continue
                 t1 = clock()
                 starts[n] = t0
                 ends[n] = t1
                 n += 1
                 progress[index] = n
                 if n == capacity:
-                    buffer.count = n
-                    buffer.grow()
+                    n = buffer.when_full(n)
                     capacity = len(starts)
         except BaseException as error:  # surfaces in run(); the other workers stop at their next request
             self.error = error

@@ -39,7 +39,8 @@ class Measured:
 
 class Runner:
     def __init__(self, compiled: CompiledModel, inputs: Mapping[str, np.ndarray], scenario: str, requests: int,
-                 batch: int, clock: Clock, progress: ProgressCallback | None = None) -> None:
+                 batch: int, clock: Clock, progress: ProgressCallback | None = None,
+                 continue_on_error: bool = False) -> None:
         self._compiled = compiled
         self._inputs = inputs
         self._scenario = scenario
@@ -47,6 +48,7 @@ class Runner:
         self._batch = batch
         self._clock = clock
         self._progress_callback = progress
+        self._continue = continue_on_error
         self._async: AsyncSession | None = None
         self._sessions: list[Session] = []
 
@@ -64,9 +66,10 @@ class Runner:
         if warmup.enabled:
             self._warm_up(warmup)
         buffers = self._new_buffers(stop.min_iterations)
+        errors = array("q", bytes(8 * len(buffers)))
         stop_reason, error = "stop rule met", None
         try:
-            self._measure(stop.min_iterations, stop.min_duration_ns, buffers, report_progress=True)
+            self._measure(stop.min_iterations, stop.min_duration_ns, buffers, errors, report_progress=True)
         except KeyboardInterrupt:
             stop_reason = "interrupted"
         except RequestFailed as failure:
@@ -75,7 +78,8 @@ class Runner:
             stop_reason, error = "engine error", f"{type(failure).__name__}: {one_line(failure)}"
         starts, ends = _merge(buffers)
         partial = stop_reason != "stop rule met"
-        run = RunResult(self._scenario, self._requests, self._batch, starts, ends, stop_reason, partial)
+        run = RunResult(self._scenario, self._requests, self._batch, starts, ends, stop_reason, partial,
+                        errors=sum(errors))
         return Measured(run, first_ns, error)
 
     def _first_inference(self, session: Session) -> int:
@@ -99,32 +103,36 @@ class Runner:
 
     def _warm_up(self, warmup: Warmup) -> None:
         try:
-            self._measure(warmup.iterations, warmup.duration_ns, self._new_buffers(warmup.iterations), False)
+            buffers = self._new_buffers(0, ring=True)
+            self._measure(warmup.iterations, warmup.duration_ns, buffers, array("q", bytes(8 * len(buffers))), False)
         except KeyboardInterrupt:
             raise BenchmarkInterrupted("interrupted during warm-up; nothing was measured") from None
         except Exception as failure:
             raise EngineError(f"a warm-up request failed: {one_line(failure)}") from None
 
-    def _new_buffers(self, min_iterations: int) -> list[SampleBuffer]:
+    def _new_buffers(self, min_iterations: int, ring: bool = False) -> list[SampleBuffer]:
         if self._scenario == "throughput" and self._async is None:
             share = capacity_for(min_iterations // max(self._requests, 1), 1)
-            return [SampleBuffer(share) for _ in range(self._requests)]
-        return [SampleBuffer(capacity_for(min_iterations, self._requests))]
+            return [SampleBuffer(share, ring) for _ in range(self._requests)]
+        return [SampleBuffer(capacity_for(min_iterations, self._requests), ring)]
 
     def _measure(self, min_iterations: int, min_duration_ns: int, buffers: list[SampleBuffer],
-                 report_progress: bool) -> None:
+                 errors: array, report_progress: bool) -> None:  # type: ignore[type-arg]
         progress = array("q", bytes(8 * len(buffers)))
+        failures = errors if self._continue else None
         monitor = _ProgressMonitor(progress, self._progress_callback) if report_progress else None
         if monitor is not None:
             monitor.start()
         try:
             if self._scenario == "latency":
-                run_sync(self._sessions[0], self._clock, min_iterations, min_duration_ns, buffers[0], progress)
+                run_sync(self._sessions[0], self._clock, min_iterations, min_duration_ns, buffers[0], progress,
+                         failures)
             elif self._async is not None:
-                run_async(self._async, self._clock, min_iterations, min_duration_ns, buffers[0], progress)
+                run_async(self._async, self._clock, min_iterations, min_duration_ns, buffers[0], progress,
+                          failures)
             else:
                 threaded = ThreadedRun(self._sessions, self._clock, min_iterations, min_duration_ns, buffers,
-                                       progress)
+                                       progress, failures)
                 threaded.run(_join_interruptibly)
         finally:
             if monitor is not None:
