@@ -55,13 +55,13 @@ def samples(buffer: SampleBuffer) -> tuple[list[int], list[int]]:
 # ---------------------------------------------------------------- SampleBuffer
 
 
-def test_sample_buffer_grows_by_doubling_and_keeps_values() -> None:
+def test_sample_buffer_grows_by_half_and_keeps_values() -> None:
     buffer = SampleBuffer(3)
     assert len(buffer.starts) == 3
     for i in range(3):
         buffer.starts[i], buffer.ends[i] = 11 + i, 21 + i
     assert buffer.when_full(3) == 3
-    assert len(buffer.starts) == len(buffer.ends) == 6
+    assert len(buffer.starts) == len(buffer.ends) == 5  # 3 + 3 // 2 + 1
     assert samples(buffer) == ([11, 12, 13], [21, 22, 23])
 
 
@@ -125,7 +125,7 @@ def test_sync_buffer_growth_past_capacity() -> None:
     run_sync(sync_session(clock, "1ms"), clock, 37, 0, buffer, progress_cells())
     starts, ends = samples(buffer)
     assert buffer.count == 37
-    assert len(buffer.starts) == 64  # 4 -> 8 -> 16 -> 32 -> 64
+    assert len(buffer.starts) == 40  # grows by half + 1: 4 -> 7 -> 11 -> 17 -> 26 -> 40
     assert starts == [k * MS for k in range(37)]
     assert ends == [(k + 1) * MS for k in range(37)]
 

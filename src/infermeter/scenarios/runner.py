@@ -77,6 +77,7 @@ class Runner:
         except Exception as failure:  # an engine's own exception type from inside a request
             stop_reason, error = "engine error", f"{type(failure).__name__}: {one_line(failure)}"
         starts, ends = _merge(buffers)
+        del buffers  # their spare capacity goes now, before statistics allocate
         partial = stop_reason != "stop rule met"
         run = RunResult(self._scenario, self._requests, self._batch, starts, ends, stop_reason, partial,
                         errors=sum(errors))
@@ -151,11 +152,17 @@ def _private_copy(inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def _merge(buffers: list[SampleBuffer]) -> tuple[np.ndarray, np.ndarray]:
-    pairs = [buffer.arrays() for buffer in buffers]
-    starts = np.concatenate([p[0] for p in pairs]) if pairs else np.empty(0, np.int64)
-    ends = np.concatenate([p[1] for p in pairs]) if pairs else np.empty(0, np.int64)
-    order = np.argsort(starts, kind="stable")
-    return starts[order], ends[order]
+    """All samples in submission order, with as few full-size temporaries as possible (long runs)."""
+    if len(buffers) == 1:
+        starts, ends = buffers[0].arrays()
+    else:
+        pairs = [buffer.arrays() for buffer in buffers]
+        starts = np.concatenate([p[0] for p in pairs]) if pairs else np.empty(0, np.int64)
+        ends = np.concatenate([p[1] for p in pairs]) if pairs else np.empty(0, np.int64)
+    if len(starts) > 1 and bool(np.any(starts[1:] < starts[:-1])):
+        order = np.argsort(starts, kind="stable")
+        starts, ends = starts[order], ends[order]
+    return starts, ends
 
 
 class _ProgressMonitor:
