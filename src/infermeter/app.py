@@ -19,7 +19,7 @@ from .engines import choose_engine, create_engine
 from .engines.base import CompiledModel, EngineInfo, EngineOptions, ModelHandle, RuntimeInfo
 from .errors import BenchmarkInterrupted, UsageError
 from .events import NullObserver, Observer, PhaseTimer
-from .inputs.files import file_shapes, finish_input_files, load_input_files
+from .inputs.files import file_shapes, file_sources, finish_input_files, load_input_files
 from .inputs.shapes import ShapePlan, check_batch_applies, resolve_shapes
 from .inputs.synthetic import PreparedInput, synthesize
 from .modelfile import ModelRef, resolve_model
@@ -83,6 +83,7 @@ def _prepare_inputs(config: BenchmarkConfig, handle: ModelHandle,
         dims=config.dims,
         file_shapes=file_shapes(loaded),
         default_dims=model.zoo.default_dims if model.zoo is not None else {},
+        file_sources=file_sources(loaded),
     )
     check_batch_applies(config.batch, plan)
     prepared = finish_input_files(loaded, plan.inputs)

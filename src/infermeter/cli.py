@@ -65,7 +65,8 @@ def _add_run(run: argparse.ArgumentParser) -> None:
         "iterations (20it); default 1 s")
     add("--no-warmup", "-no_warmup", dest="no_warmup", action="store_true", help="skip the warm-up")
     add("-b", "--batch", metavar="N", help="batch size for the batch dim (default 1)")
-    add("-shape", "--shape", metavar="SHAPE", help="[1,3,224,224] or name[1,3,224,224],name2[1,128]")
+    add("-shape", "--shape", action="append", metavar="SHAPE",
+        help="[1,3,224,224] or name[1,3,224,224],name2[1,128] (repeatable)")
     add("--dim", action="append", metavar="NAME=N", help="size of every dim named NAME, e.g. sequence=128 "
         "(repeatable)")
     add("-i", "--input", dest="inputs", nargs="+", action="extend", metavar="[NAME:]FILE",
@@ -144,7 +145,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     from .reporters.export import check_export_path, to_json, write_text
 
     config = build_config(_model_argument(args), **_run_options(args))
-    if args.export_json:
+    if args.export_json is not None:
         check_export_path(args.export_json)
     console = Console(stderr=args.export_json == "-", highlight=False)
     if not console.is_terminal:
@@ -155,7 +156,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     finally:
         observer.close()
     render_report(report, console, quiet=args.quiet)
-    if args.export_json:
+    if args.export_json is not None:
         write_text(args.export_json, to_json(report))
     return _outcome(report)
 

@@ -25,6 +25,9 @@ SCENARIO_ALIASES = {
     "throughput": "throughput",
 }
 HINTS = ("latency", "throughput", "none")
+MAX_REQUESTS = 1024
+PRECISIONS = {"f32": "f32", "fp32": "f32", "float32": "f32", "f16": "f16", "fp16": "f16", "float16": "f16",
+              "bf16": "bf16", "bfloat16": "bf16"}
 HINT_ALIASES = {"tput": "throughput"}
 
 
@@ -135,6 +138,8 @@ def build_config(
     engine_name = _choice("-e/--engine", engine.lower(), available_engines()) if engine is not None else None
     scenario, hint_name = _scenario_and_hint(api, hint)
     requests = _positive_int("-nireq", nireq)
+    if requests is not None and requests > MAX_REQUESTS:
+        raise UsageError(f"-nireq {requests} is more than {MAX_REQUESTS} requests in flight")
     if requests is not None and scenario == "latency" and requests != 1:
         raise UsageError(f"-nireq {requests} needs -api async (sync runs one request at a time)")
     if not device.strip():
@@ -160,7 +165,7 @@ def build_config(
         dims=parse_dims(dim),
         input_files=parse_input_files(inputs),
         seed=_non_negative_int("--seed", seed),
-        infer_precision=infer_precision.strip() if infer_precision else None,
+        infer_precision=_precision(infer_precision),
         threads=_positive_int("-nthreads", nthreads),
         on_error=_choice("--on-error", on_error, ("stop", "continue")),
         fake=fake,
@@ -305,6 +310,15 @@ def _fake_latency(spec: str) -> str:
     return spec
 
 
+def _precision(value: str | None) -> str | None:
+    if value is None:
+        return None
+    canonical = PRECISIONS.get(value.strip().lower())
+    if canonical is None:
+        raise UsageError(f"-infer_precision {value!r} is not one of: f32, f16, bf16")
+    return canonical
+
+
 def _as_list(value: str | Iterable[str] | None) -> list[str]:
     if value is None:
         return []
@@ -350,10 +364,10 @@ def _non_negative_int(flag: str, value: int | str) -> int:
 def _duration(flag: str, value: float | str) -> int:
     if isinstance(value, bool):
         raise UsageError(f"{flag} expects a duration, got {value!r}")
+    if str(value).strip().startswith("-"):
+        raise UsageError(f"{flag} must not be negative, got {value}")
     try:
         ns = parse_duration_ns(str(value))
     except ValueError as error:
         raise UsageError(f"{flag}: {error}") from None
-    if ns < 0:
-        raise UsageError(f"{flag} must not be negative")
     return ns

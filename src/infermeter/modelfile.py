@@ -147,12 +147,20 @@ def _follow_to_gather(start: str, consumers: dict[str, list[tuple[Node, int]]],
     return best
 
 
-def describe_ir_xml(path: Path) -> tuple[list[InputDescription], list[OutputDescription]]:
-    """Read Parameter/Result layers of an OpenVINO IR without OpenVINO (used by the fake engine)."""
+def read_ir_xml(path: Path) -> ElementTree.Element:
+    """Parse an OpenVINO IR .xml and check it is one (a <net> with layers), naming the file if not."""
     try:
         root = ElementTree.parse(path).getroot()
     except (ElementTree.ParseError, OSError) as error:
         raise InputError(f"model file {path} is not a readable OpenVINO IR ({error})") from None
+    if root.tag != "net" or root.find("layers") is None:
+        raise InputError(f"model file {path} is XML but not an OpenVINO IR (no <net> with <layers>)")
+    return root
+
+
+def describe_ir_xml(path: Path) -> tuple[list[InputDescription], list[OutputDescription]]:
+    """Read Parameter/Result layers of an OpenVINO IR without OpenVINO (used by the fake engine)."""
+    root = read_ir_xml(path)
     inputs: list[InputDescription] = []
     outputs: list[OutputDescription] = []
     for layer in root.iter("layer"):
@@ -166,6 +174,8 @@ def describe_ir_xml(path: Path) -> tuple[list[InputDescription], list[OutputDesc
             inputs.append(InputDescription(name, dtype, _ir_dims(data.get("shape", ""))))
         elif kind == "Result":
             outputs.append(OutputDescription(layer.get("name", ""), "unknown", None))
+    if not inputs:
+        raise InputError(f"model file {path}: the OpenVINO IR has no Parameter (input) layer")
     return inputs, outputs
 
 

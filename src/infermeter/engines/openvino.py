@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import EngineError, EngineNotInstalled, InputError, UsageError
-from ..modelfile import ModelRef, describe_onnx, load_onnx
+from ..modelfile import ModelRef, describe_onnx, load_onnx, read_ir_xml
 from .base import (
     AsyncSession,
     Clock,
@@ -349,6 +349,12 @@ class OpenVINOEngine:
 
     def read(self, model: ModelRef, clock: Clock) -> OpenVINOModel:
         path = model.file()
+        # Check the file ourselves first: on a damaged file OpenVINO tries every frontend, and some of them
+        # print to stderr before the error comes back.
+        if path.suffix.lower() == ".xml":
+            read_ir_xml(path)
+        else:
+            load_onnx(path)
         try:
             read = self._core.read_model(str(path))
         except RuntimeError as error:

@@ -102,6 +102,10 @@ def _reason(error: BaseException) -> str:
     return text[:120]
 
 
+def file_sources(loaded: dict[str, LoadedFile]) -> dict[str, str]:
+    return {name: str(item.path) for name, item in loaded.items()}
+
+
 def file_shapes(loaded: dict[str, LoadedFile]) -> dict[str, tuple[int, ...]]:
     return {name: tuple(item.array.shape) for name, item in loaded.items() if item.array is not None}
 

@@ -59,6 +59,7 @@ def resolve_shapes(
     dims: Mapping[str, int],
     file_shapes: Mapping[str, tuple[int, ...]],
     default_dims: Mapping[str, int],
+    file_sources: Mapping[str, str] | None = None,
 ) -> ShapePlan:
     names = [i.name for i in inputs]
     by_name = _overrides_by_name(overrides, names)
@@ -67,7 +68,9 @@ def resolve_shapes(
     resolved = []
     for description in inputs:
         override = _merge_override(description, by_name.get(description.name), file_shapes.get(description.name))
-        source = "the -i file's shape" if description.name in file_shapes else "-shape"
+        source = "-shape"
+        if description.name in file_shapes:
+            source = f"-i {(file_sources or {}).get(description.name, 'file')}: its shape"
         shape = _resolve_one(description, override, dims, default_dims, batch_value, source)
         _check_batch_conflict(description, shape, batch)
         resolved.append(ResolvedInput(description, shape))

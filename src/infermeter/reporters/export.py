@@ -34,6 +34,8 @@ def check_export_path(target: str) -> None:
     """Fail before the benchmark, not after it, when the export cannot be written."""
     if target == "-":
         return
+    if not target.strip():
+        raise UsageError("-x/--export-json is empty: give a file name, or - for stdout")
     path = Path(target)
     if path.is_dir():
         raise UsageError(f"-x/--export-json {target}: is a folder; give a file name")
