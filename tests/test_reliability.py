@@ -266,3 +266,19 @@ def test_fake_clock_is_what_the_fake_engine_needs() -> None:
         infermeter.benchmark("zoo:resnet18", engine="fake", clock=time.perf_counter_ns, niter=1)
     assert infermeter.benchmark("zoo:resnet18", engine="fake", clock=FakeClock(), niter=1, api="sync",
                                 no_warmup=True).run is not None
+
+
+def test_interrupt_while_writing_the_export_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from infermeter.reporters import export
+
+    def interrupted(_fd: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export.os, "fsync", interrupted)
+    out = tmp_path / "r.json"
+    code = main(["run", "zoo:resnet18", "-e", "fake", "-api", "sync", "-niter", "5", "--no-warmup", "-q",
+                 "-x", str(out)])
+    assert code == 130
+    assert list(tmp_path.iterdir()) == []  # neither the report nor its temporary file
+    assert capsys.readouterr().err.strip() == "infermeter: error: interrupted"
