@@ -233,14 +233,20 @@ def _check_load(tmp_path: Path, text: str) -> None:
     render_report(report, Console(file=io.StringIO(), width=100), quiet=True)
 
 
-@SETTINGS
-@given(st.sampled_from(KEY_PATHS), json_values, st.booleans(), st.integers(min_value=0, max_value=4000))
-def test_report_loading_never_crashes(tmp_path_factory: pytest.TempPathFactory, saved_report: dict[str, Any],
-                                      path: list[str], value: Any, delete: bool, cut: int) -> None:
-    folder = tmp_path_factory.mktemp("fuzz", numbered=True)
-    text = json.dumps(_mutate(saved_report, path, value, delete))
+def _fuzz_report(folder: Path, saved: dict[str, Any], path: list[str], value: Any, delete: bool, cut: int) -> None:
+    text = json.dumps(_mutate(saved, path, value, delete))
     _check_load(folder, text)
     _check_load(folder, text[:cut])
+
+
+report_mutations = (st.sampled_from(KEY_PATHS), json_values, st.booleans(), st.integers(min_value=0, max_value=4000))
+
+
+@SETTINGS
+@given(*report_mutations)
+def test_report_loading_never_crashes(tmp_path_factory: pytest.TempPathFactory, saved_report: dict[str, Any],
+                                      path: list[str], value: Any, delete: bool, cut: int) -> None:
+    _fuzz_report(tmp_path_factory.mktemp("fuzz"), saved_report, path, value, delete, cut)
 
 
 @pytest.mark.slow
@@ -252,13 +258,10 @@ def test_option_parsing_never_crashes_long(argv: list[str]) -> None:
 
 @pytest.mark.slow
 @SLOW_SETTINGS
-@given(st.sampled_from(KEY_PATHS), json_values, st.booleans(), st.integers(min_value=0, max_value=4000))
+@given(*report_mutations)
 def test_report_loading_never_crashes_long(tmp_path_factory: pytest.TempPathFactory, saved_report: dict[str, Any],
                                            path: list[str], value: Any, delete: bool, cut: int) -> None:
-    folder = tmp_path_factory.mktemp("fuzz", numbered=True)
-    text = json.dumps(_mutate(saved_report, path, value, delete))
-    _check_load(folder, text)
-    _check_load(folder, text[:cut])
+    _fuzz_report(tmp_path_factory.mktemp("fuzz"), saved_report, path, value, delete, cut)
 
 
 def test_fake_clock_is_what_the_fake_engine_needs() -> None:
