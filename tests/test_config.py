@@ -409,10 +409,14 @@ def test_parse_dims_bad_syntax(text: str) -> None:
         parse_dims(text)
 
 
-@pytest.mark.parametrize("text", ["seq=0", "seq=-1", "seq=abc", "seq=", "seq=1.5"])
+@pytest.mark.parametrize("text", ["seq=-1", "seq=abc", "seq=", "seq=1.5"])
 def test_parse_dims_bad_size_names_dim(text: str) -> None:
     with pytest.raises(UsageError, match=r"^--dim seq "):
         parse_dims(text)
+
+
+def test_parse_dims_allows_zero_for_an_empty_cache() -> None:
+    assert parse_dims("past_sequence_length=0") == {"past_sequence_length": 0}
 
 
 def test_build_config_passes_dims() -> None:

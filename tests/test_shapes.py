@@ -310,3 +310,13 @@ def test_plan_keeps_descriptions_and_order() -> None:
 def test_default_dims_win_over_batch_for_a_first_dim_they_name() -> None:
     plan = resolve([inp("input_ids", ("sequence",), "int64")], default_dims={"sequence": 128})
     assert plan.shapes() == {"input_ids": (128,)}
+
+
+def test_zero_is_refused_for_a_batch_dim_but_not_for_others() -> None:
+    cache = InputDescription("past", "float32", ("batch", 4, "past_sequence_length", 8))
+    plan = resolve_shapes([cache], batch=None, overrides=(), dims={"past_sequence_length": 0}, file_shapes={},
+                          default_dims={})
+    assert plan.inputs[0].shape == (1, 4, 0, 8)
+    with pytest.raises(UsageError, match="batch dim"):
+        resolve_shapes([cache], batch=None, overrides=(), dims={"batch": 0, "past_sequence_length": 0},
+                       file_shapes={}, default_dims={})

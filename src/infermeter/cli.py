@@ -7,6 +7,7 @@ deepsparse.benchmark (-s, -w, -x, -q) so existing command lines work with the pr
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import traceback
@@ -138,7 +139,6 @@ def _fail(error: BaseException, code: int, message: str, debug: bool) -> int:
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
-    from rich.console import Console
 
     from . import app
     from .reporters.console import ConsoleObserver, render_report
@@ -147,9 +147,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     config = build_config(_model_argument(args), **_run_options(args))
     if args.export_json is not None:
         check_export_path(args.export_json)
-    console = Console(stderr=args.export_json == "-", highlight=False)
-    if not console.is_terminal:
-        console.width = PIPED_WIDTH  # logs and CI: wide lines read better than 80-column wrapping
+    console = _console(stderr=args.export_json == "-")
     observer = ConsoleObserver(console, quiet=args.quiet)
     try:
         report = app.run(config, observer=observer, command=["infermeter", *argv])
@@ -181,6 +179,15 @@ def _outcome(report: Any) -> int:
     return 0
 
 
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = PIPED_WIDTH  # logs and CI: wide lines read better than 80-column wrapping
+    return console
+
+
 def _model_argument(args: argparse.Namespace) -> str:
     if args.model and args.model_option and args.model != args.model_option:
         raise UsageError(f"two models given ({args.model} and -m {args.model_option}): keep one")
@@ -210,21 +217,16 @@ def _run_options(args: argparse.Namespace) -> dict[str, Any]:
 def _show(args: argparse.Namespace, argv: list[str]) -> int:
     from pathlib import Path
 
-    from rich.console import Console
-
     from .reporters.console import render_report
     from .results import load_report
 
     report = load_report(Path(args.report))
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        console.width = PIPED_WIDTH
+    console = _console()
     render_report(report, console, quiet=args.quiet)
     return 0
 
 
 def _engines(args: argparse.Namespace, argv: list[str]) -> int:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
@@ -242,12 +244,11 @@ def _engines(args: argparse.Namespace, argv: list[str]) -> int:
             table.add_row(name, "–", "–", escape(str(error)))
             continue
         table.add_row(name, info.version, ", ".join(info.devices), escape(info.detail or "ok"))
-    Console(highlight=False).print(table)
+    _console().print(table)
     return 0
 
 
 def _zoo(args: argparse.Namespace, argv: list[str]) -> int:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
@@ -258,5 +259,5 @@ def _zoo(args: argparse.Namespace, argv: list[str]) -> int:
         inputs = ", ".join(f"{i.name} {i.dtype}[{','.join(str(d) for d in (i.dims or ()))}]"
                            for i in model.inputs)
         table.add_row(f"zoo:{model.name}", escape(inputs), escape(model.description))
-    Console(highlight=False).print(table)
+    _console().print(table)
     return 0

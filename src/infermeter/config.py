@@ -246,7 +246,10 @@ def _shape_dims(text: str, name: str | None, body: str) -> tuple[int | None, ...
 
 
 def parse_dims(value: str | Iterable[str] | Mapping[str, int] | None) -> dict[str, int]:
-    """``--dim sequence=128`` (repeatable, or comma-separated): a value for every dim of that name."""
+    """``--dim sequence=128`` (repeatable, or comma-separated): a value for every dim of that name.
+
+    Zero is allowed (``--dim past_sequence_length=0`` for a first decoding step); batch dims are checked later.
+    """
     if isinstance(value, Mapping):
         items = [f"{k}={v}" for k, v in value.items()]
     else:
@@ -257,10 +260,10 @@ def parse_dims(value: str | Iterable[str] | Mapping[str, int] | None) -> dict[st
         name = name.strip()
         if not sep or not name:
             raise UsageError(f"--dim {item!r}: expected NAME=SIZE, e.g. --dim sequence=128")
-        size = _positive_int(f"--dim {name}", number.strip())
+        size = _non_negative_int(f"--dim {name}", number.strip())  # 0 is real: an empty KV cache
         if name in dims and dims[name] != size:
             raise UsageError(f"--dim {name} is given twice with different sizes")
-        dims[name] = size  # type: ignore[assignment]  # _positive_int returns int for non-None
+        dims[name] = size
     return dims
 
 

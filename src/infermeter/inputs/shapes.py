@@ -113,6 +113,8 @@ def _batch_value(batch: int | None, dims: Mapping[str, int], inputs: Sequence[In
                 if batch is not None and dims[dim] != batch:
                     raise UsageError(f"-b {batch} conflicts with --dim {dim}={dims[dim]}: keep one")
                 named = dims[dim] if named is None else named
+                if named == 0:
+                    raise UsageError(f"--dim {dim}=0: {dim!r} is the batch dim, which needs 1 or more")
     if batch is not None:
         return batch
     return named if named is not None else 1
