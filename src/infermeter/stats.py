@@ -28,16 +28,20 @@ def min_samples_for(percentile: float) -> int:
 
 
 def percentile(sorted_ns: np.ndarray, p: float) -> float:
-    """Linear-interpolation percentile of sorted samples; equals ``numpy.percentile(x, p)``."""
+    """Linear-interpolation percentile of sorted samples, computed the way ``numpy.percentile`` does
+    (same rank arithmetic and the same two-sided interpolation), so the results are bit-identical."""
     n = len(sorted_ns)
     if n == 0:
         raise ValueError("percentile of no samples")
-    rank = (n - 1) * p / 100.0
+    rank = (n - 1) * (p / 100.0)
     low = math.floor(rank)
     high = min(low + 1, n - 1)
-    fraction = rank - low
-    low_value = float(sorted_ns[low])
-    return low_value + (float(sorted_ns[high]) - low_value) * fraction
+    weight = rank - low
+    below, above = int(sorted_ns[low]), int(sorted_ns[high])
+    difference = above - below
+    if weight >= 0.5:
+        return above - difference * (1.0 - weight)
+    return below + difference * weight
 
 
 @dataclass(frozen=True)
