@@ -22,6 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from common import cpu_model, spread
+
 HERE = Path(__file__).resolve().parent
 ANCHOR = HERE.parent.parent / "shared" / "anchors" / "scripts" / "overhead.py"
 
@@ -116,36 +118,22 @@ def render(bare: dict[str, list[float]], ours: dict[str, list[float]], ratios: d
         "# Harness cost: infermeter vs bare Python loops (trivial model, calls/s)",
         "",
         f"{options.pairs} interleaved rounds (bare loops, then infermeter), {options.seconds:g} s per case, fresh "
-        f"processes. Machine: {platform.machine()}, {_cpu_model()}, Python {platform.python_version()}, "
+        f"processes. Machine: {platform.machine()}, {cpu_model()}, Python {platform.python_version()}, "
         f"onnxruntime {onnxruntime.__version__}, openvino {openvino.get_version().split('-')[0]}.",
         "",
         "| case | bare calls/s, median (min–max) | infermeter calls/s, median (min–max) | ratio, median (min–max) "
         "| harness cost per call |",
         "|---|---|---|---|---|",
     ]
-    for case in ratios:
-        a, b, r = bare[case], ours[case], ratios[case]
+    for case, r in ratios.items():
+        a, b = bare[case], ours[case]
         cost_ns = 1e9 / statistics.median(b) - 1e9 / statistics.median(a)
-        lines.append(f"| {case} | {_spread(a)} | {_spread(b)} | {statistics.median(r):.3f} "
+        lines.append(f"| {case} | {spread(a, 0)} | {spread(b, 0)} | {statistics.median(r):.3f} "
                      f"({min(r):.3f}–{max(r):.3f}) | {cost_ns:+,.0f} ns |")
     lines += ["", "Bare loops: `../shared/anchors/scripts/overhead.py` (ORT `session.run(None, {X: x})`; OV "
               "`InferRequest.infer()` with a preset tensor; OV `AsyncInferQueue.start_async()` loop). infermeter: "
               "`infermeter run add8.onnx ... -t S -w 200it`, requests/s from its JSON.", ""]
     return "\n".join(lines)
-
-
-def _spread(values: list[float]) -> str:
-    return f"{statistics.median(values):,.0f} ({min(values):,.0f}–{max(values):,.0f})"
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from common import cpu_model, spread
+
 HERE = Path(__file__).resolve().parent
 MAKE_MODELS = HERE.parent.parent / "shared" / "tools" / "make_models.py"
 MODELS = ("resnet50", "mobilenetv2", "squeezenet1_1", "bert_base")
@@ -99,7 +101,7 @@ def render(results: dict[tuple[str, str, str], dict[str, list[float]]], options:
         "# infermeter vs benchmark_app (OpenVINO, CPU, throughput in items/s)",
         "",
         f"{options.pairs} interleaved pairs per configuration, {options.seconds:g} s each, fresh processes. "
-        f"Machine: {_cpu_model()}, Python {platform.python_version()}, openvino "
+        f"Machine: {cpu_model()}, Python {platform.python_version()}, openvino "
         f"{openvino.get_version().split('-')[0]}. Precision 'default' = no -infer_precision (the device "
         "default, which both tools report).",
         "",
@@ -109,25 +111,11 @@ def render(results: dict[tuple[str, str, str], dict[str, list[float]]], options:
     ]
     for (model, precision, hint), runs in results.items():
         ratios = [b / a for a, b in zip(runs["ba"], runs["im"], strict=True)]
-        lines.append(f"| {model} | {precision} | {hint} | {_spread(runs['ba'])} | {_spread(runs['im'])} | "
+        lines.append(f"| {model} | {precision} | {hint} | {spread(runs['ba'])} | {spread(runs['im'])} | "
                      f"{statistics.median(ratios):.3f} ({min(ratios):.3f}–{max(ratios):.3f}) |")
     lines += ["", "Both get the same `-d CPU -t S -hint H [-infer_precision f32] [-shape [1,3,224,224]]`; "
               "infermeter adds `-e openvino -q -x report.json`.", ""]
     return "\n".join(lines)
-
-
-def _spread(values: list[float]) -> str:
-    return f"{statistics.median(values):.1f} ({min(values):.1f}–{max(values):.1f})"
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 if __name__ == "__main__":
