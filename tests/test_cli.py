@@ -641,3 +641,15 @@ def test_help_does_not_import_engines(cli_env: dict[str, str]) -> None:
                           check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_help_imports_no_numpy_and_no_engine() -> None:
+    """`infermeter --help` and `run --help` stay fast: nothing heavy is imported for them."""
+    script = ("import sys, contextlib, io\n"
+              "from infermeter.cli import main\n"
+              "for argv in (['--help'], ['run', '--help']):\n"
+              "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+              "        main(argv)\n"
+              "print(sorted(m for m in ('numpy', 'rich', 'openvino', 'onnxruntime', 'onnx') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -9,23 +9,46 @@
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from .clock import Clock, FakeClock
-from .config import BenchmarkConfig, build_config
-from .errors import (
-    BenchmarkInterrupted,
-    EngineError,
-    EngineNotInstalled,
-    InfermeterError,
-    InputError,
-    UsageError,
-)
-from .events import NullObserver, Observer
-from .results import SCHEMA_VERSION, PhaseTimes, Report, RunResult
-from .stats import LatencyStats
+# Public names are imported on first use, so `infermeter --help` does not pay for numpy and friends.
+_LAZY = {
+    "Clock": "clock", "FakeClock": "clock",
+    "BenchmarkConfig": "config", "build_config": "config",
+    "BenchmarkInterrupted": "errors", "EngineError": "errors", "EngineNotInstalled": "errors",
+    "InfermeterError": "errors", "InputError": "errors", "UsageError": "errors",
+    "NullObserver": "events", "Observer": "events",
+    "SCHEMA_VERSION": "results", "PhaseTimes": "results", "Report": "results", "RunResult": "results",
+    "load_report": "results",
+    "LatencyStats": "stats",
+}
+
+if TYPE_CHECKING:
+    from .clock import Clock, FakeClock
+    from .config import BenchmarkConfig, build_config
+    from .errors import (
+        BenchmarkInterrupted,
+        EngineError,
+        EngineNotInstalled,
+        InfermeterError,
+        InputError,
+        UsageError,
+    )
+    from .events import NullObserver, Observer
+    from .results import SCHEMA_VERSION, PhaseTimes, Report, RunResult, load_report
+    from .stats import LatencyStats
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'infermeter' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
 
 def benchmark(model: str, *, observer: Observer | None = None, clock: Clock | None = None,
@@ -33,10 +56,11 @@ def benchmark(model: str, *, observer: Observer | None = None, clock: Clock | No
     """Benchmark ``model`` (a .onnx/.xml path or ``zoo:NAME``) and return the full ``Report``.
 
     ``options`` are the long command-line option names: engine, device, api, nireq, hint, niter, time,
-    warmup, no_warmup, batch, shape, dim, inputs, seed, infer_precision, nthreads, fake_latency, ...
+    warmup, no_warmup, batch, shape, dim, inputs, seed, infer_precision, nthreads, on_error, fake_latency, ...
     Invalid options raise ``UsageError`` before anything is loaded.
     """
     from . import app
+    from .config import build_config
 
     config = build_config(model, **options)
     return app.run(config, observer=observer, clock=clock)
@@ -62,4 +86,5 @@ __all__ = [
     "__version__",
     "benchmark",
     "build_config",
+    "load_report",
 ]
