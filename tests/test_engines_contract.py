@@ -20,6 +20,7 @@ from conftest import EMBEDDING_ROWS, ODD_DIM, ODD_INPUT
 from infermeter import app
 from infermeter.engines import fake as fake_engine
 from infermeter.errors import EngineError, UsageError
+from infermeter.events import NullObserver
 from infermeter.results import Report
 from infermeter.scenarios.runner import Runner
 
@@ -298,25 +299,14 @@ def test_onnxruntime_refuses_ir(add_model_ir: Path) -> None:
 # --- errors before compile -------------------------------------------------------------------------------
 
 
-class PhaseLog:
+class PhaseLog(NullObserver):
     """An observer that remembers which phases started."""
-
-    wants_progress = False
 
     def __init__(self) -> None:
         self.started: list[str] = []
 
     def phase_started(self, name: str) -> None:
         self.started.append(name)
-
-    def phase_finished(self, name: str, duration_ns: int) -> None:
-        return None
-
-    def note(self, text: str) -> None:
-        return None
-
-    def progress(self, completed: int, elapsed_ns: int) -> None:
-        return None
 
 
 def test_unresolved_named_dim_fails_before_compile(engine: str, multi_io_model: Path) -> None:
