@@ -1,22 +1,42 @@
-"""A record of the machine a run happened on, so two reports can be judged comparable."""
+"""A record of the machine a run happened on, so two reports can be judged comparable.
+
+``collect`` reads ``/proc`` and ``/sys`` under ``root`` so tests can point it at a fake tree; every value it cannot
+read is ``None`` and nothing raises. ``differences`` lists what makes two such records not comparable, and
+``CpuMeter`` measures how much CPU other processes (and the hypervisor) took while a run was going on.
+"""
 
 from __future__ import annotations
 
 import os
 import platform
+import re
 import socket
+import statistics
 import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
 _FLAGS_OF_INTEREST = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8", "avx_vnni")
+_CONTAINER_CGROUP_MARKERS = ("docker", "kubepods", "containerd", "lxc")
+_CPU_SYSFS = "sys/devices/system/cpu"
+_CPU_RANGE = re.compile(r"([0-9]+)(?:-([0-9]+))?")
+_CLOCK_COST_SAMPLES = 2000
+SYSTEM_ROOT = Path("/")
+
+# Keys whose difference makes two runs not comparable, in the order ``differences`` reports them.
+_COMPARABILITY_KEYS = ("cpu_model", "logical_cpus", "usable_cpus", "cpus_online", "cpu_quota_cores", "cpu_flags",
+                       "memory_bytes", "engine_versions", "kernel", "python", "numpy", "cpu_governor", "cpu_boost",
+                       "container", "virtualization")
 
 
-def collect(engine_versions: dict[str, str] | None = None) -> dict[str, Any]:
-    cpu = _cpuinfo()
-    return {
+def collect(engine_versions: dict[str, str] | None = None, root: Path = SYSTEM_ROOT) -> dict[str, Any]:
+    cpu = _cpuinfo(root)
+    record: dict[str, Any] = {
         "hostname": socket.gethostname(),
         "os": platform.platform(),
         "kernel": platform.release(),
@@ -27,27 +47,56 @@ def collect(engine_versions: dict[str, str] | None = None) -> dict[str, Any]:
         "cpu_flags": [flag for flag in _FLAGS_OF_INTEREST if flag in cpu.get("flags", "").split()],
         "logical_cpus": os.cpu_count(),
         "usable_cpus": _usable_cpus(),
-        "memory_bytes": _memory_bytes(),
+        "memory_bytes": _meminfo_bytes(root, "MemTotal"),
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "engine_versions": dict(engine_versions or {}),
         "argv0": sys.argv[0] if sys.argv else None,
     }
+    record.update(_cpu_state(root, cpu))
+    record.update({
+        "memory_available_bytes": _meminfo_bytes(root, "MemAvailable"),
+        "cpu_quota_cores": _cpu_quota_cores(root),
+        "container": _container(root),
+        "virtualization": _virtualization(root, cpu),
+        "clock": _clock_info(),
+    })
+    return record
 
 
-def _cpuinfo() -> dict[str, str]:
-    path = Path("/proc/cpuinfo")
-    if not path.exists():
-        return {}
-    fields: dict[str, str] = {}
+def differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """One line per key that makes runs ``a`` and ``b`` not comparable; the hostname, if it differs, comes last."""
+    lines: list[str] = []
+    for key in _COMPARABILITY_KEYS:
+        if key == "engine_versions":
+            lines.extend(_engine_differences(a.get(key) or {}, b.get(key) or {}))
+        elif a.get(key) != b.get(key):
+            lines.append(f"{key}: {a.get(key)!r} vs {b.get(key)!r}")
+    if a.get("hostname") != b.get("hostname"):
+        lines.append(f"hostname: {a.get('hostname')!r} vs {b.get('hostname')!r}")
+    return lines
+
+
+def _engine_differences(a: dict[str, str], b: dict[str, str]) -> list[str]:
+    return [f"engine_versions[{name}]: {a.get(name)!r} vs {b.get(name)!r}"
+            for name in sorted(a.keys() | b.keys()) if a.get(name) != b.get(name)]
+
+
+def _read_text(path: Path) -> str | None:
     try:
-        for line in path.read_text(errors="replace").splitlines():
-            key, sep, value = line.partition(":")
-            if sep and key.strip() not in fields:
-                fields[key.strip()] = value.strip()
-            if not line.strip() and fields:
-                break  # the first processor is enough
-    except OSError:
-        return {}
+        return path.read_text(errors="replace").strip()
+    except (OSError, ValueError):
+        return None
+
+
+def _cpuinfo(root: Path) -> dict[str, str]:
+    text = _read_text(root / "proc/cpuinfo")
+    fields: dict[str, str] = {}
+    for line in (text or "").splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() not in fields:
+            fields[key.strip()] = value.strip()
+        if not line.strip() and fields:
+            break  # the first processor is enough
     return fields
 
 
@@ -58,11 +107,208 @@ def _usable_cpus() -> int | None:
         return os.cpu_count()
 
 
-def _memory_bytes() -> int | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
+def _meminfo_bytes(root: Path, field: str) -> int | None:
+    for line in (_read_text(root / "proc/meminfo") or "").splitlines():
+        name, _, value = line.partition(":")
+        if name == field:
+            try:
+                return int(value.split()[0]) * 1024
+            except (ValueError, IndexError):
+                return None
     return None
+
+
+def _count_cpu_list(text: str | None) -> int | None:
+    """Count the CPUs in a kernel CPU list such as ``0-3,6,8-9`` (7); None when it is not one."""
+    if not text:
+        return None
+    count = 0
+    for part in text.split(","):
+        match = _CPU_RANGE.fullmatch(part)
+        if match is None or int(match[2] or match[1]) < int(match[1]):
+            return None
+        count += int(match[2] or match[1]) - int(match[1]) + 1
+    return count
+
+
+def _cpu_state(root: Path, cpu: dict[str, str]) -> dict[str, Any]:
+    cpufreq = root / _CPU_SYSFS / "cpu0/cpufreq"
+    return {
+        "cpus_online": _count_cpu_list(_read_text(root / _CPU_SYSFS / "online")),
+        "cpu_mhz": _cpu_mhz(cpufreq / "scaling_cur_freq", cpu.get("cpu MHz")),
+        "cpu_governor": _read_text(cpufreq / "scaling_governor") or None,
+        "cpu_boost": _cpu_boost(root),
+    }
+
+
+def _cpu_mhz(scaling_cur_freq: Path, cpuinfo_mhz: str | None) -> float | None:
+    khz = _read_text(scaling_cur_freq)
+    try:
+        if khz:
+            return int(khz) / 1000
+        return float(cpuinfo_mhz) if cpuinfo_mhz else None
+    except ValueError:
+        return None
+
+
+def _cpu_boost(root: Path) -> bool | None:
+    boost = _read_text(root / _CPU_SYSFS / "cpufreq/boost")
+    if boost in ("0", "1"):
+        return boost == "1"
+    no_turbo = _read_text(root / _CPU_SYSFS / "intel_pstate/no_turbo")
+    if no_turbo in ("0", "1"):
+        return no_turbo == "0"
+    return None
+
+
+def _cpu_quota_cores(root: Path) -> float | None:
+    """CPU cores the cgroup may use (quota / period); None when unlimited or unknown."""
+    cgroup = root / "sys/fs/cgroup"
+    cpu_max = _read_text(cgroup / "cpu.max")
+    if cpu_max is not None:
+        quota, _, period = cpu_max.partition(" ")
+    else:  # cgroup v1
+        quota = _read_text(cgroup / "cpu/cpu.cfs_quota_us") or ""
+        period = _read_text(cgroup / "cpu/cpu.cfs_period_us") or ""
+    try:
+        quota_us, period_us = int(quota), int(period)
+    except ValueError:
+        return None  # "max", missing or garbled
+    return quota_us / period_us if quota_us > 0 and period_us > 0 else None
+
+
+def _container(root: Path) -> str | None:
+    if (root / ".dockerenv").exists():
+        return "docker"
+    if (root / "run/.containerenv").exists():
+        return "podman"
+    init_cgroup = _read_text(root / "proc/1/cgroup") or ""
+    if any(marker in init_cgroup for marker in _CONTAINER_CGROUP_MARKERS):
+        return "container (cgroup)"
+    return None
+
+
+def _virtualization(root: Path, cpu: dict[str, str]) -> str | None:
+    """None on bare metal; under a hypervisor its DMI vendor and product, or "hypervisor flag" if DMI is unreadable."""
+    if "hypervisor" not in cpu.get("flags", "").split():
+        return None
+    dmi = root / "sys/class/dmi/id"
+    vendor, product = _read_text(dmi / "sys_vendor") or "", _read_text(dmi / "product_name") or ""
+    if product.startswith(vendor):
+        vendor = ""
+    return f"{vendor} {product}".strip() or "hypervisor flag"
+
+
+def _clock_info() -> dict[str, Any]:
+    info = time.get_clock_info("perf_counter")
+    return {
+        "name": "perf_counter",
+        "implementation": info.implementation,
+        "resolution_ns": max(1, round(info.resolution * 1e9)),
+        "read_cost_ns": _clock_read_cost_ns(),
+    }
+
+
+def _clock_read_cost_ns() -> int:
+    """Median cost of one ``perf_counter_ns`` call: the gap between two back-to-back calls."""
+    read = time.perf_counter_ns
+    gaps = []
+    for _ in range(_CLOCK_COST_SAMPLES):
+        before = read()
+        gaps.append(read() - before)
+    return int(statistics.median(gaps))
+
+
+class _ProcessTimes(Protocol):
+    @property
+    def user(self) -> float: ...
+    @property
+    def system(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class CpuUsage:
+    """CPU time spent during one run: by this process, by the whole machine, and stolen by the hypervisor."""
+
+    wall_ns: int
+    own_cpu_ns: int
+    system_busy_ns: int
+    steal_ns: int
+    cpus: int
+
+    @property
+    def foreign_cores(self) -> float:
+        """Cores' worth of CPU that other processes used, on average over the run."""
+        return max(0, self.system_busy_ns - self.own_cpu_ns) / self.wall_ns if self.wall_ns > 0 else 0.0
+
+    @property
+    def steal_cores(self) -> float:
+        return self.steal_ns / self.wall_ns if self.wall_ns > 0 else 0.0
+
+    def to_dict(self) -> dict[str, float]:
+        return {**asdict(self), "foreign_cores": self.foreign_cores, "steal_cores": self.steal_cores}
+
+
+class _CpuSample(NamedTuple):
+    wall_ns: int
+    own_cpu_ns: int
+    busy_jiffies: int
+    steal_jiffies: int
+
+
+class CpuMeter:
+    """Call ``start`` before a run and ``stop`` after it; ``stop`` is None where ``/proc/stat`` is unreadable."""
+
+    def __init__(self, root: Path = SYSTEM_ROOT, clock: Callable[[], int] = time.perf_counter_ns,
+                 own_times: Callable[[], _ProcessTimes] = os.times) -> None:
+        self._proc_stat = root / "proc/stat"
+        self._clock = clock
+        self._own_times = own_times
+        self._start: _CpuSample | None = None
+        self._cpus = 0
+
+    def start(self) -> None:
+        self._cpus = _usable_cpus() or 1
+        self._start = self._sample()
+
+    def stop(self) -> CpuUsage | None:
+        start = self._start
+        end = self._sample() if start is not None else None
+        if start is None or end is None:
+            return None
+        ticks = _ticks_per_second()
+        return CpuUsage(
+            wall_ns=end.wall_ns - start.wall_ns,
+            own_cpu_ns=end.own_cpu_ns - start.own_cpu_ns,
+            system_busy_ns=(end.busy_jiffies - start.busy_jiffies) * 1_000_000_000 // ticks,
+            steal_ns=(end.steal_jiffies - start.steal_jiffies) * 1_000_000_000 // ticks,
+            cpus=self._cpus,
+        )
+
+    def _sample(self) -> _CpuSample | None:
+        jiffies = _proc_stat_jiffies(self._proc_stat)
+        if jiffies is None:
+            return None
+        times = self._own_times()
+        own_cpu_ns = round((times.user + times.system) * 1e9)
+        return _CpuSample(self._clock(), own_cpu_ns, *jiffies)
+
+
+def _proc_stat_jiffies(path: Path) -> tuple[int, int] | None:
+    """(busy, steal) jiffies from the aggregate ``cpu`` line: busy is user+nice+system+irq+softirq."""
+    fields = (_read_text(path) or "").partition("\n")[0].split()
+    if not fields or fields[0] != "cpu":
+        return None
+    try:
+        user, nice, system, _idle, _iowait, irq, softirq = (int(value) for value in fields[1:8])
+        steal = int(fields[8]) if len(fields) > 8 else 0
+    except ValueError:
+        return None  # also too few columns
+    return user + nice + system + irq + softirq, steal
+
+
+def _ticks_per_second() -> int:
+    try:
+        return os.sysconf("SC_CLK_TCK")
+    except (AttributeError, ValueError, OSError):
+        return 100
