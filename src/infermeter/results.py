@@ -14,10 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from .checks import CheckContext, Finding, check_run, verdict
 from .errors import InputError
+from .intervals import Interval, throughput_interval, window_rates
 from .stats import LatencyStats, throughput
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # version 1 had no findings, verdict or CPU record: they are derived on load
 SCHEMA_ID = "infermeter.report"
 
 
@@ -33,6 +36,7 @@ class RunResult:
     stop_reason: str = "stop rule met"
     partial: bool = False
     errors: int = 0  # failed requests left out of the samples (--on-error continue)
+    cpu: dict[str, Any] | None = None  # CPU use of this and other processes while measuring (environment)
 
     @property
     def count(self) -> int:
@@ -67,6 +71,25 @@ class RunResult:
     def requests_per_second(self) -> float | None:
         return throughput(self.count, self.window_ns)
 
+    @cached_property
+    def window_rates(self) -> np.ndarray:
+        """Items/s in equal time windows of the run (see intervals.window_rates)."""
+        if self.count == 0:
+            return np.empty(0, dtype=np.float64)
+        return window_rates(self.start_ns, self.end_ns, self.batch)
+
+    @cached_property
+    def throughput_interval(self) -> Interval | None:
+        if self.count == 0:
+            return None
+        return throughput_interval(self.start_ns, self.end_ns, self.batch)
+
+    def metric_interval(self, metric: str) -> Interval | None:
+        """The CI of ``median`` latency, a percentile ``p90``/``p95``/``p99``, or ``throughput``."""
+        if metric == "throughput":
+            return self.throughput_interval
+        return self.latency.interval(50.0 if metric == "median" else float(metric.lstrip("p")))
+
     def to_dict(self) -> dict[str, Any]:
         origin = int(self.start_ns.min()) if self.count else 0
         return {
@@ -77,11 +100,13 @@ class RunResult:
             "items": self.items,
             "window_ns": self.window_ns,
             "throughput_items_per_s": self.throughput,
+            "throughput_interval": self.throughput_interval.to_dict() if self.throughput_interval else None,
             "requests_per_s": self.requests_per_second,
             "latency": self.latency.as_dict(),
             "stop_reason": self.stop_reason,
             "partial": self.partial,
             "errors": self.errors,
+            "cpu": self.cpu,
             "samples": {
                 "start_offset_ns": (self.start_ns - origin).tolist(),
                 "latency_ns": self.latency_ns.tolist(),
@@ -101,6 +126,7 @@ class RunResult:
             stop_reason=data.get("stop_reason", ""),
             partial=bool(data.get("partial", False)),
             errors=int(data.get("errors", 0)),
+            cpu=data.get("cpu"),
         )
 
 
@@ -145,6 +171,11 @@ class Report:
     notes: tuple[str, ...] = ()
     error: str | None = None
     command: tuple[str, ...] | None = None
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def verdict(self) -> str:
+        return verdict(list(self.findings))
 
     @property
     def partial(self) -> bool:
@@ -171,13 +202,20 @@ class Report:
             "run": self.run.to_dict() if self.run is not None else None,
             "timed": self.timed,
             "notes": list(self.notes),
+            "verdict": self.verdict,
+            "findings": [finding.to_dict() for finding in self.findings],
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
-        if data.get("schema") != SCHEMA_ID or data.get("schema_version") != SCHEMA_VERSION:
+        if data.get("schema") != SCHEMA_ID or data.get("schema_version") not in READABLE_VERSIONS:
             raise ValueError(f"not an infermeter report of schema version {SCHEMA_VERSION}")
-        run = data.get("run")
+        run_data = data.get("run")
+        run = RunResult.from_dict(run_data) if run_data is not None else None
+        if "findings" in data:
+            findings = tuple(Finding.from_dict(item) for item in data["findings"])
+        else:  # version 1: derive what can be derived from the samples alone
+            findings = tuple(check_run(run, CheckContext()))
         return cls(
             tool_version=data["tool_version"],
             created_utc=data["created_utc"],
@@ -186,11 +224,12 @@ class Report:
             engine=data["engine"],
             model=data["model"],
             phases=PhaseTimes.from_dict(data["phases"]),
-            run=RunResult.from_dict(run) if run is not None else None,
+            run=run,
             timed=data.get("timed", ""),
             notes=tuple(data.get("notes", [])),
             error=data.get("error"),
             command=tuple(data["command"]) if data.get("command") is not None else None,
+            findings=findings,
         )
 
 
@@ -209,8 +248,9 @@ def load_report(path: Path) -> Report:
     if not isinstance(data, dict) or data.get("schema") != SCHEMA_ID:
         raise InputError(f"report {path} is not an infermeter report (no \"schema\": \"{SCHEMA_ID}\")")
     version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise InputError(f"report {path} has schema_version {version!r}; this infermeter reads {SCHEMA_VERSION}")
+    if version not in READABLE_VERSIONS:
+        readable = ", ".join(str(v) for v in READABLE_VERSIONS)
+        raise InputError(f"report {path} has schema_version {version!r}; this infermeter reads {readable}")
     try:
         return _checked(Report.from_dict(data))
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:

@@ -14,6 +14,8 @@ from functools import cached_property
 
 import numpy as np
 
+from .intervals import Interval, percentile_interval
+
 REPORTED_PERCENTILES = (50.0, 90.0, 95.0, 99.0)
 
 
@@ -90,6 +92,17 @@ class LatencyStats:
     def percentiles(self) -> dict[float, float | None]:
         return {p: self.percentile(p) for p in self.percentiles_wanted}
 
+    def interval(self, p: float) -> Interval | None:
+        """95 % distribution-free CI of the p-th percentile; None when too few samples (see intervals)."""
+        estimate = self.percentile(p)
+        if estimate is None:
+            return None
+        return percentile_interval(self.sorted_ns, p, estimate)
+
+    @cached_property
+    def median_interval(self) -> Interval | None:
+        return self.interval(50.0)
+
     def as_dict(self) -> dict[str, float | int | dict[str, float | None] | None]:
         return {
             "count": self.count,
@@ -99,7 +112,12 @@ class LatencyStats:
             "min_ns": self.minimum,
             "max_ns": self.maximum,
             "percentiles_ns": {_percentile_key(p): v for p, v in self.percentiles.items()},
+            "intervals_ns": {_percentile_key(p): _interval_dict(self.interval(p)) for p in self.percentiles_wanted},
         }
+
+
+def _interval_dict(interval: Interval | None) -> dict[str, float] | None:
+    return interval.to_dict() if interval is not None else None
 
 
 def _percentile_key(p: float) -> str:

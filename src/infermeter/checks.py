@@ -1,0 +1,252 @@
+"""Checks after a run: a closed set of findings, each saying what it saw and what to do, and a verdict.
+
+Every check is a pure function of the raw samples plus a few facts about the run (the clock, the CPU load
+measured during it, how many requests the engine can run at once). Thresholds are module constants and are
+documented in docs/methodology.md.
+
+Verdict: INSUFFICIENT when a finding says the data cannot support the headline numbers (too few samples,
+too short, cut short, precision target missed, clock too coarse); else UNSTABLE when a finding says the
+numbers moved while measuring (variance, drift, slow start, other load); else VALID.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .intervals import min_samples_for_ci
+from .stats import REPORTED_PERCENTILES, min_samples_for
+
+if TYPE_CHECKING:
+    from .results import RunResult
+
+VALID, UNSTABLE, INSUFFICIENT = "VALID", "UNSTABLE", "INSUFFICIENT"
+INFO = "info"
+CODES = ("PARTIAL", "TOO_FEW_SAMPLES", "SHORT_RUN", "PRECISION_NOT_MET", "TIMER_RESOLUTION", "HIGH_VARIANCE",
+         "OUTLIERS", "SLOW_FIRST_SAMPLES", "THROTTLING_OR_DRIFT", "BUSY_MACHINE", "LATENCY_HIDES_QUEUEING")
+
+SHORT_RUN_NS = 1_000_000_000
+HIGH_CV = 0.10
+OUTLIER_Z = 3.5
+OUTLIER_SHARE = 0.01
+SLOW_FIRST_SHARE = 0.10
+SLOW_FIRST_RATIO = 1.10
+MIN_SAMPLES_FOR_TREND = 50
+DRIFT_RATIO = 0.10
+CLOCK_SHARE_NOTE = 0.01
+CLOCK_SHARE_INSUFFICIENT = 0.10
+FOREIGN_CORES = 0.10
+QUEUEING_FACTOR = 1.5
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """Facts about the run that are not in the samples."""
+
+    clock_cost_ns: float = 1.0  # max(clock resolution, cost of one clock read)
+    cpu: Mapping[str, Any] | None = None  # environment.CpuUsage.to_dict() over the measurement
+    parallel_capacity: int | None = None  # requests the engine can execute at once (streams / threads)
+    warmup: str = "1 s"
+    precision_target: float | None = None  # --rel-precision, as a fraction
+    precision_metric: str = "median"
+    precision_achieved: float | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    effect: str  # UNSTABLE | INSUFFICIENT | info
+    saw: str
+    remedy: str
+    values: Mapping[str, float | int | None] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "effect": self.effect, "saw": self.saw, "remedy": self.remedy,
+                "values": dict(self.values)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
+        return cls(str(data["code"]), str(data["effect"]), str(data["saw"]), str(data["remedy"]),
+                   dict(data.get("values", {})))
+
+
+def verdict(findings: list[Finding]) -> str:
+    effects = {finding.effect for finding in findings}
+    if INSUFFICIENT in effects:
+        return INSUFFICIENT
+    if UNSTABLE in effects:
+        return UNSTABLE
+    return VALID
+
+
+def check_run(run: RunResult | None, context: CheckContext) -> list[Finding]:
+    """All findings for one run, in the order of ``CODES``."""
+    if run is None or run.count == 0:
+        return [Finding("PARTIAL", INSUFFICIENT, "no request completed", "see the error above and run again")]
+    findings = [
+        _partial(run), _too_few_samples(run), _short_run(run), _precision(context),
+        _timer_resolution(run, context), _high_variance(run), _outliers(run), _slow_first_samples(run, context),
+        _drift(run), _busy_machine(context), _queueing(run, context),
+    ]
+    return [finding for finding in findings if finding is not None]
+
+
+def _partial(run: RunResult) -> Finding | None:
+    if not run.partial:
+        return None
+    return Finding("PARTIAL", INSUFFICIENT, f"the run was cut short ({run.stop_reason}) after "
+                   f"{run.count} requests", "numbers cover only the part measured; run again to completion")
+
+
+def _too_few_samples(run: RunResult) -> Finding | None:
+    missing = []
+    worst = INFO
+    for p in REPORTED_PERCENTILES:
+        needed = min_samples_for_ci(p / 100.0)
+        if run.count < needed:
+            shown = "shown, but" if run.count >= min_samples_for(p) else "not shown:"
+            missing.append(f"p{p:g} {shown} its CI needs {needed}")
+            worst = INSUFFICIENT if p == 50.0 else worst
+    if not missing:
+        return None
+    wanted = min_samples_for_ci(0.99)
+    return Finding("TOO_FEW_SAMPLES", worst, f"{run.count} requests measured; " + "; ".join(missing),
+                   f"measure more requests: -niter {wanted} or a longer -t", {"count": run.count})
+
+
+def _short_run(run: RunResult) -> Finding | None:
+    if run.window_ns >= SHORT_RUN_NS:
+        return None
+    return Finding("SHORT_RUN", INSUFFICIENT, f"measured for {run.window_ns / 1e6:.1f} ms; under 1 s, caches, "
+                   "clocks and frequency have not settled and throughput has no per-window CI",
+                   "measure for at least a few seconds: -t 10", {"window_ns": run.window_ns})
+
+
+def _precision(context: CheckContext) -> Finding | None:
+    target, achieved = context.precision_target, context.precision_achieved
+    if target is None or (achieved is not None and achieved <= target):
+        return None
+    reached = f"±{achieved:.2%}" if achieved is not None else "no CI yet"
+    return Finding("PRECISION_NOT_MET", INSUFFICIENT, f"{context.precision_metric} reached {reached}, target "
+                   f"±{target:.2%}", "raise --max-time, relax --rel-precision, or quieten the machine",
+                   {"target": target, "achieved": achieved})
+
+
+def _timer_resolution(run: RunResult, context: CheckContext) -> Finding | None:
+    median = run.latency.median
+    if not median:
+        return None
+    share = context.clock_cost_ns / median
+    if share < CLOCK_SHARE_NOTE:
+        return None
+    effect = INSUFFICIENT if share >= CLOCK_SHARE_INSUFFICIENT else INFO
+    return Finding("TIMER_RESOLUTION", effect, f"the median latency ({median:.0f} ns) is only "
+                   f"{1 / share:.0f}× the clock's resolution or read cost ({context.clock_cost_ns:.0f} ns)",
+                   "measure more work per request (a larger -b or model); sub-microsecond differences are "
+                   "not meaningful here", {"share": share})
+
+
+def _high_variance(run: RunResult) -> Finding | None:
+    if run.scenario == "latency":
+        latency = run.latency
+        if latency.std is None or not latency.mean:
+            return None
+        cv, what = latency.std / latency.mean, "latency std / mean"
+    else:
+        rates = run.window_rates
+        if len(rates) < 3 or not float(np.mean(rates)):
+            return None
+        cv, what = float(np.std(rates, ddof=1) / np.mean(rates)), "std / mean of the per-window throughput"
+    if cv < HIGH_CV:
+        return None
+    return Finding("HIGH_VARIANCE", UNSTABLE, f"{what} is {cv:.1%} (threshold {HIGH_CV:.0%})",
+                   "close other programs, pin the process (taskset), or use --rel-precision to run until the "
+                   "median is known to the precision you need", {"cv": cv})
+
+
+def modified_z_scores(samples: np.ndarray) -> np.ndarray:
+    """Iglewicz–Hoaglin: 0.6745 (x − median) / MAD; when MAD is 0, (x − median) / (1.253314 · mean |x − median|)."""
+    values = samples.astype(np.float64)
+    median = float(np.median(values))
+    deviation = np.abs(values - median)
+    mad = float(np.median(deviation))
+    if mad > 0:
+        return 0.6745 * (values - median) / mad
+    mean_deviation = float(np.mean(deviation))
+    if mean_deviation == 0:
+        return np.zeros_like(values)
+    return (values - median) / (1.253314 * mean_deviation)
+
+
+def _outliers(run: RunResult) -> Finding | None:
+    if run.count < MIN_SAMPLES_FOR_TREND:
+        return None
+    scores = modified_z_scores(run.latency_ns)
+    count = int(np.count_nonzero(np.abs(scores) > OUTLIER_Z))
+    share = count / run.count
+    if share < OUTLIER_SHARE:
+        return None
+    slow = int(np.count_nonzero(scores > OUTLIER_Z))
+    return Finding("OUTLIERS", INFO, f"{count} of {run.count} latencies ({share:.1%}) are outliers "
+                   f"(modified Z-score > {OUTLIER_Z}); {slow} of them slow",
+                   "look at p99 and max rather than the mean; interruptions by other processes are the usual "
+                   "cause", {"outliers": count, "share": share})
+
+
+def _slow_first_samples(run: RunResult, context: CheckContext) -> Finding | None:
+    if run.count < MIN_SAMPLES_FOR_TREND:
+        return None
+    head = max(5, int(run.count * SLOW_FIRST_SHARE))
+    latencies = run.latency_ns  # in submission order
+    first, rest = float(np.median(latencies[:head])), float(np.median(latencies[head:]))
+    if not rest or first / rest < SLOW_FIRST_RATIO:
+        return None
+    return Finding("SLOW_FIRST_SAMPLES", UNSTABLE, f"the first {head} requests' median latency is "
+                   f"{first / rest:.2f}× the rest's: the warm-up ({context.warmup}) was too short",
+                   "warm up longer, e.g. -w 5", {"ratio": first / rest})
+
+
+def _drift(run: RunResult) -> Finding | None:
+    if run.count < 3 * MIN_SAMPLES_FOR_TREND // 2 or run.window_ns <= 0:
+        return None
+    origin = int(run.start_ns.min())
+    third = run.window_ns / 3
+    position = run.end_ns - origin
+    first = int(np.count_nonzero(position < third))
+    last = int(np.count_nonzero(position >= 2 * third))
+    if first == 0:
+        return None
+    change = last / first - 1.0
+    if abs(change) < DRIFT_RATIO:
+        return None
+    direction = "fell" if change < 0 else "rose"
+    return Finding("THROTTLING_OR_DRIFT", UNSTABLE, f"throughput {direction} by {abs(change):.1%} from the first "
+                   "third of the run to the last", "check for thermal or power throttling (governor "
+                   "'performance'), other load, or a warm-up that is too short", {"change": change})
+
+
+def _busy_machine(context: CheckContext) -> Finding | None:
+    cpu = context.cpu
+    if not cpu:
+        return None
+    foreign, steal = float(cpu.get("foreign_cores", 0.0)), float(cpu.get("steal_cores", 0.0))
+    if foreign < FOREIGN_CORES and steal < FOREIGN_CORES:
+        return None
+    return Finding("BUSY_MACHINE", UNSTABLE, f"other processes used {foreign:.2f} cores on average during the run "
+                   f"(hypervisor steal {steal:.2f}) of {cpu.get('cpus')}", "stop other work on the machine, or "
+                   "compare configurations with --rounds so that the load hits all of them alike",
+                   {"foreign_cores": foreign, "steal_cores": steal})
+
+
+def _queueing(run: RunResult, context: CheckContext) -> Finding | None:
+    capacity = context.parallel_capacity
+    if run.scenario != "throughput" or capacity is None or run.requests <= capacity * QUEUEING_FACTOR:
+        return None
+    waiting = 1.0 - capacity / run.requests
+    return Finding("LATENCY_HIDES_QUEUEING", INFO, f"{run.requests} requests in flight on {capacity} parallel "
+                   f"executors: about {waiting:.0%} of each latency sample is waiting in a queue",
+                   "latency here measures the queue, not the model; for per-request latency run -api sync or "
+                   f"-nireq {capacity}", {"requests": run.requests, "capacity": capacity})

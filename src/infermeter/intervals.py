@@ -1,0 +1,174 @@
+"""Confidence intervals (95 %) as pure functions of raw samples.
+
+- Percentiles (median included): distribution-free, from order statistics. The interval between the l-th
+  and u-th smallest samples covers the true p-quantile with probability P(l ≤ B ≤ u − 1), B ~ Binomial(n, p);
+  l and u are chosen so that each tail has at most 2.5 %. Below a model-free minimum n (6 for the median,
+  368 for p99) no such ranks exist and the interval is missing.
+- Throughput: the measured window is cut into equal time windows; a t-interval over the per-window rates.
+- Ratios between runs or configurations: on the log scale (see ``compare``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+CONFIDENCE = 0.95
+_TAIL = (1.0 - CONFIDENCE) / 2.0
+Z_975 = 1.959963984540054
+# Student t quantile 0.975 for 1..30 degrees of freedom.
+_T_975 = (12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281, 2.2010, 2.1788,
+          2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860, 2.0796, 2.0739, 2.0687, 2.0639,
+          2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423)
+MAX_RATE_WINDOWS = 20
+MIN_COMPLETIONS_PER_WINDOW = 5
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate with a 95 % confidence interval [low, high]."""
+
+    estimate: float
+    low: float
+    high: float
+
+    @property
+    def half_width(self) -> float:
+        """The larger distance from the estimate to a bound (the ± printed; conservative when skewed)."""
+        return max(self.estimate - self.low, self.high - self.estimate)
+
+    @property
+    def relative_half_width(self) -> float | None:
+        return self.half_width / abs(self.estimate) if self.estimate else None
+
+    def excludes(self, value: float) -> bool:
+        return value < self.low or value > self.high
+
+    def to_dict(self) -> dict[str, float]:
+        return {"estimate": self.estimate, "low": self.low, "high": self.high}
+
+
+def t_quantile_975(degrees_of_freedom: int) -> float:
+    """Student t 0.975 quantile: a table up to 30, then a Cornish–Fisher expansion (error < 1e-4)."""
+    if degrees_of_freedom < 1:
+        raise ValueError("a t quantile needs at least one degree of freedom")
+    if degrees_of_freedom <= len(_T_975):
+        return _T_975[degrees_of_freedom - 1]
+    z, df = Z_975, float(degrees_of_freedom)
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+
+
+def binomial_cdf_table(n: int, p: float) -> tuple[int, np.ndarray]:
+    """(first k, P(B ≤ k) for k = first..last) for B ~ Binomial(n, p), over the range that holds all but
+    ~1e-20 of the mass; below the range the CDF is 0 and above it 1 (to double precision)."""
+    if n < 1 or not 0.0 < p < 1.0:
+        raise ValueError("binomial_cdf_table needs n ≥ 1 and 0 < p < 1")
+    spread = 10.0 * math.sqrt(n * p * (1.0 - p)) + 10.0
+    first = max(0, math.floor(n * p - spread))
+    last = min(n, math.ceil(n * p + spread))
+    k = np.arange(first, last + 1, dtype=np.float64)
+    log_first = (math.lgamma(n + 1) - math.lgamma(first + 1) - math.lgamma(n - first + 1)
+                 + first * math.log(p) + (n - first) * math.log1p(-p))
+    # log pmf(k+1) - log pmf(k) = log((n - k) / (k + 1)) + log(p / (1 - p))
+    steps = np.log((n - k[:-1]) / (k[:-1] + 1.0)) + math.log(p / (1.0 - p))
+    log_pmf = log_first + np.concatenate(([0.0], np.cumsum(steps)))
+    cdf = np.cumsum(np.exp(log_pmf - log_pmf.max())) * math.exp(log_pmf.max())
+    return first, np.minimum(cdf, 1.0)
+
+
+@lru_cache(maxsize=512)
+def quantile_ci_ranks(n: int, p: float) -> tuple[int, int] | None:
+    """1-based ranks (l, u) with P(x_(l) ≤ true p-quantile ≤ x_(u)) ≥ 95 %, or None when n is too small."""
+    if n < 1 or not 0.0 < p < 1.0:
+        return None
+    first, cdf = binomial_cdf_table(n, p)
+
+    def cdf_at(k: int) -> float:
+        if k < first:
+            return 0.0
+        return float(cdf[k - first]) if k - first < len(cdf) else 1.0
+
+    # l: the largest rank with P(B ≤ l - 1) ≤ 2.5 %; u: the smallest with P(B ≤ u - 1) ≥ 97.5 %.
+    below = int(np.searchsorted(cdf, _TAIL, side="right"))  # entries of cdf ≤ tail
+    lower = first + below  # cdf_at(lower - 1) ≤ tail < cdf_at(lower)
+    above = int(np.searchsorted(cdf, 1.0 - _TAIL, side="left"))
+    upper = first + above + 1  # cdf_at(upper - 1) ≥ 1 - tail
+    if lower < 1 or upper > n or cdf_at(lower - 1) > _TAIL:
+        return None
+    return lower, upper
+
+
+@lru_cache(maxsize=64)
+def min_samples_for_ci(p: float) -> int:
+    """The smallest n for which ``quantile_ci_ranks(n, p)`` exists."""
+    n = 1
+    while quantile_ci_ranks(n, p) is None:
+        n += 1
+    return n
+
+
+def percentile_interval(sorted_ns: np.ndarray, p: float, estimate: float) -> Interval | None:
+    """CI of the p-th percentile (0..100) around its linear-interpolation estimate, from sorted samples."""
+    ranks = quantile_ci_ranks(len(sorted_ns), p / 100.0)
+    if ranks is None:
+        return None
+    return Interval(estimate, float(sorted_ns[ranks[0] - 1]), float(sorted_ns[ranks[1] - 1]))
+
+
+def percentile_interval_unsorted(samples_ns: np.ndarray, p: float) -> Interval | None:
+    """The same from unsorted samples in O(n) (for checks while a run is still going)."""
+    n = len(samples_ns)
+    ranks = quantile_ci_ranks(n, p / 100.0)
+    if ranks is None:
+        return None
+    rank = (n - 1) * p / 100.0
+    low_index, high_index = math.floor(rank), min(math.floor(rank) + 1, n - 1)
+    picks = sorted({ranks[0] - 1, ranks[1] - 1, low_index, high_index})
+    part = np.partition(samples_ns, picks)
+    below, above = float(part[low_index]), float(part[high_index])
+    estimate = below + (above - below) * (rank - low_index)
+    return Interval(estimate, float(part[ranks[0] - 1]), float(part[ranks[1] - 1]))
+
+
+def window_rates(start_ns: np.ndarray, end_ns: np.ndarray, batch: int) -> np.ndarray:
+    """Items per second in each of K equal time windows of the run (first submission → last completion).
+
+    K = min(20, completions // 5), so each window holds five completions on average; a completion counts
+    in the window where it ends. Empty when fewer than 15 requests completed (K < 3).
+    """
+    count = len(end_ns)
+    windows = min(MAX_RATE_WINDOWS, count // MIN_COMPLETIONS_PER_WINDOW)
+    if windows < 3:
+        return np.empty(0, dtype=np.float64)
+    origin = int(start_ns.min())
+    span = int(end_ns.max()) - origin
+    if span <= 0:
+        return np.empty(0, dtype=np.float64)
+    # integer arithmetic: window index = (end - origin) * K // span, the very last completion in window K-1
+    index = np.minimum((end_ns - origin) * windows // span, windows - 1)
+    completions = np.bincount(index, minlength=windows).astype(np.float64)
+    return completions * batch * 1e9 * windows / span
+
+
+def throughput_interval(start_ns: np.ndarray, end_ns: np.ndarray, batch: int) -> Interval | None:
+    """Overall throughput (items / window) ± t(K−1) · sd(window rates) / √K; None below 3 windows."""
+    rates = window_rates(start_ns, end_ns, batch)
+    if len(rates) < 3:
+        return None
+    span = int(end_ns.max()) - int(start_ns.min())
+    estimate = len(end_ns) * batch * 1e9 / span
+    half = t_quantile_975(len(rates) - 1) * float(np.std(rates, ddof=1)) / math.sqrt(len(rates))
+    return Interval(estimate, estimate - half, estimate + half)
+
+
+def mean_log_interval(log_values: np.ndarray) -> Interval | None:
+    """exp of a t-interval on the mean of log values (a geometric mean and its CI); None below 2 values."""
+    n = len(log_values)
+    if n < 2:
+        return None
+    centre = float(np.mean(log_values))
+    half = t_quantile_975(n - 1) * float(np.std(log_values, ddof=1)) / math.sqrt(n)
+    return Interval(math.exp(centre), math.exp(centre - half), math.exp(centre + half))
