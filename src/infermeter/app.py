@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__, environment
+from .checks import CheckContext, check_run
 from .clock import Clock, FakeClock, system_clock
 from .config import BenchmarkConfig
 from .engines import choose_engine, create_engine
@@ -99,8 +100,9 @@ def _measure(config: BenchmarkConfig, compiled: CompiledModel, prepared: dict[st
     requests = 1 if config.scenario == "latency" else (config.requests or runtime.optimal_requests)
     arrays = {name: item.array for name, item in prepared.items()}
     progress = observer.progress if observer.wants_progress and not isinstance(clock, FakeClock) else None
+    meter = None if isinstance(clock, FakeClock) else environment.CpuMeter()
     runner = Runner(compiled, arrays, config.scenario, requests, plan.batch, clock, progress,
-                    continue_on_error=config.on_error == "continue")
+                    continue_on_error=config.on_error == "continue", cpu_meter=meter)
     return runner.execute(config.stop, config.warmup)
 
 
@@ -110,11 +112,13 @@ def _report(config: BenchmarkConfig, command: Sequence[str] | None, model: Model
     durations = timer.durations
     phases = PhaseTimes(durations.get("read"), durations.get("reshape"), durations.get("compile"),
                         durations.get("inputs"), measured.first_inference_ns)
+    machine = environment.collect({info.name: info.version})
+    context = check_context(config, machine, runtime, measured, fake=info.name == "fake")
     return Report(
         tool_version=__version__,
         created_utc=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         config=_config_dict(config),
-        environment=environment.collect({info.name: info.version}),
+        environment=machine,
         engine=_engine_dict(config, info, why, runtime, measured.run.requests),
         model=_model_dict(model, plan, prepared),
         phases=phases,
@@ -122,7 +126,23 @@ def _report(config: BenchmarkConfig, command: Sequence[str] | None, model: Model
         timed=what_was_timed(config, runtime, measured.run.requests),
         error=measured.error,
         command=tuple(command) if command is not None else None,
+        findings=tuple(check_run(measured.run, context)),
     )
+
+
+def check_context(config: BenchmarkConfig, machine: dict[str, Any], runtime: RuntimeInfo, measured: Measured,
+                  fake: bool) -> CheckContext:
+    """What the checks need besides the samples. The fake engine's virtual clock has 1-ns resolution and
+    costs nothing to read; its requests all run in parallel, so it has no queueing to report."""
+    clock = machine.get("clock") or {}
+    clock_cost = 1.0 if fake else float(max(clock.get("resolution_ns") or 1, clock.get("read_cost_ns") or 1))
+    capacity = None if fake else (runtime.streams or machine.get("usable_cpus"))
+    stop = config.stop
+    interval = measured.run.metric_interval(stop.precision_metric) if stop.rel_precision is not None else None
+    return CheckContext(clock_cost_ns=clock_cost, cpu=measured.run.cpu, parallel_capacity=capacity,
+                        warmup=config.warmup.describe(), precision_target=stop.rel_precision,
+                        precision_metric=stop.precision_metric,
+                        precision_achieved=interval.relative_half_width if interval is not None else None)
 
 
 def _config_dict(config: BenchmarkConfig) -> dict[str, Any]:

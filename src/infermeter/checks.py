@@ -88,7 +88,7 @@ def check_run(run: RunResult | None, context: CheckContext) -> list[Finding]:
         return [Finding("PARTIAL", INSUFFICIENT, "no request completed", "see the error above and run again")]
     findings = [
         _partial(run), _too_few_samples(run), _short_run(run), _precision(context),
-        _timer_resolution(run, context), _high_variance(run), _outliers(run), _slow_first_samples(run, context),
+        _timer_resolution(run, context), _high_variance(run, context), _outliers(run), _slow_first_samples(run, context),
         _drift(run), _busy_machine(context), _queueing(run, context),
     ]
     return [finding for finding in findings if finding is not None]
@@ -121,7 +121,7 @@ def _short_run(run: RunResult) -> Finding | None:
     if run.window_ns >= SHORT_RUN_NS:
         return None
     return Finding("SHORT_RUN", INSUFFICIENT, f"measured for {run.window_ns / 1e6:.1f} ms; under 1 s, caches, "
-                   "clocks and frequency have not settled and throughput has no per-window CI",
+                   "clock frequency and the engine's threads may not have settled",
                    "measure for at least a few seconds: -t 10", {"window_ns": run.window_ns})
 
 
@@ -149,7 +149,7 @@ def _timer_resolution(run: RunResult, context: CheckContext) -> Finding | None:
                    "not meaningful here", {"share": share})
 
 
-def _high_variance(run: RunResult) -> Finding | None:
+def _high_variance(run: RunResult, context: CheckContext) -> Finding | None:
     if run.scenario == "latency":
         latency = run.latency
         if latency.std is None or not latency.mean:
@@ -162,9 +162,11 @@ def _high_variance(run: RunResult) -> Finding | None:
         cv, what = float(np.std(rates, ddof=1) / np.mean(rates)), "std / mean of the per-window throughput"
     if cv < HIGH_CV:
         return None
-    return Finding("HIGH_VARIANCE", UNSTABLE, f"{what} is {cv:.1%} (threshold {HIGH_CV:.0%})",
-                   "close other programs, pin the process (taskset), or use --rel-precision to run until the "
-                   "median is known to the precision you need", {"cv": cv})
+    remedy = "close other programs or pin the process (taskset -c …)"
+    if context.precision_target is None:
+        remedy += "; --rel-precision 1% runs until the headline number is known that well despite the noise"
+    return Finding("HIGH_VARIANCE", UNSTABLE, f"{what} is {cv:.1%} (threshold {HIGH_CV:.0%})", remedy,
+                   {"cv": cv})
 
 
 def modified_z_scores(samples: np.ndarray) -> np.ndarray:
@@ -210,22 +212,20 @@ def _slow_first_samples(run: RunResult, context: CheckContext) -> Finding | None
 
 
 def _drift(run: RunResult) -> Finding | None:
-    if run.count < 3 * MIN_SAMPLES_FOR_TREND // 2 or run.window_ns <= 0:
+    rates = run.window_rates
+    third = len(rates) // 3
+    if run.count < MIN_SAMPLES_FOR_TREND or third == 0:
         return None
-    origin = int(run.start_ns.min())
-    third = run.window_ns / 3
-    position = run.end_ns - origin
-    first = int(np.count_nonzero(position < third))
-    last = int(np.count_nonzero(position >= 2 * third))
-    if first == 0:
+    first, last = float(np.mean(rates[:third])), float(np.mean(rates[-third:]))
+    if first <= 0:
         return None
     change = last / first - 1.0
     if abs(change) < DRIFT_RATIO:
         return None
     direction = "fell" if change < 0 else "rose"
     return Finding("THROTTLING_OR_DRIFT", UNSTABLE, f"throughput {direction} by {abs(change):.1%} from the first "
-                   "third of the run to the last", "check for thermal or power throttling (governor "
-                   "'performance'), other load, or a warm-up that is too short", {"change": change})
+                   f"{third} time windows of the run to the last {third}", "check for thermal or power throttling "
+                   "(governor 'performance'), other load, or a warm-up that is too short", {"change": change})
 
 
 def _busy_machine(context: CheckContext) -> Finding | None:

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from . import __version__
 from .config import build_config
-from .errors import EXIT_INTERRUPTED, EXIT_RUNTIME, EXIT_TERMINATED, InfermeterError, UsageError, one_line
+from .errors import EXIT_INTERRUPTED, EXIT_NOT_VALID, EXIT_RUNTIME, EXIT_TERMINATED, InfermeterError, UsageError, one_line
 
 PIPED_WIDTH = 110
 
@@ -77,6 +77,12 @@ def _add_run(run: argparse.ArgumentParser) -> None:
         help="openvino inference precision, e.g. f32, bf16, f16")
     add("-nthreads", "--nthreads", metavar="N", help="threads for inference (openvino INFERENCE_NUM_THREADS; "
         "onnxruntime intra-op threads)")
+    add("--rel-precision", metavar="PCT", help="after -t/-niter (default 1 s), go on until the 95%% CI of "
+        "--precision-metric is within ±PCT of it, e.g. 1%%")
+    add("--precision-metric", metavar="{median,p90,p95,p99,throughput}", help="what --rel-precision applies to "
+        "(default: median for -api sync, throughput for async)")
+    add("--max-time", metavar="SECONDS", help="upper bound on measuring time with --rel-precision (default 60)")
+    add("--require-valid", action="store_true", help="exit 3 unless the verdict is VALID (for CI jobs)")
     add("--on-error", choices=("stop", "continue"), default="stop", help="a failing request stops the run "
         "(default; what was measured is kept, marked partial) or is counted and left out of the samples")
     add("-x", "--export-json", metavar="PATH", help="write the full report as JSON ('-' = stdout)")
@@ -156,10 +162,10 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     render_report(report, console, quiet=args.quiet)
     if args.export_json is not None:
         write_text(args.export_json, to_json(report))
-    return _outcome(report)
+    return _outcome(report, require_valid=args.require_valid)
 
 
-def _outcome(report: Any) -> int:
+def _outcome(report: Any, require_valid: bool = False) -> int:
     """One stderr line and the exit code for a run that produced a report."""
     count = report.run.count if report.run is not None else 0
     signal_name = "SIGTERM" if _Termination.received else "Ctrl-C"
@@ -176,6 +182,11 @@ def _outcome(report: Any) -> int:
         print(f"infermeter: error: {errors} requests failed and were left out (--on-error continue); "
               f"{count} measured", file=sys.stderr)
         return EXIT_RUNTIME
+    if require_valid and report.verdict != "VALID":
+        codes = ", ".join(f.code for f in report.findings if f.effect != "info")
+        print(f"infermeter: verdict {report.verdict} ({codes}); exit {EXIT_NOT_VALID} because of --require-valid",
+              file=sys.stderr)
+        return EXIT_NOT_VALID
     return 0
 
 
@@ -211,6 +222,7 @@ def _run_options(args: argparse.Namespace) -> dict[str, Any]:
         "inputs": args.inputs, "seed": args.seed, "infer_precision": args.infer_precision,
         "nthreads": args.nthreads, "on_error": args.on_error, "fake_latency": args.fake_latency,
         "fake_first_call": args.fake_first_call, "fake_fail_at": args.fake_fail_at,
+        "rel_precision": args.rel_precision, "max_time": args.max_time, "precision_metric": args.precision_metric,
     }
 
 

@@ -30,12 +30,24 @@ PRECISIONS = {"f32": "f32", "fp32": "f32", "float32": "f32", "f16": "f16", "fp16
 HINT_ALIASES = {"tput": "throughput"}
 
 
+PRECISION_METRICS = ("median", "p90", "p95", "p99", "throughput")
+DEFAULT_MAX_TIME_NS = 60_000_000_000
+PRECISION_MIN_DURATION_NS = 1_000_000_000
+
+
 @dataclass(frozen=True)
 class StopRule:
-    """Both limits are minimums: measurement stops once every limit given is reached."""
+    """Both limits are minimums: measurement stops once every limit given is reached.
+
+    With ``rel_precision`` (a fraction), measurement goes on past the minimums until the 95 % CI half-width
+    of ``precision_metric`` is within ``rel_precision`` of its estimate, or ``max_duration_ns`` has passed.
+    """
 
     min_iterations: int = 0
     min_duration_ns: int = 0
+    rel_precision: float | None = None
+    precision_metric: str = "median"
+    max_duration_ns: int = 0
 
     def describe(self) -> str:
         parts = []
@@ -43,7 +55,11 @@ class StopRule:
             parts.append(f"{self.min_iterations} iterations")
         if self.min_duration_ns:
             parts.append(f"{self.min_duration_ns / 1e9:g} s")
-        return " and ".join(parts)
+        text = " and ".join(parts)
+        if self.rel_precision is not None:
+            text += (f", then until the {self.precision_metric} is known to ±{self.rel_precision:.2%} "
+                     f"(at most {self.max_duration_ns / 1e9:g} s)")
+        return text
 
 
 @dataclass(frozen=True)
@@ -130,6 +146,9 @@ def build_config(
     fake_latency: str = "1ms",
     fake_first_call: str | None = None,
     fake_fail_at: int | str | None = None,
+    rel_precision: float | str | None = None,
+    max_time: float | str | None = None,
+    precision_metric: str | None = None,
 ) -> BenchmarkConfig:
     """Validate user-level option values into a ``BenchmarkConfig`` (the CLI and the API both call this)."""
     if not model:
@@ -157,7 +176,8 @@ def build_config(
         scenario=scenario,
         requests=requests,
         hint=hint_name,
-        stop=_stop_rule(niter, time),
+        stop=_with_precision(_stop_rule(niter, time), scenario, rel_precision, max_time, precision_metric,
+                             time_given=time is not None),
         warmup=_warmup(warmup, no_warmup),
         batch=_positive_int("-b/--batch", batch),
         shapes=parse_shapes(shape),
@@ -203,6 +223,38 @@ def _stop_rule(niter: int | str | None, time: float | str | None) -> StopRule:
     if iterations is None and duration is None:
         return StopRule(min_duration_ns=DEFAULT_DURATION_NS)
     return StopRule(min_iterations=iterations or 0, min_duration_ns=duration or 0)
+
+
+def _with_precision(rule: StopRule, scenario: str, rel_precision: float | str | None, max_time: float | str | None,
+                    metric: str | None, time_given: bool) -> StopRule:
+    if rel_precision is None:
+        if max_time is not None or metric is not None:
+            flag = "--max-time" if max_time is not None else "--precision-metric"
+            raise UsageError(f"{flag} only applies with --rel-precision (e.g. --rel-precision 1%)")
+        return rule
+    target = parse_fraction("--rel-precision", rel_precision)
+    chosen = _choice("--precision-metric", metric.lower(), PRECISION_METRICS) if metric else (
+        "median" if scenario == "latency" else "throughput")
+    limit = _duration("--max-time", max_time) if max_time is not None else DEFAULT_MAX_TIME_NS
+    minimum = rule.min_duration_ns if time_given else PRECISION_MIN_DURATION_NS
+    if limit < minimum:
+        raise UsageError(f"--max-time {limit / 1e9:g} s is shorter than the minimum measuring time "
+                         f"({minimum / 1e9:g} s)")
+    return StopRule(rule.min_iterations, minimum, target, chosen, limit)
+
+
+def parse_fraction(flag: str, value: float | str) -> float:
+    """``1%`` -> 0.01; ``0.01`` -> 0.01. A bare number of 1 or more is refused as ambiguous."""
+    text = str(value).strip()
+    try:
+        number = float(text[:-1]) / 100.0 if text.endswith("%") else float(text)
+    except ValueError:
+        raise UsageError(f"{flag} {value!r} is not a percentage such as 1% or 0.5%") from None
+    if not text.endswith("%") and number >= 1:
+        raise UsageError(f"{flag} {value!r} is ambiguous: write it as a percentage, e.g. {text}%")
+    if not 0.0 < number < 1.0:
+        raise UsageError(f"{flag} {value!r} must be between 0% and 100%")
+    return number
 
 
 def _warmup(value: float | str | None, disabled: bool) -> Warmup:

@@ -136,21 +136,29 @@ def percentile_interval_unsorted(samples_ns: np.ndarray, p: float) -> Interval |
 def window_rates(start_ns: np.ndarray, end_ns: np.ndarray, batch: int) -> np.ndarray:
     """Items per second in each of K equal time windows of the run (first submission → last completion).
 
-    K = min(20, completions // 5), so each window holds five completions on average; a completion counts
-    in the window where it ends. Empty when fewer than 15 requests completed (K < 3).
+    Each request counts as work done at a steady pace from its submission to its completion, so a window
+    is credited with the fraction of every request that falls inside it; the window rates average exactly
+    to the overall throughput, and a steady run gives equal rates however completions bunch up.
+    K = min(20, completions // 5); empty when fewer than 15 requests completed (K < 3).
     """
     count = len(end_ns)
     windows = min(MAX_RATE_WINDOWS, count // MIN_COMPLETIONS_PER_WINDOW)
-    if windows < 3:
+    origin = int(start_ns.min()) if count else 0
+    span = int(end_ns.max()) - origin if count else 0
+    if windows < 3 or span <= 0:
         return np.empty(0, dtype=np.float64)
-    origin = int(start_ns.min())
-    span = int(end_ns.max()) - origin
-    if span <= 0:
-        return np.empty(0, dtype=np.float64)
-    # integer arithmetic: window index = (end - origin) * K // span, the very last completion in window K-1
-    index = np.minimum((end_ns - origin) * windows // span, windows - 1)
-    completions = np.bincount(index, minlength=windows).astype(np.float64)
-    return completions * batch * 1e9 * windows / span
+    starts = (start_ns - origin).astype(np.float64)
+    durations = (end_ns - start_ns).astype(np.float64)
+    edges = np.arange(windows + 1, dtype=np.float64) * (span / windows)
+    done = np.empty(windows + 1, dtype=np.float64)  # work finished by each edge, in requests
+    instant = durations <= 0
+    for index, edge in enumerate(edges):
+        elapsed = edge - starts
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fraction = np.where(instant, elapsed >= 0, elapsed / durations)
+        done[index] = float(np.clip(fraction, 0.0, 1.0).sum())
+    done[-1] = count  # exact at the last completion
+    return np.diff(done) * batch * 1e9 / (span / windows)
 
 
 def throughput_interval(start_ns: np.ndarray, end_ns: np.ndarray, batch: int) -> Interval | None:

@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -103,7 +104,7 @@ class LatencyStats:
     def median_interval(self) -> Interval | None:
         return self.interval(50.0)
 
-    def as_dict(self) -> dict[str, float | int | dict[str, float | None] | None]:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "count": self.count,
             "mean_ns": self.mean,

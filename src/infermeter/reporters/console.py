@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from ..intervals import Interval
 from ..results import Report
 from ..units import format_duration, format_durations_common, format_rate
 
@@ -74,8 +75,25 @@ def render_report(report: Report, console: Console, quiet: bool = False) -> None
     console.print(_header(report))
     console.print(_results(report))
     console.print(Text(f"What was timed: {report.timed}", style="dim"))
+    console.print(verdict_block(report))
     if report.error:
         console.print(Text(f"error: {report.error}", style="red"))
+
+
+_VERDICT_STYLE = {"VALID": "bold green", "UNSTABLE": "bold yellow", "INSUFFICIENT": "bold red"}
+
+
+def verdict_block(report: Report) -> Table:
+    """The verdict and each finding: what was seen, and (→) what to do about it."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row(Text("Verdict"), Text(verdict_text(report), style=_VERDICT_STYLE.get(report.verdict, "")))
+    for finding in report.findings:
+        label = finding.code + ("" if finding.effect != "info" else " (note)")
+        table.add_row(Text(label, style="yellow" if finding.effect != "info" else "dim"),
+                      Text(f"{finding.saw}\n→ {finding.remedy}"))
+    return table
 
 
 def summary_line(report: Report) -> str:
@@ -87,7 +105,12 @@ def summary_line(report: Report) -> str:
     state += f" · errors {run.errors}" if run.errors else ""
     return (f"throughput {format_rate(run.throughput)} items/s · latency median "
             f"{format_duration(latency.median)} · p99 {format_duration(latency.percentile(99))} · "
-            f"{run.count} requests{state}")
+            f"{run.count} requests{state} · {verdict_text(report)}")
+
+
+def verdict_text(report: Report) -> str:
+    codes = [f.code for f in report.findings if f.effect != "info"]
+    return report.verdict + (f" ({', '.join(codes)})" if codes else "")
 
 
 def _header(report: Report) -> Table:
@@ -135,17 +158,31 @@ def _results(report: Report) -> Any:
     if run is None or run.count == 0:
         table.add_row("requests", "0", "nothing was measured")
         return table
+    stopped = "" if run.stop_reason == "stop rule met" or run.partial else f" · {run.stop_reason}"
     table.add_row("requests", f"{run.count:,}", f"{run.items:,} items (batch {run.batch}) in "
-                  f"{format_duration(run.window_ns)}")
-    table.add_row("throughput", format_rate(run.throughput), "items/s")
+                  f"{format_duration(run.window_ns)}{stopped}")
+    table.add_row("throughput", _with_interval(run.throughput, run.throughput_interval), "items/s")
     if run.errors:
         table.add_row("errors", f"{run.errors:,}", "failed requests, left out of the samples (--on-error continue)")
     latency = run.latency
     values = [latency.mean, latency.median, latency.std, latency.minimum, latency.maximum,
               latency.percentile(90), latency.percentile(95), latency.percentile(99)]
+    intervals = [None, latency.interval(50), None, None, None, latency.interval(90), latency.interval(95),
+                 latency.interval(99)]
+    halves = [interval.half_width if interval is not None else None for interval in intervals]
     texts, unit = format_durations_common([None if v is None else float(v) for v in values], latency.median)
+    half_texts, _ = format_durations_common(halves, latency.median)
     labels = ["mean", "median", "std", "min", "max", "p90", "p95", "p99"]
-    for label, text, value in zip(labels, texts, values, strict=True):
+    for index, (label, text, value) in enumerate(zip(labels, texts, values, strict=True)):
+        shown = f"{text} ± {half_texts[index]}" if halves[index] is not None else text
         note = unit if value is not None else f"needs more samples ({run.count} taken)"
-        table.add_row(f"latency {label}", text, note)
+        table.add_row(f"latency {label}", shown, note)
     return table
+
+
+def _with_interval(value: float | None, interval: Interval | None) -> str:
+    if interval is None:
+        return format_rate(value)
+    text = format_rate(value)
+    decimals = len(text.partition(".")[2])
+    return f"{text} ± {interval.half_width:,.{decimals}f}"

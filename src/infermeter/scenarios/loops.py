@@ -15,6 +15,7 @@ import itertools
 import threading
 from array import array
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -22,6 +23,16 @@ from ..clock import Clock
 from ..engines.base import AsyncSession, RequestFailed, Session
 
 INITIAL_CAPACITY = 4096
+NEVER = 1 << 62
+
+
+class Checkpoint(Protocol):
+    """Asked by a loop, between two requests, once its completed count reaches ``next_at``: stop now?"""
+
+    next_at: int
+    step: int  # requests until the next checkpoint (loops that count per thread use a share of it)
+
+    def __call__(self) -> bool: ...
 
 
 class SampleBuffer:
@@ -60,7 +71,8 @@ def capacity_for(min_iterations: int, slots: int) -> int:
 
 
 def run_sync(session: Session, clock: Clock, min_iterations: int, min_duration_ns: int,
-             buffer: SampleBuffer, progress: array, errors: array | None = None) -> None:  # type: ignore[type-arg]
+             buffer: SampleBuffer, progress: array, errors: array | None = None,  # type: ignore[type-arg]
+             checkpoint: Checkpoint | None = None) -> None:
     """One request at a time; ``buffer.count`` is always up to date.
 
     A failing request raises, unless ``errors`` is given (--on-error continue): then it is counted there,
@@ -71,6 +83,7 @@ def run_sync(session: Session, clock: Clock, min_iterations: int, min_duration_n
     capacity = len(starts)
     n = buffer.count
     attempts = 0
+    check_at = checkpoint.next_at if checkpoint is not None else NEVER
     deadline = clock() + min_duration_ns
     try:
         while True:
@@ -96,12 +109,18 @@ def run_sync(session: Session, clock: Clock, min_iterations: int, min_duration_n
             if n == capacity:
                 n = buffer.when_full(n)
                 capacity = len(starts)
+            if n >= check_at:
+                assert checkpoint is not None
+                if checkpoint():
+                    return
+                check_at = checkpoint.next_at
     finally:
         buffer.count = n
 
 
 def run_async(session: AsyncSession, clock: Clock, min_iterations: int, min_duration_ns: int,
-              buffer: SampleBuffer, progress: array, errors: array | None = None) -> None:  # type: ignore[type-arg]
+              buffer: SampleBuffer, progress: array, errors: array | None = None,  # type: ignore[type-arg]
+              checkpoint: Checkpoint | None = None) -> None:
     """Keep every slot busy until the stop rule is met, then collect what is in flight.
 
     A failed request raises, unless ``errors`` is given: then it is counted and its slot reused.
@@ -114,6 +133,7 @@ def run_async(session: AsyncSession, clock: Clock, min_iterations: int, min_dura
     capacity = len(starts)
     n = buffer.count
     submitted = 0
+    check_at = checkpoint.next_at if checkpoint is not None else NEVER
     deadline = clock() + min_duration_ns
     try:
         while True:
@@ -134,6 +154,11 @@ def run_async(session: AsyncSession, clock: Clock, min_iterations: int, min_dura
                 if n == capacity:
                     n = buffer.when_full(n)
                     capacity = len(starts)
+                if n >= check_at:
+                    assert checkpoint is not None
+                    if checkpoint():
+                        break
+                    check_at = checkpoint.next_at
             now = clock()
             if submitted >= min_iterations and now >= deadline:
                 break
@@ -168,7 +193,7 @@ class ThreadedRun:
 
     def __init__(self, sessions: Sequence[Session], clock: Clock, min_iterations: int, min_duration_ns: int,
                  buffers: Sequence[SampleBuffer], progress: array,  # type: ignore[type-arg]
-                 errors: array | None = None) -> None:  # type: ignore[type-arg]
+                 errors: array | None = None, checkpoint: Checkpoint | None = None) -> None:  # type: ignore[type-arg]
         self._sessions = sessions
         self._clock = clock
         self._min_iterations = min_iterations
@@ -176,6 +201,7 @@ class ThreadedRun:
         self._buffers = buffers
         self._progress = progress
         self._errors = errors
+        self._checkpoint = checkpoint
         self._halt = False
         self.error: BaseException | None = None
 
@@ -214,6 +240,9 @@ class ThreadedRun:
         capacity = len(starts)
         progress = self._progress
         min_iterations = self._min_iterations
+        checkpoint = self._checkpoint
+        workers = len(self._sessions)
+        check_at = checkpoint.next_at // workers if checkpoint is not None else NEVER
         n = 0
         try:
             while not self._halt:
@@ -236,6 +265,12 @@ class ThreadedRun:
                 if n == capacity:
                     n = buffer.when_full(n)
                     capacity = len(starts)
+                if n >= check_at:
+                    assert checkpoint is not None
+                    if checkpoint():
+                        self._halt = True
+                        return
+                    check_at = n + max(1, checkpoint.step // workers)
         except BaseException as error:  # surfaces in run(); the other workers stop at their next request
             self.error = error
             self._halt = True

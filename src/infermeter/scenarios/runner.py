@@ -22,9 +22,11 @@ import numpy as np
 from ..clock import Clock
 from ..config import StopRule, Warmup
 from ..engines.base import AsyncSession, CompiledModel, RequestFailed, Session
+from ..environment import CpuMeter
 from ..errors import BenchmarkInterrupted, EngineError, InfermeterError, one_line
 from ..results import RunResult
 from .loops import SampleBuffer, ThreadedRun, capacity_for, run_async, run_sync
+from .precision import PrecisionCheck
 
 ProgressCallback = Callable[[int, int], None]  # (completed requests, elapsed real ns)
 PROGRESS_PERIOD_S = 0.25
@@ -40,7 +42,7 @@ class Measured:
 class Runner:
     def __init__(self, compiled: CompiledModel, inputs: Mapping[str, np.ndarray], scenario: str, requests: int,
                  batch: int, clock: Clock, progress: ProgressCallback | None = None,
-                 continue_on_error: bool = False) -> None:
+                 continue_on_error: bool = False, cpu_meter: CpuMeter | None = None) -> None:
         self._compiled = compiled
         self._inputs = inputs
         self._scenario = scenario
@@ -49,6 +51,7 @@ class Runner:
         self._clock = clock
         self._progress_callback = progress
         self._continue = continue_on_error
+        self._cpu_meter = cpu_meter
         self._async: AsyncSession | None = None
         self._sessions: list[Session] = []
 
@@ -67,21 +70,38 @@ class Runner:
             self._warm_up(warmup)
         buffers = self._new_buffers(stop.min_iterations)
         errors = array("q", bytes(8 * len(buffers)))
+        progress = array("q", bytes(8 * len(buffers)))
+        check = self._precision_check(stop, buffers, progress)
         stop_reason, error = "stop rule met", None
+        if self._cpu_meter is not None:
+            self._cpu_meter.start()
         try:
-            self._measure(stop.min_iterations, stop.min_duration_ns, buffers, errors, report_progress=True)
+            if check is None:
+                self._measure(stop.min_iterations, stop.min_duration_ns, buffers, errors, progress, True)
+            else:
+                check.start()
+                self._measure(0, stop.max_duration_ns, buffers, errors, progress, True, check)
+                stop_reason = PRECISION_MET if check.met else PRECISION_MISSED
         except KeyboardInterrupt:
             stop_reason = "interrupted"
         except RequestFailed as failure:
             stop_reason, error = f"request failed at call {failure.call_index}", str(failure)
         except Exception as failure:  # an engine's own exception type from inside a request
             stop_reason, error = "engine error", f"{type(failure).__name__}: {one_line(failure)}"
+        usage = self._cpu_meter.stop() if self._cpu_meter is not None else None
         starts, ends = _merge(buffers)
         del buffers  # their spare capacity goes now, before statistics allocate
-        partial = stop_reason != "stop rule met"
+        partial = stop_reason not in ("stop rule met", PRECISION_MET, PRECISION_MISSED)
         run = RunResult(self._scenario, self._requests, self._batch, starts, ends, stop_reason, partial,
-                        errors=sum(errors))
+                        errors=sum(errors), cpu=usage.to_dict() if usage is not None else None)
         return Measured(run, first_ns, error)
+
+    def _precision_check(self, stop: StopRule, buffers: list[SampleBuffer],
+                         progress: array) -> PrecisionCheck | None:  # type: ignore[type-arg]
+        if stop.rel_precision is None:
+            return None
+        return PrecisionCheck(stop.rel_precision, stop.precision_metric, self._batch, self._clock,
+                              stop.min_iterations, stop.min_duration_ns, buffers, progress)
 
     def _first_inference(self, session: Session) -> int:
         try:
@@ -105,7 +125,9 @@ class Runner:
     def _warm_up(self, warmup: Warmup) -> None:
         try:
             buffers = self._new_buffers(0, ring=True)
-            self._measure(warmup.iterations, warmup.duration_ns, buffers, array("q", bytes(8 * len(buffers))), False)
+            counts = array("q", bytes(8 * len(buffers)))
+            self._measure(warmup.iterations, warmup.duration_ns, buffers, array("q", bytes(8 * len(buffers))), counts,
+                          False)
         except KeyboardInterrupt:
             raise BenchmarkInterrupted("interrupted during warm-up; nothing was measured") from None
         except Exception as failure:
@@ -118,8 +140,8 @@ class Runner:
         return [SampleBuffer(capacity_for(min_iterations, self._requests), ring)]
 
     def _measure(self, min_iterations: int, min_duration_ns: int, buffers: list[SampleBuffer],
-                 errors: array, report_progress: bool) -> None:  # type: ignore[type-arg]
-        progress = array("q", bytes(8 * len(buffers)))
+                 errors: array, progress: array, report_progress: bool,  # type: ignore[type-arg]
+                 check: PrecisionCheck | None = None) -> None:
         failures = errors if self._continue else None
         monitor = _ProgressMonitor(progress, self._progress_callback) if report_progress else None
         if monitor is not None:
@@ -127,17 +149,21 @@ class Runner:
         try:
             if self._scenario == "latency":
                 run_sync(self._sessions[0], self._clock, min_iterations, min_duration_ns, buffers[0], progress,
-                         failures)
+                         failures, check)
             elif self._async is not None:
                 run_async(self._async, self._clock, min_iterations, min_duration_ns, buffers[0], progress,
-                          failures)
+                          failures, check)
             else:
                 threaded = ThreadedRun(self._sessions, self._clock, min_iterations, min_duration_ns, buffers,
-                                       progress, failures)
+                                       progress, failures, check)
                 threaded.run(_join_interruptibly)
         finally:
             if monitor is not None:
                 monitor.stop()
+
+
+PRECISION_MET = "precision target met"
+PRECISION_MISSED = "max time reached before the precision target"
 
 
 def _join_interruptibly(finished: list[threading.Event]) -> None:
