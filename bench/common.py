@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import platform
 import statistics
+import subprocess
+import sys
 from pathlib import Path
+
+MAKE_MODELS = Path(__file__).resolve().parent.parent.parent / "shared" / "tools" / "make_models.py"
+
+
+def ensure_models(folder: Path, names: list[str]) -> None:
+    """Build the named models with ../shared/tools/make_models.py unless they are already there."""
+    missing = [name for name in names if not (folder / f"{name}.onnx").exists()]
+    if missing:
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, str(MAKE_MODELS), str(folder), "--only", ",".join(missing)], check=True)
 
 
 def spread(values: list[float], digits: int = 1) -> str:

@@ -23,19 +23,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import cpu_model, spread
+from common import cpu_model, ensure_models, spread
 
 HERE = Path(__file__).resolve().parent
-MAKE_MODELS = HERE.parent.parent / "shared" / "tools" / "make_models.py"
 MODELS = ("resnet50", "mobilenetv2", "squeezenet1_1", "bert_base")
 CNN_SHAPE = "[1,3,224,224]"
-
-
-def ensure_models(folder: Path, names: list[str]) -> None:
-    missing = [name for name in names if not (folder / f"{name}.onnx").exists()]
-    if missing:
-        folder.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, str(MAKE_MODELS), str(folder), "--only", ",".join(missing)], check=True)
 
 
 def common_args(model: Path, precision: str, hint: str, seconds: float) -> list[str]:

@@ -200,7 +200,8 @@ def test_export_relative_path(infermeter_cli: Invoke, tmp_path: Path) -> None:
 def test_quiet_prints_one_summary_line(infermeter_cli: Invoke) -> None:
     result = infermeter_cli(*SYNC_5MS, "-q", env={"COLUMNS": "200"})
     assert result.code == 0, result.err
-    assert result.out == "throughput 200.0 items/s · latency median 5.000 ms · p99 5.000 ms · 100 requests · INSUFFICIENT (SHORT_RUN)\n"
+    assert result.out == ("throughput 200.0 items/s · latency median 5.000 ms · p99 5.000 ms · 100 requests · "
+                          "INSUFFICIENT (SHORT_RUN)\n")
     assert result.err == ""
 
 

@@ -147,7 +147,8 @@ def test_percentile_method_on_stats_respects_minimum() -> None:
 def test_as_dict_keys_and_values() -> None:
     stats = LatencyStats(np.array([4, 1, 3, 2], dtype=np.int64))
     data = stats.as_dict()
-    assert list(data) == ["count", "mean_ns", "median_ns", "std_ns", "min_ns", "max_ns", "percentiles_ns", "intervals_ns"]
+    assert list(data) == ["count", "mean_ns", "median_ns", "std_ns", "min_ns", "max_ns", "percentiles_ns",
+                          "intervals_ns"]
     assert data["count"] == 4
     assert data["mean_ns"] == 2.5
     assert data["median_ns"] == 2.5

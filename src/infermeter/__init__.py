@@ -24,11 +24,19 @@ _LAZY = {
     "SCHEMA_VERSION": "results", "PhaseTimes": "results", "Report": "results", "RunResult": "results",
     "load_report": "results",
     "LatencyStats": "stats",
+    "Finding": "checks", "check_run": "checks",
+    "Interval": "intervals",
+    "Comparison": "compare", "compare_runs": "compare",
+    "Session": "session", "load_session_or_report": "session",
+    "register_engine": "engines",
 }
 
 if TYPE_CHECKING:
+    from .checks import Finding, check_run
     from .clock import Clock, FakeClock
+    from .compare import Comparison, compare_runs
     from .config import BenchmarkConfig, build_config
+    from .engines import register_engine
     from .errors import (
         BenchmarkInterrupted,
         EngineError,
@@ -38,7 +46,9 @@ if TYPE_CHECKING:
         UsageError,
     )
     from .events import NullObserver, Observer
+    from .intervals import Interval
     from .results import SCHEMA_VERSION, PhaseTimes, Report, RunResult, load_report
+    from .session import Session, load_session_or_report
     from .stats import LatencyStats
 
 
@@ -66,25 +76,52 @@ def benchmark(model: str, *, observer: Observer | None = None, clock: Clock | No
     return app.run(config, observer=observer, clock=clock)
 
 
+def compare_configurations(model: str, variants: list[dict[str, Any]], *, rounds: int = 3, seed: int = 0,
+                           observer: Observer | None = None, **common: Any) -> Session:
+    """Measure several configurations of ``model`` interleaved in ``rounds`` (order shuffled per round).
+
+    Each variant is a dict of options that differ (e.g. ``{"engine": "openvino"}``); ``common`` holds the
+    options they share. ``session.comparisons("throughput", 0.02)`` gives each against the first.
+    """
+    from .config import build_config
+    from .events import NullObserver
+    from .session import configuration_labels, run_session
+
+    if not variants:
+        raise ValueError("compare_configurations needs at least one variant")
+    configs = [build_config(model, **{**common, **variant}) for variant in variants]
+    labels = configuration_labels([[(k, str(v)) for k, v in variant.items()] for variant in variants])
+    return run_session(configs, labels, rounds, observer or NullObserver(), seed=seed)
+
+
 __all__ = [
     "SCHEMA_VERSION",
     "BenchmarkConfig",
     "BenchmarkInterrupted",
     "Clock",
+    "Comparison",
     "EngineError",
     "EngineNotInstalled",
     "FakeClock",
+    "Finding",
     "InfermeterError",
     "InputError",
+    "Interval",
     "LatencyStats",
     "NullObserver",
     "Observer",
     "PhaseTimes",
     "Report",
     "RunResult",
+    "Session",
     "UsageError",
     "__version__",
     "benchmark",
     "build_config",
+    "check_run",
+    "compare_configurations",
+    "compare_runs",
     "load_report",
+    "load_session_or_report",
+    "register_engine",
 ]

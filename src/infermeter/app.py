@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,9 +32,29 @@ _OPENVINO_ONLY = (("infer_precision", "-infer_precision"),)
 _REAL_ENGINE_ONLY = (("threads", "-nthreads"),)
 
 
+@dataclass
+class Prepared:
+    """A model read, reshaped and compiled with its inputs ready: measured once by ``run``, once per round
+    by a session."""
+
+    config: BenchmarkConfig
+    model: ModelRef
+    info: EngineInfo
+    why: str
+    plan: ShapePlan
+    inputs: dict[str, PreparedInput]
+    compiled: CompiledModel
+    timer: PhaseTimer
+    clock: Clock
+
+
 def run(config: BenchmarkConfig, observer: Observer | None = None, clock: Clock | None = None,
         command: Sequence[str] | None = None) -> Report:
     observer = observer or NullObserver()
+    return measure(prepare(config, observer, clock), observer, command)
+
+
+def prepare(config: BenchmarkConfig, observer: Observer, clock: Clock | None = None) -> Prepared:
     model = resolve_model(config.model)
     engine_name, why = choose_engine(config.engine, model.format)
     _check_engine_options(engine_name, config)
@@ -55,8 +76,15 @@ def run(config: BenchmarkConfig, observer: Observer | None = None, clock: Clock 
             compiled = handle.compile(_engine_options(config))
     except KeyboardInterrupt:
         raise BenchmarkInterrupted(f"interrupted during {timer.current or 'loading'}; nothing was measured") from None
-    measured = _measure(config, compiled, prepared, plan, clock, observer)
-    return _report(config, command, model, info, why, plan, prepared, compiled.runtime, timer, measured)
+    return Prepared(config, model, info, why, plan, prepared, compiled, timer, clock)
+
+
+def measure(prepared: Prepared, observer: Observer, command: Sequence[str] | None = None) -> Report:
+    """First inference, warm-up and one measurement of a prepared model, as a complete report."""
+    config = prepared.config
+    measured = _measure(config, prepared.compiled, prepared.inputs, prepared.plan, prepared.clock, observer)
+    return _report(config, command, prepared.model, prepared.info, prepared.why, prepared.plan, prepared.inputs,
+                   prepared.compiled.runtime, prepared.timer, measured)
 
 
 def _check_engine_options(engine: str, config: BenchmarkConfig) -> None:

@@ -88,8 +88,8 @@ def check_run(run: RunResult | None, context: CheckContext) -> list[Finding]:
         return [Finding("PARTIAL", INSUFFICIENT, "no request completed", "see the error above and run again")]
     findings = [
         _partial(run), _too_few_samples(run), _short_run(run), _precision(context),
-        _timer_resolution(run, context), _high_variance(run, context), _outliers(run), _slow_first_samples(run, context),
-        _drift(run), _busy_machine(context), _queueing(run, context),
+        _timer_resolution(run, context), _high_variance(run, context), _outliers(run),
+        _slow_first_samples(run, context), _drift(run), _busy_machine(context), _queueing(run, context),
     ]
     return [finding for finding in findings if finding is not None]
 
@@ -220,7 +220,7 @@ def _drift(run: RunResult) -> Finding | None:
     if first <= 0:
         return None
     change = last / first - 1.0
-    if abs(change) < DRIFT_RATIO:
+    if abs(change) < DRIFT_RATIO - 1e-9:  # a change of exactly 10 % counts, either way
         return None
     direction = "fell" if change < 0 else "rose"
     return Finding("THROTTLING_OR_DRIFT", UNSTABLE, f"throughput {direction} by {abs(change):.1%} from the first "

@@ -15,8 +15,18 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from . import __version__
+from .compare import METRICS
 from .config import build_config
-from .errors import EXIT_INTERRUPTED, EXIT_NOT_VALID, EXIT_RUNTIME, EXIT_TERMINATED, InfermeterError, UsageError, one_line
+from .errors import (
+    EXIT_INTERRUPTED,
+    EXIT_NOT_VALID,
+    EXIT_REGRESSION,
+    EXIT_RUNTIME,
+    EXIT_TERMINATED,
+    InfermeterError,
+    UsageError,
+    one_line,
+)
 
 PIPED_WIDTH = 110
 
@@ -41,7 +51,18 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("report", help="a report written by run -x")
     show.add_argument("-q", "--quiet", action="store_true", help="print only a one-line summary")
     show.set_defaults(handler=_show)
-    for sub in (engines, zoo, show):
+    compare = commands.add_parser("compare", help="is B faster than A? ratio with a 95% CI and a verdict",
+                                  allow_abbrev=False, description="Compare two saved reports or sessions "
+                                  "(run -x): exit 4 when B is slower than A beyond --threshold.")
+    compare.add_argument("baseline", metavar="A.json", help="the baseline (report or session)")
+    compare.add_argument("candidate", metavar="B.json", help="the candidate")
+    compare.add_argument("--metric", choices=METRICS, help="the metric that decides the verdict and exit code "
+                         "(default: throughput for async runs, median for sync)")
+    compare.add_argument("--threshold", default="2%", metavar="PCT", help="smallest change that counts "
+                         "(default 2%%)")
+    compare.add_argument("--markdown", action="store_true", help="print a Markdown table (pull-request comment)")
+    compare.set_defaults(handler=_compare)
+    for sub in (engines, zoo, show, compare):
         sub.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -83,6 +104,9 @@ def _add_run(run: argparse.ArgumentParser) -> None:
         "(default: median for -api sync, throughput for async)")
     add("--max-time", metavar="SECONDS", help="upper bound on measuring time with --rel-precision (default 60)")
     add("--require-valid", action="store_true", help="exit 3 unless the verdict is VALID (for CI jobs)")
+    add("--rounds", metavar="N", help="measure N times, interleaved with the other configurations (comma lists in "
+        "-e, -d, -api, -nireq, -hint, -b, -infer_precision, -nthreads make several), order shuffled per round; "
+        "default 3 with several configurations, else 1")
     add("--on-error", choices=("stop", "continue"), default="stop", help="a failing request stops the run "
         "(default; what was measured is kept, marked partial) or is counted and left out of the samples")
     add("-x", "--export-json", metavar="PATH", help="write the full report as JSON ('-' = stdout)")
@@ -145,24 +169,90 @@ def _fail(error: BaseException, code: int, message: str, debug: bool) -> int:
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
-
     from . import app
     from .reporters.console import ConsoleObserver, render_report
     from .reporters.export import check_export_path, to_json, write_text
 
-    config = build_config(_model_argument(args), **_run_options(args))
+    configs, labels = _configurations(args)
+    rounds = _rounds(args.rounds, len(configs))
     if args.export_json is not None:
         check_export_path(args.export_json)
     console = _console(stderr=args.export_json == "-")
     observer = ConsoleObserver(console, quiet=args.quiet)
+    if len(configs) > 1 or rounds > 1:
+        return _run_session(args, argv, configs, labels, rounds, console, observer)
     try:
-        report = app.run(config, observer=observer, command=["infermeter", *argv])
+        report = app.run(configs[0], observer=observer, command=["infermeter", *argv])
     finally:
         observer.close()
     render_report(report, console, quiet=args.quiet)
     if args.export_json is not None:
         write_text(args.export_json, to_json(report))
     return _outcome(report, require_valid=args.require_valid)
+
+
+def _run_session(args: argparse.Namespace, argv: list[str], configs: list[Any], labels: list[str], rounds: int,
+                 console: Any, observer: Any) -> int:
+    from .reporters.comparison import render_session
+    from .reporters.export import to_json, write_text
+    from .session import run_session
+
+    try:
+        session = run_session(configs, labels, rounds, observer, seed=configs[0].seed,
+                              command=["infermeter", *argv])
+    finally:
+        observer.close()
+    metric = "median" if configs[0].scenario == "latency" else "throughput"
+    render_session(session, console, metric, 0.02, quiet=args.quiet)
+    if args.export_json is not None:
+        write_text(args.export_json, to_json(session))
+    if session.interrupted:
+        print("infermeter: interrupted: finished rounds are reported, the session is partial", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    codes = [_outcome(report, require_valid=args.require_valid) for reports in session.reports for report in reports]
+    return max(codes, default=0)
+
+
+LISTABLE_OPTIONS = ("engine", "device", "api", "nireq", "hint", "batch", "infer_precision", "nthreads")
+
+
+def _configurations(args: argparse.Namespace) -> tuple[list[Any], list[str]]:
+    """One config per combination of the comma-separated values in LISTABLE_OPTIONS, labelled by what varies."""
+    import itertools
+
+    from .session import configuration_labels
+
+    model = _model_argument(args)
+    options = _run_options(args)
+    choices = [[(key, value) for value in _list_values(key, options[key])] for key in LISTABLE_OPTIONS]
+    varied = [key for key, values in zip(LISTABLE_OPTIONS, choices, strict=True) if len(values) > 1]
+    configs, described = [], []
+    for combination in itertools.product(*choices):
+        chosen = dict(combination)
+        configs.append(build_config(model, **{**options, **chosen}))
+        described.append([(key, str(chosen[key])) for key in varied])
+    return configs, configuration_labels(described)
+
+
+def _list_values(key: str, value: Any) -> list[Any]:
+    if not isinstance(value, str) or "," not in value or (key == "device" and ":" in value):
+        return [value]  # MULTI:CPU,GPU and HETERO:… are one device
+    values = [part.strip() for part in value.split(",")]
+    if not all(values):
+        raise UsageError(f"--{key.replace('_', '-')} {value!r}: empty item in the list")
+    return values
+
+
+def _rounds(value: str | None, configurations: int) -> int:
+    if value is None:
+        return 3 if configurations > 1 else 1
+    try:
+        rounds = int(value)
+    except ValueError:
+        raise UsageError(f"--rounds expects an integer, got {value!r}") from None
+    if not 1 <= rounds <= 1000:
+        raise UsageError(f"--rounds must be between 1 and 1000, got {rounds}")
+    return rounds
 
 
 def _outcome(report: Any, require_valid: bool = False) -> int:
@@ -236,6 +326,35 @@ def _show(args: argparse.Namespace, argv: list[str]) -> int:
     console = _console()
     render_report(report, console, quiet=args.quiet)
     return 0
+
+
+def _compare(args: argparse.Namespace, argv: list[str]) -> int:
+    from pathlib import Path
+
+    from .config import parse_fraction
+    from .reporters.comparison import print_file_comparisons
+    from .session import compare_sessions, load_session_or_report
+
+    threshold = parse_fraction("--threshold", args.threshold)
+    baseline = load_session_or_report(Path(args.baseline))
+    candidate = load_session_or_report(Path(args.candidate))
+    metric = args.metric or _default_metric(baseline)
+    metrics = [metric] + [m for m in ("throughput", "median", "p99") if m != metric]
+    results = compare_sessions(baseline, candidate, metrics, threshold)
+    print_file_comparisons(results, _console(), metric, markdown=args.markdown)
+    slower = [r.label for r in results if (c := r.get(metric)) is not None and c.verdict == "slower"]
+    if slower:
+        print(f"infermeter: regression: B is slower than A on {metric} beyond {threshold:.1%} "
+              f"({', '.join(slower)})", file=sys.stderr)
+        return EXIT_REGRESSION
+    return 0
+
+
+def _default_metric(session: Any) -> str:
+    for reports in session.reports:
+        for report in reports:
+            return "median" if report.config.get("scenario") == "latency" else "throughput"
+    return "throughput"
 
 
 def _engines(args: argparse.Namespace, argv: list[str]) -> int:

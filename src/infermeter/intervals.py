@@ -110,6 +110,15 @@ def min_samples_for_ci(p: float) -> int:
     return n
 
 
+def interpolate(below: int, above: int, weight: float) -> float:
+    """numpy's linear interpolation between neighbouring order statistics (two-sided, so that the result
+    is bit-identical to ``numpy.percentile``)."""
+    difference = above - below
+    if weight >= 0.5:
+        return above - difference * (1.0 - weight)
+    return below + difference * weight
+
+
 def percentile_interval(sorted_ns: np.ndarray, p: float, estimate: float) -> Interval | None:
     """CI of the p-th percentile (0..100) around its linear-interpolation estimate, from sorted samples."""
     ranks = quantile_ci_ranks(len(sorted_ns), p / 100.0)
@@ -124,12 +133,11 @@ def percentile_interval_unsorted(samples_ns: np.ndarray, p: float) -> Interval |
     ranks = quantile_ci_ranks(n, p / 100.0)
     if ranks is None:
         return None
-    rank = (n - 1) * p / 100.0
+    rank = (n - 1) * (p / 100.0)  # the same arithmetic as stats.percentile (and numpy)
     low_index, high_index = math.floor(rank), min(math.floor(rank) + 1, n - 1)
     picks = sorted({ranks[0] - 1, ranks[1] - 1, low_index, high_index})
     part = np.partition(samples_ns, picks)
-    below, above = float(part[low_index]), float(part[high_index])
-    estimate = below + (above - below) * (rank - low_index)
+    estimate = interpolate(int(part[low_index]), int(part[high_index]), rank - low_index)
     return Interval(estimate, float(part[ranks[0] - 1]), float(part[ranks[1] - 1]))
 
 
@@ -157,6 +165,7 @@ def window_rates(start_ns: np.ndarray, end_ns: np.ndarray, batch: int) -> np.nda
         with np.errstate(divide="ignore", invalid="ignore"):
             fraction = np.where(instant, elapsed >= 0, elapsed / durations)
         done[index] = float(np.clip(fraction, 0.0, 1.0).sum())
+    done[0] = 0.0  # nothing is done before the first submission (a 0-ns request there belongs to window 0)
     done[-1] = count  # exact at the last completion
     return np.diff(done) * batch * 1e9 / (span / windows)
 

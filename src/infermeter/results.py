@@ -235,6 +235,11 @@ class Report:
 
 def load_report(path: Path) -> Report:
     """Read a saved JSON report; anything unusable is an InputError naming the file and the reason."""
+    return report_from_data(path, load_report_data(path))
+
+
+def load_report_data(path: Path, accept: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The parsed JSON of an infermeter file whose "schema" is a report or one of ``accept``."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -245,8 +250,12 @@ def load_report(path: Path) -> Report:
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as error:
         raise InputError(f"report {path} is not valid JSON ({str(error).splitlines()[0][:80]})") from None
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA_ID:
+    if not isinstance(data, dict) or (data.get("schema") != SCHEMA_ID and data.get("schema") not in accept):
         raise InputError(f"report {path} is not an infermeter report (no \"schema\": \"{SCHEMA_ID}\")")
+    return data
+
+
+def report_from_data(path: Path, data: dict[str, Any]) -> Report:
     version = data.get("schema_version")
     if version not in READABLE_VERSIONS:
         readable = ", ".join(str(v) for v in READABLE_VERSIONS)

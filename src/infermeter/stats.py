@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .intervals import Interval, percentile_interval
+from .intervals import Interval, interpolate, percentile_interval
 
 REPORTED_PERCENTILES = (50.0, 90.0, 95.0, 99.0)
 
@@ -40,11 +40,7 @@ def percentile(sorted_ns: np.ndarray, p: float) -> float:
     low = math.floor(rank)
     high = min(low + 1, n - 1)
     weight = rank - low
-    below, above = int(sorted_ns[low]), int(sorted_ns[high])
-    difference = above - below
-    if weight >= 0.5:
-        return above - difference * (1.0 - weight)
-    return below + difference * weight
+    return interpolate(int(sorted_ns[low]), int(sorted_ns[high]), weight)
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,13 @@
 
 Third-party engines register under the ``infermeter.engines`` entry-point group: the entry point is a
 callable taking the ``BenchmarkConfig`` and returning an object that satisfies ``engines.base.Engine``.
+In-process code (a notebook, a benchmark script) can call ``register_engine(name, factory)`` instead.
 """
 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +20,14 @@ if TYPE_CHECKING:
 
 BUILTIN = ("openvino", "onnxruntime", "fake")
 _SDK_MODULE = {"openvino": "openvino", "onnxruntime": "onnxruntime"}
+_REGISTERED: dict[str, Callable[[BenchmarkConfig], Engine]] = {}
+
+
+def register_engine(name: str, factory: Callable[[BenchmarkConfig], Engine]) -> None:
+    """Make ``factory(config) -> Engine`` available as ``-e name`` in this process."""
+    if not name or name in BUILTIN:
+        raise ValueError(f"cannot register an engine named {name!r}")
+    _REGISTERED[name] = factory
 
 
 def is_installed(name: str) -> bool:
@@ -53,6 +63,8 @@ def create_engine(name: str, config: BenchmarkConfig) -> Engine:
         from .onnxruntime import OnnxRuntimeEngine
 
         return OnnxRuntimeEngine()
+    if name in _REGISTERED:
+        return _REGISTERED[name](config)
     plugin = _plugins().get(name)
     if plugin is None:
         raise UsageError(f"unknown engine {name!r}; available: {', '.join(available_engines())}")
@@ -65,4 +77,4 @@ def _plugins() -> dict[str, Any]:
 
 
 def available_engines() -> list[str]:
-    return [*BUILTIN, *sorted(set(_plugins()) - set(BUILTIN))]
+    return [*BUILTIN, *sorted((set(_plugins()) | set(_REGISTERED)) - set(BUILTIN))]

@@ -13,11 +13,12 @@ from typing import Any
 
 from ..errors import UsageError
 from ..results import Report
+from ..session import Session
 
 
-def to_json(report: Report) -> str:
+def to_json(result: Report | Session) -> str:
     """Lossless JSON: ints stay ints, floats use repr (round-trip exact); NaN/inf become null."""
-    return json.dumps(_finite(report.to_dict()), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(_finite(result.to_dict()), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _finite(value: Any) -> Any:

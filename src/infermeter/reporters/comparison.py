@@ -1,0 +1,139 @@
+"""Rendering of sessions (several configurations × rounds) and comparisons: rich tables and Markdown."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from ..compare import FASTER, SLOWER, Comparison, describe_change, higher_is_better
+from ..intervals import Interval
+from ..session import FileComparison, Session
+from ..units import format_duration, format_rate
+
+SUMMARY_METRICS = ("throughput", "median", "p99")
+_VERDICT_STYLE = {SLOWER: "bold red", FASTER: "bold green"}
+
+
+def metric_label(metric: str) -> str:
+    return "throughput (items/s)" if metric == "throughput" else f"latency {metric}"
+
+
+def format_interval(metric: str, interval: Interval | None) -> str:
+    if interval is None:
+        return "–"
+    if metric == "throughput":
+        text = format_rate(interval.estimate)
+        decimals = len(text.partition(".")[2])
+        return f"{text} ± {interval.half_width:,.{decimals}f}"
+    return f"{format_duration(interval.estimate)} ± {format_duration(interval.half_width, 2)}"
+
+
+def format_ratio(comparison: Comparison) -> str:
+    ratio = comparison.ratio
+    return f"{ratio.estimate:.3f}× [{ratio.low:.3f}, {ratio.high:.3f}]"
+
+
+def render_session(session: Session, console: Console, metric: str, threshold: float, quiet: bool = False) -> None:
+    """Per-configuration summary over rounds, then each configuration against the first."""
+    if quiet:
+        for line in session_lines(session, metric, threshold):
+            console.print(line, soft_wrap=True)
+        return
+    state = " — PARTIAL (interrupted)" if session.partial else ""
+    done = min((len(r) for r in session.reports), default=0)
+    table = Table(title=f"Configurations: {done} of {session.rounds} rounds each, interleaved, order shuffled per "
+                  f"round{state}", title_justify="left")
+    table.add_column("configuration")
+    for name in SUMMARY_METRICS:
+        table.add_column(metric_label(name), justify="right")
+    table.add_column("verdicts")
+    for index, label in enumerate(session.labels):
+        cells = [format_interval(name, session.summary(index, name)) for name in SUMMARY_METRICS]
+        table.add_row(escape(label), *cells, escape(verdict_counts(session, index)))
+    console.print(table)
+    if len(session.labels) > 1:
+        console.print(comparison_table(session.comparisons(metric, threshold), session.labels[0], metric))
+    console.print(Text("values: geometric mean over rounds ± 95% CI across rounds (one round: the run's own CI); "
+                       "ratios: paired by round", style="dim"))
+
+
+def verdict_counts(session: Session, index: int) -> str:
+    counts = Counter(report.verdict for report in session.reports[index])
+    codes = Counter(f.code for report in session.reports[index] for f in report.findings if f.effect != "info")
+    text = ", ".join(f"{verdict} ×{count}" for verdict, count in sorted(counts.items()))
+    return text + (f" ({', '.join(sorted(codes))})" if codes else "")
+
+
+def comparison_table(rows: Sequence[tuple[str, Comparison | None]], baseline: str, metric: str) -> Table:
+    direction = "higher is better" if higher_is_better(metric) else "lower is better"
+    table = Table(title=f"Against {baseline}: {metric_label(metric)}, B/A ({direction})", title_justify="left")
+    for column in ("B", "ratio B/A [95% CI]", "verdict", "method"):
+        table.add_column(column)
+    for label, comparison in rows:
+        if comparison is None:
+            table.add_row(escape(label), "–", "not enough data for a CI", "")
+            continue
+        table.add_row(escape(label), format_ratio(comparison),
+                      Text(describe_change(comparison), style=_VERDICT_STYLE.get(comparison.verdict, "")),
+                      comparison.method)
+    return table
+
+
+def session_lines(session: Session, metric: str, threshold: float) -> list[str]:
+    lines = []
+    for index, label in enumerate(session.labels):
+        value = format_interval(metric, session.summary(index, metric))
+        lines.append(f"{label}: {metric_label(metric)} {value} · {verdict_counts(session, index)}")
+    for label, comparison in session.comparisons(metric, threshold):
+        change = describe_change(comparison) if comparison is not None else "not enough data for a CI"
+        lines.append(f"{label} vs {session.labels[0]}: {change}")
+    return lines
+
+
+def comparison_markdown(rows: Sequence[tuple[str, Comparison]], warnings: Sequence[str]) -> str:
+    """A Markdown table for a pull-request comment."""
+    lines = ["| metric | A | B | B/A [95% CI] | verdict |", "|---|---|---|---|---|"]
+    for name, comparison in rows:
+        a, b = _value_text(comparison.metric, comparison.a), _value_text(comparison.metric, comparison.b)
+        verdict = describe_change(comparison)
+        if comparison.verdict == SLOWER:
+            verdict = f"**{verdict}**"
+        lines.append(f"| {name} | {a} | {b} | {format_ratio(comparison)} | {verdict} |")
+    method = rows[0][1].method if rows else ""
+    notes = [f"CI method: {method}; threshold {rows[0][1].threshold:.1%}." if rows else ""]
+    notes += [f"> ⚠ {warning}" for warning in warnings]
+    return "\n".join(lines + [""] + [n for n in notes if n]) + "\n"
+
+
+def _value_text(metric: str, value: float) -> str:
+    return f"{format_rate(value)} items/s" if metric == "throughput" else format_duration(value)
+
+
+def print_file_comparisons(results: Sequence[FileComparison], console: Console, metric: str,
+                           markdown: bool = False) -> None:
+    for result in results:
+        rows = [(name, c) for name, c in result.rows if c is not None]
+        if markdown:
+            print(f"**{result.label}**\n")
+            print(comparison_markdown(rows, result.warnings))
+            continue
+        table = Table(title=f"{result.label}: B against A (the verdict and exit code follow {metric})",
+                      title_justify="left")
+        for column in ("metric", "A", "B", "B/A [95% CI]", "verdict", "method"):
+            table.add_column(column)
+        for name, comparison in result.rows:
+            if comparison is None:
+                table.add_row(metric_label(name), "–", "–", "–", "not enough data for a CI", "")
+                continue
+            table.add_row(metric_label(name), _value_text(name, comparison.a), _value_text(name, comparison.b),
+                          format_ratio(comparison),
+                          Text(describe_change(comparison), style=_VERDICT_STYLE.get(comparison.verdict, "")),
+                          comparison.method)
+        console.print(table)
+        for warning in result.warnings:
+            console.print(Text(f"warning: {warning}", style="yellow"))
