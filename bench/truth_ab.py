@@ -11,7 +11,7 @@ Every rep is one ``infermeter.compare_configurations`` session (what ``infermete
 does). From the same sessions the script also scores shorter runs (the first k rounds only) and the
 single-run comparison (round 1 of each side, within-run CIs), to show the run length needed.
 
-Usage: python bench/truth_ab.py [--reps 40] [--rounds 6] [--seconds 1] [--model squeezenet1_1]
+Usage: python bench/truth_ab.py [--reps 40] [--rounds 20] [--seconds 0.5] [--model zoo:resnet18]
 Writes bench/results/truth_ab.md.
 """
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -71,10 +72,10 @@ def register_slowed_engine(fraction: float) -> None:
     infermeter.register_engine(SLOW_ENGINE, factory)
 
 
-def one_session(model: Path, second: str, rounds: int, seconds: float, seed: int) -> Any:
+def one_session(model: str | Path, second: str, rounds: int, seconds: float, seed: int, warmup: str = "0.1s") -> Any:
     return infermeter.compare_configurations(
         str(model), [{"engine": "onnxruntime"}, {"engine": second}], rounds=rounds, seed=seed, api="sync",
-        time=seconds, warmup="0.3s")
+        time=seconds, warmup=warmup)
 
 
 def score(session: Any, rounds: int, metric: str) -> tuple[str, float]:
@@ -92,14 +93,16 @@ def score(session: Any, rounds: int, metric: str) -> tuple[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=40)
-    parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=0.5)
     parser.add_argument("--slowdown", type=float, default=0.05)
-    parser.add_argument("--model", default="squeezenet1_1")
+    parser.add_argument("--model", default="zoo:resnet18", help="zoo:NAME or a make_models.py name")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "truth_ab.md")
     options = parser.parse_args()
-    ensure_models(HERE / "models", [options.model])
-    model = HERE / "models" / f"{options.model}.onnx"
+    model: str | Path = options.model
+    if not options.model.startswith("zoo:"):
+        ensure_models(HERE / "models", [options.model])
+        model = HERE / "models" / f"{options.model}.onnx"
     register_slowed_engine(options.slowdown)
     outcomes: dict[str, list[Any]] = {"A/A": [], "A/B": []}
     began = time.monotonic()
@@ -114,6 +117,9 @@ def main() -> int:
     table = summarise(outcomes, options)
     options.out.parent.mkdir(parents=True, exist_ok=True)
     options.out.write_text(header(options, elapsed) + table)
+    raw = {name: [[[(r.latency.median, r.throughput) for r in session.runs(i)] for i in (0, 1)]
+                  for session in sessions] for name, sessions in outcomes.items()}
+    options.out.with_suffix(".json").write_text(json.dumps(raw))
     print(table)
     return 0
 
@@ -122,7 +128,7 @@ def summarise(outcomes: dict[str, list[Any]], options: argparse.Namespace) -> st
     lines = ["| metric | rounds used | time per side | A/A: significant difference | A/B: detected as slower |",
              "|---|---|---|---|---|"]
     for metric in ("median", "throughput"):
-        for rounds in sorted({1, 2, 3, 4, options.rounds} & set(range(1, options.rounds + 1))):
+        for rounds in sorted({1, 3, 5, 10, 15, options.rounds} & set(range(1, options.rounds + 1))):
             false_alarms = sum(score(s, rounds, metric)[0] != NO_DIFFERENCE for s in outcomes["A/A"])
             detected = sum(score(s, rounds, metric)[0] == SLOWER for s in outcomes["A/B"])
             how = "1 (single runs, within-run CIs)" if rounds == 1 else f"{rounds} (paired)"
@@ -135,12 +141,11 @@ def summarise(outcomes: dict[str, list[Any]], options: argparse.Namespace) -> st
 def header(options: argparse.Namespace, elapsed: float) -> str:
     return (f"# A/A false alarms and 5 % slowdown detection\n\n"
             f"{datetime.date.today()} · {cpu_model()} · infermeter {infermeter.__version__} · model "
-            f"{options.model} (ONNX Runtime, -api sync) · {options.reps} reps per condition, A/A and A/B "
-            f"interleaved · {options.rounds} rounds × {options.seconds:g} s per side (warm-up 0.3 s per "
-            f"measurement) · slowdown {options.slowdown:.0%} busy-wait per call · threshold 2 % · "
-            f"{elapsed / 60:.1f} min\n\n"
-            "`python bench/truth_ab.py --reps {0} --rounds {1} --seconds {2:g}`\n\n".format(
-                options.reps, options.rounds, options.seconds))
+            f"{options.model} (ONNX Runtime, -api sync, -w 0.1s) · {options.reps} reps per condition, A/A and "
+            f"A/B interleaved · {options.rounds} rounds × {options.seconds:g} s per side · slowdown "
+            f"{options.slowdown:.0%} busy-wait per call · threshold 2 % · {elapsed / 60:.1f} min\n\n"
+            "`python bench/truth_ab.py --reps {0} --rounds {1} --seconds {2:g} --model {3}`\n\n".format(
+                options.reps, options.rounds, options.seconds, options.model))
 
 
 if __name__ == "__main__":

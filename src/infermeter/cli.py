@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     zoo = commands.add_parser("zoo", help="list the built-in models (generated in code, no download)")
     zoo.set_defaults(handler=_zoo)
     show = commands.add_parser("show", help="re-render a saved JSON report (no engine needed)", allow_abbrev=False)
-    show.add_argument("report", help="a report written by run -x")
+    show.add_argument("report", help="a report or session written by run -x")
     show.add_argument("-q", "--quiet", action="store_true", help="print only a one-line summary")
     show.set_defaults(handler=_show)
     compare = commands.add_parser("compare", help="is B faster than A? ratio with a 95% CI and a verdict",
@@ -231,7 +231,7 @@ def _configurations(args: argparse.Namespace) -> tuple[list[Any], list[str]]:
         chosen = dict(combination)
         configs.append(build_config(model, **{**options, **chosen}))
         described.append([(key, str(chosen[key])) for key in varied])
-    return configs, configuration_labels(described)
+    return configs, configuration_labels(described, single=model)
 
 
 def _list_values(key: str, value: Any) -> list[Any]:
@@ -319,12 +319,17 @@ def _run_options(args: argparse.Namespace) -> dict[str, Any]:
 def _show(args: argparse.Namespace, argv: list[str]) -> int:
     from pathlib import Path
 
+    from .reporters.comparison import render_session
     from .reporters.console import render_report
-    from .results import load_report
+    from .session import load_session_or_report
 
-    report = load_report(Path(args.report))
+    session = load_session_or_report(Path(args.report))
     console = _console()
-    render_report(report, console, quiet=args.quiet)
+    if len(session.labels) == 1 and session.rounds == 1 and session.reports[0]:
+        render_report(session.reports[0][0], console, quiet=args.quiet)
+    else:
+        metric = _default_metric(session)
+        render_session(session, console, metric, 0.02, quiet=args.quiet)
     return 0
 
 

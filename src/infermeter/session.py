@@ -123,9 +123,12 @@ def run_session(configs: Sequence[BenchmarkConfig], labels: Sequence[str], round
                    tuple(command) if command is not None else None)
 
 
-def configuration_labels(varied: Sequence[Sequence[tuple[str, str]]]) -> list[str]:
-    """``engine=openvino nireq=4``-style labels from what varies; identical configurations get A, B, …"""
+def configuration_labels(varied: Sequence[Sequence[tuple[str, str]]], single: str = "A") -> list[str]:
+    """``engine=openvino nireq=4``-style labels from what varies; identical configurations get A, B, …;
+    a lone configuration with nothing varied is called ``single``."""
     labels = [" ".join(f"{name}={value}" for name, value in items) for items in varied]
+    if len(labels) == 1 and not labels[0]:
+        return [single]
     if len(set(labels)) < len(labels) or not all(labels):
         letters = [chr(ord("A") + i) if i < 26 else f"#{i + 1}" for i in range(len(varied))]
         labels = [f"{letter} {label}".strip() for letter, label in zip(letters, labels, strict=True)]
