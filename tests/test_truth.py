@@ -17,7 +17,7 @@ import infermeter
 from infermeter import cli
 from infermeter.errors import EXIT_NOT_VALID, EXIT_REGRESSION, EXIT_USAGE
 from infermeter.events import NullObserver
-from infermeter.session import load_session_or_report
+from infermeter.session import list_values, load_session_or_report
 
 FAKE = ("run", "zoo:resnet18", "-e", "fake")
 ERROR = "infermeter: error: "
@@ -197,8 +197,8 @@ def test_one_configuration_in_rounds_and_show_of_a_session(im: Run, tmp_path: Pa
 
 
 def test_multi_device_is_one_device_not_a_list() -> None:
-    assert cli._list_values("device", "MULTI:CPU,GPU") == ["MULTI:CPU,GPU"]
-    assert cli._list_values("device", "CPU,GPU") == ["CPU", "GPU"]
+    assert list_values("device", "MULTI:CPU,GPU") == ["MULTI:CPU,GPU"]
+    assert list_values("device", "CPU,GPU") == ["CPU", "GPU"]
 
 
 def test_interrupted_session_keeps_finished_rounds() -> None:

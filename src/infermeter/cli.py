@@ -172,8 +172,9 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     from . import app
     from .reporters.console import ConsoleObserver, render_report
     from .reporters.export import check_export_path, to_json, write_text
+    from .session import expand_configurations
 
-    configs, labels = _configurations(args)
+    configs, labels = expand_configurations(_model_argument(args), _run_options(args))
     rounds = _rounds(args.rounds, len(configs))
     if args.export_json is not None:
         check_export_path(args.export_json)
@@ -211,36 +212,6 @@ def _run_session(args: argparse.Namespace, argv: list[str], configs: list[Any], 
         return EXIT_INTERRUPTED
     codes = [_outcome(report, require_valid=args.require_valid) for reports in session.reports for report in reports]
     return max(codes, default=0)
-
-
-LISTABLE_OPTIONS = ("engine", "device", "api", "nireq", "hint", "batch", "infer_precision", "nthreads")
-
-
-def _configurations(args: argparse.Namespace) -> tuple[list[Any], list[str]]:
-    """One config per combination of the comma-separated values in LISTABLE_OPTIONS, labelled by what varies."""
-    import itertools
-
-    from .session import configuration_labels
-
-    model = _model_argument(args)
-    options = _run_options(args)
-    choices = [[(key, value) for value in _list_values(key, options[key])] for key in LISTABLE_OPTIONS]
-    varied = [key for key, values in zip(LISTABLE_OPTIONS, choices, strict=True) if len(values) > 1]
-    configs, described = [], []
-    for combination in itertools.product(*choices):
-        chosen = dict(combination)
-        configs.append(build_config(model, **{**options, **chosen}))
-        described.append([(key, str(chosen[key])) for key in varied])
-    return configs, configuration_labels(described, single=model)
-
-
-def _list_values(key: str, value: Any) -> list[Any]:
-    if not isinstance(value, str) or "," not in value or (key == "device" and ":" in value):
-        return [value]  # MULTI:CPU,GPU and HETERO:… are one device
-    values = [part.strip() for part in value.split(",")]
-    if not all(values):
-        raise UsageError(f"--{key.replace('_', '-')} {value!r}: empty item in the list")
-    return values
 
 
 def _rounds(value: str | None, configurations: int) -> int:
@@ -336,7 +307,7 @@ def _show(args: argparse.Namespace, argv: list[str]) -> int:
 def _compare(args: argparse.Namespace, argv: list[str]) -> int:
     from pathlib import Path
 
-    from .config import parse_fraction
+    from .options import parse_fraction
     from .reporters.comparison import print_file_comparisons
     from .session import compare_sessions, load_session_or_report
 

@@ -11,6 +11,7 @@ An interrupt keeps every finished measurement; the session is then marked partia
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,8 +22,8 @@ import numpy as np
 
 from . import app
 from .compare import DEFAULT_THRESHOLD, METRICS, Comparison, compare_runs, metric_value
-from .config import BenchmarkConfig
-from .errors import BenchmarkInterrupted, InputError
+from .config import BenchmarkConfig, build_config
+from .errors import BenchmarkInterrupted, InputError, UsageError
 from .events import Observer
 from .intervals import Interval, mean_log_interval
 from .results import Report, RunResult, load_report_data, report_from_data
@@ -133,6 +134,31 @@ def configuration_labels(varied: Sequence[Sequence[tuple[str, str]]], single: st
         letters = [chr(ord("A") + i) if i < 26 else f"#{i + 1}" for i in range(len(varied))]
         labels = [f"{letter} {label}".strip() for letter, label in zip(letters, labels, strict=True)]
     return labels
+
+
+LISTABLE_OPTIONS = ("engine", "device", "api", "nireq", "hint", "batch", "infer_precision", "nthreads")
+
+
+def expand_configurations(model: str, options: dict[str, Any]) -> tuple[list[BenchmarkConfig], list[str]]:
+    """One config per combination of the comma-separated values of LISTABLE_OPTIONS, labelled by what varies."""
+    choices = [[(key, value) for value in list_values(key, options.get(key))] for key in LISTABLE_OPTIONS]
+    varied = [key for key, values in zip(LISTABLE_OPTIONS, choices, strict=True) if len(values) > 1]
+    configs, described = [], []
+    for combination in itertools.product(*choices):
+        chosen = dict(combination)
+        configs.append(build_config(model, **{**options, **chosen}))
+        described.append([(key, str(chosen[key])) for key in varied])
+    return configs, configuration_labels(described, single=model)
+
+
+def list_values(key: str, value: Any) -> list[Any]:
+    """``openvino,onnxruntime`` -> two values; a device string with ``:`` (MULTI:CPU,GPU) stays one."""
+    if not isinstance(value, str) or "," not in value or (key == "device" and ":" in value):
+        return [value]
+    values = [part.strip() for part in value.split(",")]
+    if not all(values):
+        raise UsageError(f"--{key.replace('_', '-')} {value!r}: empty item in the list")
+    return values
 
 
 def load_session_or_report(path: Path) -> Session:

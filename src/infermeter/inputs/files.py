@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import InputFile
 from ..engines.base import InputDescription
 from ..errors import InputError
+from ..options import InputFile
 from .shapes import ResolvedInput
 from .synthetic import PreparedInput
 

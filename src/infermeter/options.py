@@ -1,0 +1,189 @@
+"""Parsing of option values: shapes, dims, input files, numbers, durations, percentages.
+
+Each parser takes what a user typed (or passed to the Python API) and returns a value or raises
+``UsageError`` / ``InputError`` with one line naming the flag and the culprit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError, UsageError
+from .units import parse_duration_ns
+
+
+@dataclass(frozen=True)
+class ShapeOverride:
+    """One entry of ``-shape``: ``input`` is None for an unnamed shape (applies to every input)."""
+
+    input: str | None
+    dims: tuple[int | None, ...]  # None = leave this dim to -b / --dim
+
+
+@dataclass(frozen=True)
+class InputFile:
+    input: str | None  # None = match by content (.npz keys) or the model's only input
+    path: Path
+
+
+def parse_shapes(value: str | Iterable[str] | None) -> tuple[ShapeOverride, ...]:
+    """``[1,3,224,224]`` or ``name[1,3,224,224],other[1,128]`` (OpenVINO's -shape syntax)."""
+    overrides: list[ShapeOverride] = []
+    for text in _as_list(value):
+        rest = text.strip()
+        while rest:
+            match = re.match(r"\s*([^\[\]]*?)\s*\[([^\]]*)\]\s*(,|$)", rest)
+            if not match:
+                raise UsageError(f"-shape {text!r}: expected [1,3,224,224] or name[1,3,224,224],name2[...]")
+            name = match.group(1) or None
+            overrides.append(ShapeOverride(name, _shape_dims(text, name, match.group(2))))
+            rest = rest[match.end() :]
+    names = [o.input for o in overrides]
+    if None in names and len(names) > 1:
+        raise UsageError("-shape: an unnamed shape applies to every input; name each input instead")
+    duplicates = {n for n in names if n is not None and names.count(n) > 1}
+    if duplicates:
+        raise UsageError(f"-shape gives input {sorted(duplicates)[0]!r} more than once")
+    return tuple(overrides)
+
+
+def _shape_dims(text: str, name: str | None, body: str) -> tuple[int | None, ...]:
+    dims: list[int | None] = []
+    for item in (part.strip() for part in body.split(",")) if body.strip() else ():
+        if item in ("?", "-1"):
+            dims.append(None)
+        elif item.isdigit() and int(item) > 0:
+            dims.append(int(item))
+        else:
+            target = f" for input {name!r}" if name else ""
+            raise UsageError(f"-shape {text!r}: dim {item!r}{target} must be a positive integer or ?")
+    return tuple(dims)
+
+
+def parse_dims(value: str | Iterable[str] | Mapping[str, int] | None) -> dict[str, int]:
+    """``--dim sequence=128`` (repeatable, or comma-separated): a value for every dim of that name.
+
+    Zero is allowed (``--dim past_sequence_length=0`` for a first decoding step); batch dims are checked later.
+    """
+    if isinstance(value, Mapping):
+        items = [f"{k}={v}" for k, v in value.items()]
+    else:
+        items = [part for text in _as_list(value) for part in text.split(",") if part.strip()]
+    dims: dict[str, int] = {}
+    for item in items:
+        name, sep, number = item.rpartition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(f"--dim {item!r}: expected NAME=SIZE, e.g. --dim sequence=128")
+        size = non_negative_int(f"--dim {name}", number.strip())  # 0 is real: an empty KV cache
+        if name in dims and dims[name] != size:
+            raise UsageError(f"--dim {name} is given twice with different sizes")
+        dims[name] = size
+    return dims
+
+
+def parse_input_files(value: str | Iterable[str] | None) -> tuple[InputFile, ...]:
+    """``-i file.npy``, ``-i name:file.npy``, several separated by spaces (repeat) or commas."""
+    files: list[InputFile] = []
+    for text in _as_list(value):
+        for item in (part.strip() for part in text.split(",")):
+            if item:
+                files.append(_input_file(item))
+    names = [f.input for f in files]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        name = sorted(duplicates, key=str)[0]
+        what = f"input {name!r}" if name else "unnamed inputs"
+        raise UsageError(f"-i gives {what} more than once")
+    return tuple(files)
+
+
+def _input_file(item: str) -> InputFile:
+    path = Path(item)
+    if path.exists():
+        return InputFile(None, _checked_file(path))
+    name, sep, file_part = item.rpartition(":")
+    if sep and name and file_part:
+        return InputFile(name, _checked_file(Path(file_part)))
+    raise InputError(f"-i {item!r}: file not found")
+
+
+def _checked_file(path: Path) -> Path:
+    if not path.exists():
+        raise InputError(f"-i: file not found: {path}")
+    if path.is_dir():
+        raise InputError(f"-i: {path} is a folder; give .npy, .npz or .bin files")
+    if path.suffix.lower() not in (".npy", ".npz", ".bin", ".raw"):
+        raise InputError(f"-i: {path}: unsupported file type {path.suffix or '(none)'!r}; use .npy, .npz or .bin")
+    return path
+
+
+def parse_fraction(flag: str, value: float | str) -> float:
+    """``1%`` -> 0.01; ``0.01`` -> 0.01. A bare number of 1 or more is refused as ambiguous."""
+    text = str(value).strip()
+    try:
+        number = float(text[:-1]) / 100.0 if text.endswith("%") else float(text)
+    except ValueError:
+        raise UsageError(f"{flag} {value!r} is not a percentage such as 1% or 0.5%") from None
+    if not text.endswith("%") and number >= 1:
+        raise UsageError(f"{flag} {value!r} is ambiguous: write it as a percentage, e.g. {text}%")
+    if not 0.0 < number < 1.0:
+        raise UsageError(f"{flag} {value!r} must be between 0% and 100%")
+    return number
+
+
+def _as_list(value: str | Iterable[str] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+def parse_choice(flag: str, value: str, allowed: Iterable[str]) -> str:
+    options = tuple(allowed)
+    if value not in options:
+        raise UsageError(f"{flag} {value!r} is not one of: {', '.join(options)}")
+    return value
+
+
+def _parse_int(flag: str, value: int | str) -> int:
+    if isinstance(value, bool):
+        raise UsageError(f"{flag} expects an integer, got {value!r}")
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise UsageError(f"{flag} expects an integer, got {value!r}") from None
+
+
+def positive_int(flag: str, value: int | str | None) -> int | None:
+    if value is None:
+        return None
+    number = _parse_int(flag, value)
+    if number < 1:
+        raise UsageError(f"{flag} must be 1 or more, got {number}")
+    return number
+
+
+def non_negative_int(flag: str, value: int | str) -> int:
+    number = _parse_int(flag, value)
+    if number < 0:
+        raise UsageError(f"{flag} must be 0 or more, got {number}")
+    return number
+
+
+def parse_duration(flag: str, value: float | str) -> int:
+    if isinstance(value, bool):
+        raise UsageError(f"{flag} expects a duration, got {value!r}")
+    if str(value).strip().startswith("-"):
+        raise UsageError(f"{flag} must not be negative, got {value}")
+    try:
+        ns = parse_duration_ns(str(value))
+    except ValueError as error:
+        raise UsageError(f"{flag}: {error}") from None
+    return ns
