@@ -11,7 +11,7 @@ Every rep is one ``infermeter.compare_configurations`` session (what ``infermete
 does). From the same sessions the script also scores shorter runs (the first k rounds only) and the
 single-run comparison (round 1 of each side, within-run CIs), to show the run length needed.
 
-Usage: python bench/truth_ab.py [--reps 40] [--rounds 20] [--seconds 0.5] [--model zoo:resnet18]
+Usage: python bench/truth_ab.py [--reps 40] [--rounds 10] [--seconds 1.5] [--model zoo:resnet18]
 Writes bench/results/truth_ab.md.
 """
 
@@ -93,8 +93,8 @@ def score(session: Any, rounds: int, metric: str) -> tuple[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=40)
-    parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=0.5)
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=1.5)
     parser.add_argument("--slowdown", type=float, default=0.05)
     parser.add_argument("--model", default="zoo:resnet18", help="zoo:NAME or a make_models.py name")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "truth_ab.md")
@@ -128,7 +128,7 @@ def summarise(outcomes: dict[str, list[Any]], options: argparse.Namespace) -> st
     lines = ["| metric | rounds used | time per side | A/A: significant difference | A/B: detected as slower |",
              "|---|---|---|---|---|"]
     for metric in ("median", "throughput"):
-        for rounds in sorted({1, 3, 5, 10, 15, options.rounds} & set(range(1, options.rounds + 1))):
+        for rounds in sorted({1, 2, 3, 5, 7, options.rounds} & set(range(1, options.rounds + 1))):
             false_alarms = sum(score(s, rounds, metric)[0] != NO_DIFFERENCE for s in outcomes["A/A"])
             detected = sum(score(s, rounds, metric)[0] == SLOWER for s in outcomes["A/B"])
             how = "1 (single runs, within-run CIs)" if rounds == 1 else f"{rounds} (paired)"

@@ -289,3 +289,28 @@ def test_version_1_reports_still_load_and_get_findings(im: Run, tmp_path: Path) 
     report = infermeter.load_report(path)
     assert report.verdict == "INSUFFICIENT"
     assert [f.code for f in report.findings] == ["TOO_FEW_SAMPLES", "SHORT_RUN"]
+
+
+def test_session_require_valid_prints_one_line(im: Run) -> None:
+    outcome = im(*FAKE, "-nireq", "1,2", "-niter", "30", "--rounds", "2", "-q", "--require-valid")
+    assert outcome.code == EXIT_NOT_VALID
+    assert outcome.err == ("infermeter: 4 of 4 measurements not VALID (SHORT_RUN); exit 3 because of "
+                           "--require-valid\n")
+
+
+def test_session_with_a_failing_request_exits_1_with_one_line(im: Run) -> None:
+    outcome = im(*FAKE, "-nireq", "1,2", "-t", "1", "--rounds", "1", "--fake-fail-at", "5", "-q", "--no-warmup")
+    assert outcome.code == 1
+    assert outcome.err.count("\n") == 1 and outcome.err.startswith("infermeter: error: 2 of 2 measurements had ")
+
+
+def test_session_stopped_by_a_failing_warm_up_keeps_earlier_rounds(im: Run, tmp_path: Path) -> None:
+    # each configuration has its own fake engine: call 300 falls in the warm-up of round 2 (≈ 1000 calls a round)
+    outcome = im(*FAKE, "-e", "fake,fake", "-niter", "280", "--rounds", "3", "--fake-fail-at", "300",
+                 "-w", "10it", "-q", "-x", tmp_path / "s.json")
+    assert outcome.code == 1
+    assert outcome.err.startswith("infermeter: error: ") and outcome.err.count("\n") == 1
+    assert "round 2: a warm-up request failed" in outcome.err
+    data = read(tmp_path / "s.json")
+    assert data["partial"] is True and data["error"].endswith("(--fake-fail-at)")
+    assert sum(len(reports) for reports in data["reports"]) >= 1

@@ -210,8 +210,29 @@ def _run_session(args: argparse.Namespace, argv: list[str], configs: list[Any], 
     if session.interrupted:
         print("infermeter: interrupted: finished rounds are reported, the session is partial", file=sys.stderr)
         return EXIT_INTERRUPTED
-    codes = [_outcome(report, require_valid=args.require_valid) for reports in session.reports for report in reports]
-    return max(codes, default=0)
+    return _session_outcome(session, args.require_valid)
+
+
+def _session_outcome(session: Any, require_valid: bool) -> int:
+    """One stderr line at most: failed measurements first, then (with --require-valid) non-VALID ones."""
+    reports = [report for reports in session.reports for report in reports]
+    if session.error:
+        print(f"infermeter: error: {session.error} (the {len(reports)} measurements before it are reported; the "
+              "session is partial)", file=sys.stderr)
+        return EXIT_RUNTIME
+    failed = [report for report in reports if report.error or (report.run is not None and report.run.errors)]
+    if failed:
+        reason = failed[0].error or f"{failed[0].run.errors} requests failed (--on-error continue)"
+        print(f"infermeter: error: {len(failed)} of {len(reports)} measurements had failures; first: {reason}",
+              file=sys.stderr)
+        return EXIT_RUNTIME
+    not_valid = [report for report in reports if report.verdict != "VALID"]
+    if require_valid and not_valid:
+        codes = sorted({f.code for report in not_valid for f in report.findings if f.effect != "info"})
+        print(f"infermeter: {len(not_valid)} of {len(reports)} measurements not VALID ({', '.join(codes)}); "
+              f"exit {EXIT_NOT_VALID} because of --require-valid", file=sys.stderr)
+        return EXIT_NOT_VALID
+    return 0
 
 
 def _rounds(value: str | None, configurations: int) -> int:

@@ -23,7 +23,7 @@ import numpy as np
 from . import app
 from .compare import DEFAULT_THRESHOLD, METRICS, Comparison, compare_runs, metric_value
 from .config import BenchmarkConfig, build_config
-from .errors import BenchmarkInterrupted, InputError, UsageError
+from .errors import BenchmarkInterrupted, InfermeterError, InputError, UsageError
 from .events import Observer
 from .intervals import Interval, mean_log_interval
 from .results import Report, RunResult, load_report_data, report_from_data
@@ -40,10 +40,13 @@ class Session:
     reports: tuple[tuple[Report, ...], ...]  # [configuration][round], finished measurements only
     interrupted: bool = False
     command: tuple[str, ...] | None = None
+    error: str | None = None  # what stopped the session early (a measurement that could not run)
 
     @property
     def partial(self) -> bool:
-        return self.interrupted or any(len(r) < self.rounds or any(x.partial for x in r) for r in self.reports)
+        if self.interrupted or self.error is not None:
+            return True
+        return any(len(r) < self.rounds or any(x.partial for x in r) for r in self.reports)
 
     def runs(self, index: int) -> list[RunResult]:
         return [report.run for report in self.reports[index] if report.run is not None and report.run.count]
@@ -76,6 +79,7 @@ class Session:
             "schema_version": SESSION_VERSION,
             "command": list(self.command) if self.command is not None else None,
             "partial": self.partial,
+            "error": self.error,
             "labels": list(self.labels),
             "rounds": self.rounds,
             "order": [list(o) for o in self.order],
@@ -94,6 +98,7 @@ class Session:
             reports=tuple(tuple(Report.from_dict(r) for r in reports) for reports in data["reports"]),
             interrupted=bool(data.get("partial", False)),
             command=tuple(data["command"]) if data.get("command") is not None else None,
+            error=data.get("error"),
         )
 
 
@@ -106,7 +111,7 @@ def run_session(configs: Sequence[BenchmarkConfig], labels: Sequence[str], round
     shuffle = random.Random(seed)
     order: list[tuple[int, ...]] = []
     reports: list[list[Report]] = [[] for _ in configs]
-    interrupted = False
+    interrupted, error = False, None
     try:
         for round_index in range(rounds):
             sequence = list(range(len(configs)))
@@ -120,8 +125,10 @@ def run_session(configs: Sequence[BenchmarkConfig], labels: Sequence[str], round
                     raise KeyboardInterrupt
     except (KeyboardInterrupt, BenchmarkInterrupted):
         interrupted = True
+    except InfermeterError as failure:  # e.g. a warm-up request failed: keep the rounds already measured
+        error = f"{labels[index]}, round {len(order)}: {failure}"
     return Session(tuple(labels), rounds, tuple(order), tuple(tuple(r) for r in reports), interrupted,
-                   tuple(command) if command is not None else None)
+                   tuple(command) if command is not None else None, error)
 
 
 def configuration_labels(varied: Sequence[Sequence[tuple[str, str]]], single: str = "A") -> list[str]:
