@@ -111,13 +111,14 @@ def main() -> int:
         for name, second in conditions if rep % 2 == 0 else conditions[::-1]:
             session = one_session(model, second, options.rounds, options.seconds, seed=rep)
             outcomes[name].append(session)
-            verdict, ratio = score(session, options.rounds, "median")
-            print(f"rep {rep + 1:2d} {name}: median B/A {ratio:.4f} → {verdict}", flush=True)
+            scores = [(metric, *score(session, options.rounds, metric)) for metric in ("median", "p10", "throughput")]
+            print(f"rep {rep + 1:2d} {name}: " + " · ".join(f"{m} B/A {r:.4f} {v}" for m, v, r in scores), flush=True)
     elapsed = time.monotonic() - began
     table = summarise(outcomes, options)
     options.out.parent.mkdir(parents=True, exist_ok=True)
     options.out.write_text(header(options, elapsed) + table)
-    raw = {name: [[[(r.latency.median, r.throughput) for r in session.runs(i)] for i in (0, 1)]
+    raw = {name: [[[(r.latency.minimum, r.latency.percentile(10), r.latency.median, r.latency.mean, r.throughput,
+                     r.count) for r in session.runs(i)] for i in (0, 1)]
                   for session in sessions] for name, sessions in outcomes.items()}
     options.out.with_suffix(".json").write_text(json.dumps(raw))
     print(table)
@@ -127,7 +128,7 @@ def main() -> int:
 def summarise(outcomes: dict[str, list[Any]], options: argparse.Namespace) -> str:
     lines = ["| metric | rounds used | time per side | A/A: significant difference | A/B: detected as slower |",
              "|---|---|---|---|---|"]
-    for metric in ("median", "throughput"):
+    for metric in ("median", "p10", "throughput"):
         for rounds in sorted({1, 2, 3, 5, 7, options.rounds} & set(range(1, options.rounds + 1))):
             false_alarms = sum(score(s, rounds, metric)[0] != NO_DIFFERENCE for s in outcomes["A/A"])
             detected = sum(score(s, rounds, metric)[0] == SLOWER for s in outcomes["A/B"])
