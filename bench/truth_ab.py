@@ -20,15 +20,18 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from common import cpu_model, ensure_models
 
 import infermeter
 from infermeter.compare import NO_DIFFERENCE, SLOWER, compare_runs
 from infermeter.engines import create_engine
+from infermeter.intervals import t_quantile_975
 
 HERE = Path(__file__).resolve().parent
 SLOW_ENGINE = "onnxruntime-slowed"
@@ -114,15 +117,49 @@ def main() -> int:
             scores = [(metric, *score(session, options.rounds, metric)) for metric in ("median", "p10", "throughput")]
             print(f"rep {rep + 1:2d} {name}: " + " · ".join(f"{m} B/A {r:.4f} {v}" for m, v, r in scores), flush=True)
     elapsed = time.monotonic() - began
-    table = summarise(outcomes, options)
-    options.out.parent.mkdir(parents=True, exist_ok=True)
-    options.out.write_text(header(options, elapsed) + table)
     raw = {name: [[[(r.latency.minimum, r.latency.percentile(10), r.latency.median, r.latency.mean, r.throughput,
                      r.count) for r in session.runs(i)] for i in (0, 1)]
                   for session in sessions] for name, sessions in outcomes.items()}
+    table = summarise(outcomes, options) + "\n" + run_length_needed(raw, options)
+    options.out.parent.mkdir(parents=True, exist_ok=True)
+    options.out.write_text(header(options, elapsed) + table)
     options.out.with_suffix(".json").write_text(json.dumps(raw))
     print(table)
     return 0
+
+
+RAW_COLUMNS = {"p10": 1, "median": 2, "throughput": 4}
+
+
+def run_length_needed(raw: dict[str, Any], options: argparse.Namespace) -> str:
+    """From the per-round values: the spread of per-round log ratios (A/A), the measured effect (A/B), and the
+    number of paired rounds at which a one-sided normal approximation gives 95 % detection of that effect
+    (the CI bound t·σ/√R and the 2 % threshold both have to be cleared)."""
+    lines = ["| metric | σ per-round log ratio (A/A) | mean A/B effect | rounds for 95 % detection | time per side |",
+             "|---|---|---|---|---|"]
+    for metric, column in RAW_COLUMNS.items():
+        sign = -1.0 if metric == "throughput" else 1.0
+        spreads = [np.std(_log_ratios(session, column), ddof=1) for session in raw["A/A"]]
+        effects = [sign * float(np.mean(_log_ratios(session, column))) for session in raw["A/B"]]
+        sigma, effect = float(np.sqrt(np.mean(np.square(spreads)))), float(np.mean(effects))
+        needed = next((r for r in range(2, 2001) if _power(effect, sigma, r) >= 0.95), None)
+        rounds = str(needed) if needed else "> 2000"
+        seconds = f"{needed * options.seconds:g} s" if needed else "–"
+        lines.append(f"| {metric} | {sigma:.1%} | {effect:+.1%} | {rounds} | {seconds} |")
+    return "\n".join(lines) + "\n"
+
+
+def _log_ratios(session: list[list[list[float]]], column: int) -> np.ndarray:
+    a = np.array([values[column] for values in session[0]], dtype=np.float64)
+    b = np.array([values[column] for values in session[1]], dtype=np.float64)
+    common = min(len(a), len(b))
+    return np.log(b[:common] / a[:common])
+
+
+def _power(effect: float, sigma: float, rounds: int) -> float:
+    error = sigma / math.sqrt(rounds)
+    bound = max(t_quantile_975(rounds - 1) * error, math.log(1.02))
+    return 0.5 * math.erfc(-(effect - bound) / (error * math.sqrt(2)))
 
 
 def summarise(outcomes: dict[str, list[Any]], options: argparse.Namespace) -> str:

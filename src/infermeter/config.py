@@ -158,13 +158,7 @@ def build_config(
         raise UsageError(f"-nireq {requests} needs -api async (sync runs one request at a time)")
     if not device.strip():
         raise UsageError("-d/--device is empty: give a device such as CPU")
-    fake = FakeSpec(
-        latency=_fake_latency(fake_latency),
-        first_call_ns=parse_duration("--fake-first-call", fake_first_call) if fake_first_call else 0,
-        fail_at=positive_int("--fake-fail-at", fake_fail_at),
-    )
-    if engine_name != "fake" and (fake_first_call or fake_fail_at is not None):
-        raise UsageError("--fake-first-call/--fake-fail-at apply to --engine fake only")
+    fake = _fake_spec(engine_name, fake_latency, fake_first_call, fake_fail_at)
     return BenchmarkConfig(
         model=model,
         engine=engine_name,
@@ -184,6 +178,16 @@ def build_config(
         threads=positive_int("-nthreads", nthreads),
         on_error=parse_choice("--on-error", on_error, ("stop", "continue")),
         fake=fake,
+    )
+
+
+def _fake_spec(engine: str | None, latency: str, first_call: str | None, fail_at: int | str | None) -> FakeSpec:
+    if engine != "fake" and (first_call or fail_at is not None):
+        raise UsageError("--fake-first-call/--fake-fail-at apply to --engine fake only")
+    return FakeSpec(
+        latency=_fake_latency(latency),
+        first_call_ns=parse_duration("--fake-first-call", first_call) if first_call else 0,
+        fail_at=positive_int("--fake-fail-at", fail_at),
     )
 
 
