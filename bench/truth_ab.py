@@ -101,7 +101,12 @@ def main() -> int:
     parser.add_argument("--slowdown", type=float, default=0.05)
     parser.add_argument("--model", default="zoo:resnet18", help="zoo:NAME or a make_models.py name")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "truth_ab.md")
+    parser.add_argument("--rescore", type=Path, metavar="RAW.json", help="only print the run-length table from the "
+                        "per-round values a previous run saved (same --seconds)")
     options = parser.parse_args()
+    if options.rescore:
+        print(run_length_needed(json.loads(options.rescore.read_text()), options))
+        return 0
     model: str | Path = options.model
     if not options.model.startswith("zoo:"):
         ensure_models(HERE / "models", [options.model])
