@@ -9,6 +9,7 @@ import pytest
 
 from infermeter.compare import (
     FASTER,
+    INCONCLUSIVE,
     NO_DIFFERENCE,
     SLOWER,
     WITHIN,
@@ -75,8 +76,9 @@ def test_single_runs_with_exact_cis_give_an_exact_ratio() -> None:
     assert comparison.method == "within-run CIs (single runs)"
     assert comparison.ratio.estimate == pytest.approx(1.1, rel=1e-12)
     assert comparison.ratio.low == comparison.ratio.high == comparison.ratio.estimate
-    assert comparison.verdict == SLOWER
-    assert describe_change(comparison) == "B is 9.1% slower (CI 9.1% to 9.1%)"
+    assert comparison.verdict == INCONCLUSIVE and not comparison.decisive
+    assert describe_change(comparison) == ("inconclusive from single runs (B's speed -9.1%, within-run CI -9.1% to "
+                                           "-9.1%)")
 
 
 def test_within_run_ratio_combines_log_errors() -> None:

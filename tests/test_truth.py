@@ -217,11 +217,12 @@ def test_interrupted_session_keeps_finished_rounds() -> None:
 # --- compare ----------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def two_reports(im: Run, tmp_path: Path) -> Callable[[str, str], tuple[Path, Path]]:
-    def make(latency_a: str, latency_b: str) -> tuple[Path, Path]:
+def two_reports(im: Run, tmp_path: Path) -> Callable[..., tuple[Path, Path]]:
+    """Two saved results on the fake engine: sessions of 3 rounds each, or single runs."""
+    def make(latency_a: str, latency_b: str, rounds: str = "3") -> tuple[Path, Path]:
         a, b = tmp_path / "a.json", tmp_path / "b.json"
-        im(*FAKE, "--fake-latency", latency_a, "-t", "1", "-q", "-x", a)
-        im(*FAKE, "--fake-latency", latency_b, "-t", "1", "-q", "-x", b)
+        im(*FAKE, "--fake-latency", latency_a, "-t", "1", "-q", "--rounds", rounds, "-x", a)
+        im(*FAKE, "--fake-latency", latency_b, "-t", "1", "-q", "--rounds", rounds, "-x", b)
         return a, b
 
     return make
@@ -234,6 +235,14 @@ def test_compare_flags_a_regression_with_exit_4(im: Run, two_reports: Callable[.
     assert outcome.err == "infermeter: regression: B is slower than A on throughput beyond 2.0% (zoo:resnet18)\n"
     assert "0.909× [0.909, 0.909]" in outcome.out
     assert "B is 9.1% slower" in outcome.out
+    assert "rounds, Welch (3 vs 3 runs)" in outcome.out
+
+
+def test_single_runs_are_shown_but_never_decide(im: Run, two_reports: Callable[..., tuple[Path, Path]]) -> None:
+    a, b = two_reports("5ms", "5.5ms", rounds="1")
+    outcome = im("compare", a, b)
+    assert outcome.code == 0
+    assert "inconclusive from single runs (B's speed -9.1%, within-run CI -9.1% to -9.1%)" in outcome.out
     assert "each side is a single run" in outcome.out
 
 

@@ -8,7 +8,8 @@ Three ways to get the CI, chosen by what the data holds (the method is always re
   mean logs (unequal variances, Welch–Satterthwaite degrees of freedom).
 - ``within-run CIs``: each side is one run. The two runs' own CIs (order statistics, per-window rates) are
   combined on the log scale. This covers noise *inside* each run only: two identical runs on a noisy
-  machine differ by more than it says, so the result carries a warning.
+  machine differ by more than it says (bench/truth_ab.py: 40-62 % false alarms on a shared 2-core VM), so
+  this interval is shown for information and the verdict is ``inconclusive``: it never claims a difference.
 
 A metric is ``throughput`` (higher is better) or a latency statistic ``median``/``p10``/``p90``/``p95``/
 ``p99`` (lower is better). ``p10`` is the most robust to other processes on a shared machine: interference
@@ -32,6 +33,8 @@ from .results import RunResult
 
 METRICS = ("throughput", "median", "p10", "p90", "p95", "p99")
 SLOWER, FASTER, WITHIN, NO_DIFFERENCE = "slower", "faster", "within threshold", "no significant difference"
+INCONCLUSIVE = "inconclusive"
+SINGLE_RUNS = "within-run CIs (single runs)"
 DEFAULT_THRESHOLD = 0.02
 
 
@@ -62,8 +65,15 @@ class Comparison:
         return Interval(1.0 / self.ratio.estimate, 1.0 / self.ratio.high, 1.0 / self.ratio.low)
 
     @property
+    def decisive(self) -> bool:
+        """False for single runs: their CI does not cover the difference between runs."""
+        return self.method != SINGLE_RUNS
+
+    @property
     def verdict(self) -> str:
         speed = self.speedup
+        if not self.decisive:
+            return INCONCLUSIVE
         if not speed.excludes(1.0):
             return NO_DIFFERENCE
         if speed.estimate >= 1.0 + self.threshold:
@@ -92,7 +102,7 @@ def compare_runs(a: Sequence[RunResult], b: Sequence[RunResult], metric: str, th
         method = f"rounds, Welch ({len(values_a)} vs {len(values_b)} runs)"
     elif len(a) == 1 and len(b) == 1:
         ratio = within_run_ratio(a[0], b[0], metric)
-        method = "within-run CIs (single runs)"
+        method = SINGLE_RUNS
     else:
         return None
     if ratio is None:
@@ -137,6 +147,9 @@ def within_run_ratio(a: RunResult, b: RunResult, metric: str) -> Interval | None
 def describe_change(comparison: Comparison) -> str:
     """'B is 4.8 % slower (95 % CI 3.9 – 5.6 %)' style text for a comparison."""
     speed = comparison.speedup
+    if comparison.verdict == INCONCLUSIVE:
+        return (f"inconclusive from single runs (B's speed {_signed(speed.estimate)}, within-run CI "
+                f"{_signed(speed.low)} to {_signed(speed.high)})")
     if comparison.verdict == NO_DIFFERENCE:
         return (f"no significant difference (B's speed {_signed(speed.estimate)}, CI {_signed(speed.low)} to "
                 f"{_signed(speed.high)})")

@@ -198,8 +198,9 @@ class FileComparison:
         return dict(self.rows).get(metric)
 
 
-SINGLE_RUN_WARNING = ("each side is a single run: the CI covers noise within each run, not between runs, so a "
-                      "real difference is claimed too easily; compare results of run --rounds 5 for a CI that does")
+SINGLE_RUN_WARNING = ("each side is a single run: its CI covers noise within the run, not between runs (identical "
+                      "single runs differ significantly 40-62 % of the time on a shared VM), so no verdict is given; "
+                      "save results of run --rounds 10 (or more) on each side and compare those")
 
 
 def compare_sessions(a: Session, b: Session, metrics: Sequence[str], threshold: float) -> list[FileComparison]:
