@@ -323,3 +323,11 @@ def test_session_stopped_by_a_failing_warm_up_keeps_earlier_rounds(im: Run, tmp_
     data = read(tmp_path / "s.json")
     assert data["partial"] is True and data["error"].endswith("(--fake-fail-at)")
     assert sum(len(reports) for reports in data["reports"]) >= 1
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "show", "engines", "zoo"])
+def test_every_subcommand_help_renders(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: infermeter {command}")

@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from . import __version__
-from .compare import METRICS
-from .config import build_config
+from .config import COMPARE_METRICS, build_config
 from .errors import (
     EXIT_INTERRUPTED,
     EXIT_NOT_VALID,
@@ -47,16 +46,17 @@ def build_parser() -> argparse.ArgumentParser:
     engines.set_defaults(handler=_engines)
     zoo = commands.add_parser("zoo", help="list the built-in models (generated in code, no download)")
     zoo.set_defaults(handler=_zoo)
-    show = commands.add_parser("show", help="re-render a saved JSON report (no engine needed)", allow_abbrev=False)
+    show = commands.add_parser("show", help="re-render a saved report or session (no engine needed)",
+                               allow_abbrev=False)
     show.add_argument("report", help="a report or session written by run -x")
     show.add_argument("-q", "--quiet", action="store_true", help="print only a one-line summary")
     show.set_defaults(handler=_show)
-    compare = commands.add_parser("compare", help="is B faster than A? ratio with a 95% CI and a verdict",
+    compare = commands.add_parser("compare", help="is B faster than A? ratio with a 95%% CI and a verdict",
                                   allow_abbrev=False, description="Compare two saved reports or sessions "
                                   "(run -x): exit 4 when B is slower than A beyond --threshold.")
     compare.add_argument("baseline", metavar="A.json", help="the baseline (report or session)")
     compare.add_argument("candidate", metavar="B.json", help="the candidate")
-    compare.add_argument("--metric", choices=METRICS, help="the metric that decides the verdict and exit code "
+    compare.add_argument("--metric", choices=COMPARE_METRICS, help="the metric that decides the verdict and exit code "
                          "(default: throughput for async runs, median for sync)")
     compare.add_argument("--threshold", default="2%", metavar="PCT", help="smallest change that counts "
                          "(default 2%%)")

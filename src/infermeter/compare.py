@@ -28,10 +28,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .config import COMPARE_METRICS
 from .intervals import Z_975, Interval, mean_log_interval, t_quantile_975
 from .results import RunResult
 
-METRICS = ("throughput", "median", "p10", "p90", "p95", "p99")
+METRICS = COMPARE_METRICS
 SLOWER, FASTER, WITHIN, NO_DIFFERENCE = "slower", "faster", "within threshold", "no significant difference"
 INCONCLUSIVE = "inconclusive"
 SINGLE_RUNS = "within-run CIs (single runs)"

@@ -41,6 +41,7 @@ HINT_ALIASES = {"tput": "throughput"}
 
 
 PRECISION_METRICS = ("median", "p90", "p95", "p99", "throughput")
+COMPARE_METRICS = ("throughput", "median", "p10", "p90", "p95", "p99")
 DEFAULT_MAX_TIME_NS = 60_000_000_000
 PRECISION_MIN_DURATION_NS = 1_000_000_000
 
