@@ -192,8 +192,9 @@ def _outliers(run: RunResult) -> Finding | None:
     if share < OUTLIER_SHARE:
         return None
     slow = int(np.count_nonzero(scores > OUTLIER_Z))
+    shape = "; so many that the latencies form more than one group (e.g. a slow phase)" if share >= 0.1 else ""
     return Finding("OUTLIERS", INFO, f"{count} of {run.count} latencies ({share:.1%}) are outliers "
-                   f"(modified Z-score > {OUTLIER_Z}); {slow} of them slow",
+                   f"(modified Z-score > {OUTLIER_Z}); {slow} of them slow{shape}",
                    "look at p99 and max rather than the mean; interruptions by other processes are the usual "
                    "cause", {"outliers": count, "share": share})
 
