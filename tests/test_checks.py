@@ -13,12 +13,15 @@ from infermeter.checks import (
     CODES,
     INFO,
     INSUFFICIENT,
+    OUTLIER_Z,
     UNSTABLE,
     VALID,
     CheckContext,
     Finding,
     check_run,
+    median_without,
     modified_z_scores,
+    outlier_cutoffs,
     verdict,
 )
 from infermeter.results import SCHEMA_ID, PhaseTimes, Report, RunResult
@@ -601,3 +604,22 @@ def test_report_round_trip_keeps_findings_and_verdict() -> None:
     again = Report.from_dict(data)
     assert again.findings == report.findings
     assert again.verdict == report.verdict
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_median_without_equals_numpy_median_of_the_rest(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    samples = rng.integers(1, 50, size=int(rng.integers(60, 400)))  # many duplicates
+    head = int(rng.integers(5, 40))
+    expected = float(np.median(samples[head:]))
+    assert median_without(np.sort(samples), np.sort(samples[:head])) == expected
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_outlier_cutoffs_agree_with_modified_z_scores(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    samples = np.round(rng.lognormal(13, 0.4, size=500)).astype(np.int64)
+    sorted_ns = np.sort(samples)
+    low, high = outlier_cutoffs(sorted_ns, float(np.median(samples)))
+    by_cutoff = int(np.count_nonzero((samples < low) | (samples > high)))
+    assert by_cutoff == int(np.count_nonzero(np.abs(modified_z_scores(samples)) > OUTLIER_Z))

@@ -183,15 +183,30 @@ def modified_z_scores(samples: np.ndarray) -> np.ndarray:
     return (values - median) / (1.253314 * mean_deviation)
 
 
+def outlier_cutoffs(sorted_ns: np.ndarray, median: float) -> tuple[float, float]:
+    """Latencies outside (low, high) have a modified Z-score above OUTLIER_Z (same rule as
+    ``modified_z_scores``), computed from sorted samples with one temporary array."""
+    deviation = np.abs(sorted_ns - median)  # one array; partitioned in place below
+    middle = (len(deviation) - 1) // 2
+    deviation.partition([middle, len(deviation) // 2])
+    mad = (float(deviation[middle]) + float(deviation[len(deviation) // 2])) / 2.0
+    scale = mad / 0.6745 if mad > 0 else 1.253314 * float(np.mean(deviation))
+    reach = OUTLIER_Z * scale
+    return median - reach, median + reach
+
+
 def _outliers(run: RunResult) -> Finding | None:
     if run.count < MIN_SAMPLES_FOR_TREND:
         return None
-    scores = modified_z_scores(run.latency_ns)
-    count = int(np.count_nonzero(np.abs(scores) > OUTLIER_Z))
+    latency = run.latency
+    assert latency.median is not None
+    low, high = outlier_cutoffs(latency.sorted_ns, latency.median)
+    fast = int(np.searchsorted(latency.sorted_ns, low, side="left"))
+    slow = run.count - int(np.searchsorted(latency.sorted_ns, high, side="right"))
+    count = fast + slow
     share = count / run.count
-    if share < OUTLIER_SHARE:
+    if share < OUTLIER_SHARE or high <= low:
         return None
-    slow = int(np.count_nonzero(scores > OUTLIER_Z))
     shape = "; so many that the latencies form more than one group (e.g. a slow phase)" if share >= 0.1 else ""
     return Finding("OUTLIERS", INFO, f"{count} of {run.count} latencies ({share:.1%}) are outliers "
                    f"(modified Z-score > {OUTLIER_Z}); {slow} of them slow{shape}",
@@ -203,13 +218,31 @@ def _slow_first_samples(run: RunResult, context: CheckContext) -> Finding | None
     if run.count < MIN_SAMPLES_FOR_TREND:
         return None
     head = max(5, int(run.count * SLOW_FIRST_SHARE))
-    latencies = run.latency_ns  # in submission order
-    first, rest = float(np.median(latencies[:head])), float(np.median(latencies[head:]))
+    first_sorted = np.sort(run.latency_ns[:head])  # in submission order: the first requests measured
+    first = float(np.median(first_sorted))
+    rest = median_without(run.latency.sorted_ns, first_sorted)
     if not rest or first / rest < SLOW_FIRST_RATIO:
         return None
     return Finding("SLOW_FIRST_SAMPLES", UNSTABLE, f"the first {head} requests' median latency is "
                    f"{first / rest:.2f}× the rest's: the warm-up ({context.warmup}) was too short",
                    "warm up longer, e.g. -w 5", {"ratio": first / rest})
+
+
+def median_without(sorted_all: np.ndarray, sorted_part: np.ndarray) -> float:
+    """Median of the samples of ``sorted_all`` that are not in ``sorted_part`` (a sub-multiset), without
+    copying the rest: its k-th smallest is found by binary search on counts."""
+    size = len(sorted_all) - len(sorted_part)
+
+    def kth(k: int) -> float:
+        low, high = 0, len(sorted_all) - 1
+        while low < high:  # smallest index i with count_rest(≤ sorted_all[i]) ≥ k + 1
+            mid = (low + high) // 2
+            value = sorted_all[mid]
+            kept = int(np.searchsorted(sorted_all, value, "right")) - int(np.searchsorted(sorted_part, value, "right"))
+            low, high = (low, mid) if kept >= k + 1 else (mid + 1, high)
+        return float(sorted_all[low])
+
+    return (kth((size - 1) // 2) + kth(size // 2)) / 2.0
 
 
 def _drift(run: RunResult) -> Finding | None:

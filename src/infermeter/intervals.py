@@ -155,24 +155,31 @@ def window_rates(start_ns: np.ndarray, end_ns: np.ndarray, batch: int) -> np.nda
     span = int(end_ns.max()) - origin if count else 0
     if windows < 3 or span <= 0:
         return np.empty(0, dtype=np.float64)
-    starts = (start_ns - origin).astype(np.float64)
-    durations = (end_ns - start_ns).astype(np.float64)
-    edges = np.arange(windows + 1, dtype=np.float64) * (span / windows)
+    edges = origin + np.arange(windows + 1, dtype=np.float64) * (span / windows)
     done = np.empty(windows + 1, dtype=np.float64)  # work finished by each edge, in requests
-    instant = durations <= 0
     for index, edge in enumerate(edges):
-        elapsed = edge - starts
-        with np.errstate(divide="ignore", invalid="ignore"):
-            fraction = np.where(instant, elapsed >= 0, elapsed / durations)
-        done[index] = float(np.clip(fraction, 0.0, 1.0).sum())
+        done[index] = _work_done_by(start_ns, end_ns, edge)
     done[0] = 0.0  # nothing is done before the first submission (a 0-ns request there belongs to window 0)
     done[-1] = count  # exact at the last completion
     return np.diff(done) * batch * 1e9 / (span / windows)
 
 
-def throughput_interval(start_ns: np.ndarray, end_ns: np.ndarray, batch: int) -> Interval | None:
-    """Overall throughput (items / window) ± t(K−1) · sd(window rates) / √K; None below 3 windows."""
-    rates = window_rates(start_ns, end_ns, batch)
+def _work_done_by(start_ns: np.ndarray, end_ns: np.ndarray, edge: float) -> float:
+    """Requests finished by ``edge`` plus the finished fraction of those running across it. Only boolean
+    temporaries over all samples, so it stays cheap in memory for runs of millions of requests."""
+    finished = int(np.count_nonzero(end_ns <= edge))
+    running = (start_ns < edge) & (end_ns > edge)
+    if not running.any():
+        return float(finished)
+    starts, ends = start_ns[running].astype(np.float64), end_ns[running].astype(np.float64)
+    return finished + float(np.sum((edge - starts) / (ends - starts)))
+
+
+def throughput_interval(start_ns: np.ndarray, end_ns: np.ndarray, batch: int,
+                        rates: np.ndarray | None = None) -> Interval | None:
+    """Overall throughput (items / window) ± t(K−1) · sd(window rates) / √K; None below 3 windows.
+    ``rates`` = ``window_rates(start_ns, end_ns, batch)`` when the caller already has them."""
+    rates = window_rates(start_ns, end_ns, batch) if rates is None else rates
     if len(rates) < 3:
         return None
     span = int(end_ns.max()) - int(start_ns.min())

@@ -82,7 +82,7 @@ class RunResult:
     def throughput_interval(self) -> Interval | None:
         if self.count == 0:
             return None
-        return throughput_interval(self.start_ns, self.end_ns, self.batch)
+        return throughput_interval(self.start_ns, self.end_ns, self.batch, self.window_rates)
 
     def metric_interval(self, metric: str) -> Interval | None:
         """The CI of ``median`` latency, a percentile ``p90``/``p95``/``p99``, or ``throughput``."""

@@ -105,7 +105,7 @@ def summary_line(report: Report) -> str:
     state += f" · errors {run.errors}" if run.errors else ""
     return (f"throughput {format_rate(run.throughput)} items/s · latency median "
             f"{format_duration(latency.median)} · p99 {format_duration(latency.percentile(99))} · "
-            f"{run.count} requests{state} · {verdict_text(report)}")
+            f"{run.count:,} requests{state} · {verdict_text(report)}")
 
 
 def verdict_text(report: Report) -> str:
