@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from . import __version__
-from .config import COMPARE_METRICS, build_config
+from .config import COMPARE_METRICS, build_config, headline_metric
 from .errors import (
     EXIT_INTERRUPTED,
     EXIT_NOT_VALID,
@@ -203,7 +203,7 @@ def _run_session(args: argparse.Namespace, argv: list[str], configs: list[Any], 
                               command=["infermeter", *argv])
     finally:
         observer.close()
-    metric = "median" if configs[0].scenario == "latency" else "throughput"
+    metric = headline_metric(configs[0].scenario)
     render_session(session, console, metric, 0.02, quiet=args.quiet)
     if args.export_json is not None:
         write_text(args.export_json, to_json(session))
@@ -350,7 +350,7 @@ def _compare(args: argparse.Namespace, argv: list[str]) -> int:
 def _default_metric(session: Any) -> str:
     for reports in session.reports:
         for report in reports:
-            return "median" if report.config.get("scenario") == "latency" else "throughput"
+            return headline_metric(report.config.get("scenario", ""))
     return "throughput"
 
 

@@ -91,8 +91,8 @@ class Comparison:
 def compare_runs(a: Sequence[RunResult], b: Sequence[RunResult], metric: str, threshold: float = DEFAULT_THRESHOLD,
                  paired: bool = False) -> Comparison | None:
     """B relative to A; None when a side has no value for the metric or too little data for a CI."""
-    values_a = _values(a, metric)
-    values_b = _values(b, metric)
+    values_a = metric_values(a, metric)
+    values_b = metric_values(b, metric)
     if values_a is None or values_b is None:
         return None
     if paired and len(values_a) == len(values_b) and len(values_a) >= 2:
@@ -112,7 +112,8 @@ def compare_runs(a: Sequence[RunResult], b: Sequence[RunResult], metric: str, th
     return Comparison(metric, geo_a, geo_b, ratio, method, threshold)
 
 
-def _values(runs: Sequence[RunResult], metric: str) -> np.ndarray | None:
+def metric_values(runs: Sequence[RunResult], metric: str) -> np.ndarray | None:
+    """The metric of each run; None when any run lacks it (too few samples) or it is not positive."""
     values = [metric_value(run, metric) for run in runs]
     if not values or any(v is None or v <= 0 for v in values):
         return None

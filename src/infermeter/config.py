@@ -42,6 +42,11 @@ HINT_ALIASES = {"tput": "throughput"}
 
 PRECISION_METRICS = ("median", "p90", "p95", "p99", "throughput")
 COMPARE_METRICS = ("throughput", "median", "p10", "p90", "p95", "p99")
+
+
+def headline_metric(scenario: str) -> str:
+    """The number a scenario is about: median latency for one request at a time, else throughput."""
+    return "median" if scenario == "latency" else "throughput"
 DEFAULT_MAX_TIME_NS = 60_000_000_000
 PRECISION_MIN_DURATION_NS = 1_000_000_000
 
@@ -235,7 +240,7 @@ def _with_precision(rule: StopRule, scenario: str, rel_precision: float | str | 
         return rule
     target = parse_fraction("--rel-precision", rel_precision)
     chosen = parse_choice("--precision-metric", metric.lower(), PRECISION_METRICS) if metric else (
-        "median" if scenario == "latency" else "throughput")
+        headline_metric(scenario))
     limit = parse_duration("--max-time", max_time) if max_time is not None else DEFAULT_MAX_TIME_NS
     minimum = rule.min_duration_ns if time_given else PRECISION_MIN_DURATION_NS
     if limit < minimum:

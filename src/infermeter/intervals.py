@@ -110,6 +110,14 @@ def min_samples_for_ci(p: float) -> int:
     return n
 
 
+def neighbours(n: int, p: float) -> tuple[int, int, float]:
+    """numpy's rank arithmetic for the p-th percentile (0..100) of n sorted samples: the two 0-based
+    indices to interpolate between and the weight of the upper one."""
+    rank = (n - 1) * (p / 100.0)
+    low = math.floor(rank)
+    return low, min(low + 1, n - 1), rank - low
+
+
 def interpolate(below: int, above: int, weight: float) -> float:
     """numpy's linear interpolation between neighbouring order statistics (two-sided, so that the result
     is bit-identical to ``numpy.percentile``)."""
@@ -133,11 +141,10 @@ def percentile_interval_unsorted(samples_ns: np.ndarray, p: float) -> Interval |
     ranks = quantile_ci_ranks(n, p / 100.0)
     if ranks is None:
         return None
-    rank = (n - 1) * (p / 100.0)  # the same arithmetic as stats.percentile (and numpy)
-    low_index, high_index = math.floor(rank), min(math.floor(rank) + 1, n - 1)
+    low_index, high_index, weight = neighbours(n, p)
     picks = sorted({ranks[0] - 1, ranks[1] - 1, low_index, high_index})
     part = np.partition(samples_ns, picks)
-    estimate = interpolate(int(part[low_index]), int(part[high_index]), rank - low_index)
+    estimate = interpolate(int(part[low_index]), int(part[high_index]), weight)
     return Interval(estimate, float(part[ranks[0] - 1]), float(part[ranks[1] - 1]))
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import app
-from .compare import DEFAULT_THRESHOLD, METRICS, Comparison, compare_runs, metric_value
+from .compare import DEFAULT_THRESHOLD, METRICS, Comparison, compare_runs, metric_values
 from .config import BenchmarkConfig, build_config
 from .errors import BenchmarkInterrupted, InfermeterError, InputError, UsageError
 from .events import Observer
@@ -55,12 +55,10 @@ class Session:
         """A configuration's value over its rounds: geometric mean with a t-interval across rounds; with one
         round, that run's own CI."""
         runs = self.runs(index)
-        values = [metric_value(run, metric) for run in runs]
         if len(runs) == 1:
             return runs[0].metric_interval(metric)
-        if len(runs) < 2 or any(v is None or v <= 0 for v in values):
-            return None
-        return mean_log_interval(np.log(np.array(values, dtype=np.float64)))
+        values = metric_values(runs, metric)
+        return mean_log_interval(np.log(values)) if values is not None else None
 
     def comparisons(self, metric: str, threshold: float) -> list[tuple[str, Comparison | None]]:
         """Each configuration after the first against the first, paired by round."""

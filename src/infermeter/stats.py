@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .intervals import Interval, interpolate, percentile_interval
+from .intervals import Interval, interpolate, neighbours, percentile_interval
 
 REPORTED_PERCENTILES = (50.0, 90.0, 95.0, 99.0)
 
@@ -36,10 +36,7 @@ def percentile(sorted_ns: np.ndarray, p: float) -> float:
     n = len(sorted_ns)
     if n == 0:
         raise ValueError("percentile of no samples")
-    rank = (n - 1) * (p / 100.0)
-    low = math.floor(rank)
-    high = min(low + 1, n - 1)
-    weight = rank - low
+    low, high, weight = neighbours(n, p)
     return interpolate(int(sorted_ns[low]), int(sorted_ns[high]), weight)
 
 

@@ -60,6 +60,13 @@ def format_rate(per_second: float | None) -> str:
     return _significant(per_second, 4)
 
 
+def format_rate_interval(rate: float | None, half_width: float) -> str:
+    """'38.03 ± 1.16': the half-width with as many decimals as the rate is shown with."""
+    text = format_rate(rate)
+    decimals = len(text.partition(".")[2])
+    return f"{text} ± {half_width:,.{decimals}f}"
+
+
 def _int_digits(value: float) -> int:
     return 1 if value < 10 else math.floor(math.log10(value)) + 1
 

@@ -13,7 +13,7 @@ from rich.text import Text
 from ..compare import FASTER, SLOWER, Comparison, describe_change, higher_is_better
 from ..intervals import Interval
 from ..session import FileComparison, Session
-from ..units import format_duration, format_rate
+from ..units import format_duration, format_rate, format_rate_interval
 
 SUMMARY_METRICS = ("throughput", "median", "p99")
 _VERDICT_STYLE = {SLOWER: "bold red", FASTER: "bold green"}
@@ -27,9 +27,7 @@ def format_interval(metric: str, interval: Interval | None) -> str:
     if interval is None:
         return "–"
     if metric == "throughput":
-        text = format_rate(interval.estimate)
-        decimals = len(text.partition(".")[2])
-        return f"{text} ± {interval.half_width:,.{decimals}f}"
+        return format_rate_interval(interval.estimate, interval.half_width)
     return f"{format_duration(interval.estimate)} ± {format_duration(interval.half_width, 2)}"
 
 

@@ -17,7 +17,7 @@ from rich.text import Text
 
 from ..intervals import Interval
 from ..results import Report
-from ..units import format_duration, format_durations_common, format_rate
+from ..units import format_duration, format_durations_common, format_rate, format_rate_interval
 
 _PHASE_WORDS = {"read": "reading model", "inputs": "preparing inputs", "reshape": "reshaping",
                 "compile": "compiling"}
@@ -183,6 +183,4 @@ def _results(report: Report) -> Any:
 def _with_interval(value: float | None, interval: Interval | None) -> str:
     if interval is None:
         return format_rate(value)
-    text = format_rate(value)
-    decimals = len(text.partition(".")[2])
-    return f"{text} ± {interval.half_width:,.{decimals}f}"
+    return format_rate_interval(value, interval.half_width)
