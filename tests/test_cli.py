@@ -237,7 +237,6 @@ ERROR_CASES = {
     "unknown-zoo-model": ErrorCase(("run", "zoo:nope", "-e", "fake"), 2, "unknown zoo model 'nope'"),
     "batch-0": ErrorCase(("run", "{add}", "-e", "fake", "-b", "0"), 2, "-b/--batch must be 1 or more, got 0"),
     "niter-negative": ErrorCase(("run", "{add}", "-e", "fake", "-niter", "-1"), 2, "-niter must be 0 or more"),
-    "niter-0": ErrorCase(("run", "{add}", "-e", "fake", "-niter", "0"), 2, "-niter 0"),
     "bad-api": ErrorCase(("run", "{add}", "-e", "fake", "-api", "sideways"), 2, "-api 'sideways'"),
     "unknown-engine": ErrorCase(("run", "{add}", "-e", "bogus"), 2, "-e/--engine 'bogus' is not one of"),
     "unknown-shape-input": ErrorCase(("run", "{add}", "-e", "fake", "-shape", "nope[1,8]"), 2,

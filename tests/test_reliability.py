@@ -17,7 +17,8 @@ import pytest
 from rich.console import Console
 
 import infermeter
-from infermeter.cli import _model_argument, _run_options, build_parser, main
+from infermeter.cli import _model_argument, build_parser, main
+from infermeter.cli_options import run_options
 from infermeter.clock import FakeClock
 from infermeter.config import build_config
 from infermeter.errors import InfermeterError, InputError
@@ -179,7 +180,7 @@ argv_lists = st.lists(st.sampled_from(FLAGS + VALUES) | st.text(max_size=12), ma
 def _parse_only(argv: list[str]) -> None:
     """Everything `run` does before loading anything: parse and validate."""
     args = build_parser().parse_args(["run", *argv])
-    build_config(_model_argument(args), **_run_options(args))
+    build_config(_model_argument(args), **run_options(args))
 
 
 def _check_parse(argv: list[str]) -> None:

@@ -18,15 +18,16 @@ from .checks import CheckContext, check_run
 from .clock import Clock, FakeClock, system_clock
 from .config import BenchmarkConfig
 from .engines import choose_engine, create_engine
-from .engines.base import CompiledModel, EngineInfo, EngineOptions, ModelHandle, RuntimeInfo
+from .engines.base import CompiledModel, EngineInfo, EngineOptions, RuntimeInfo
 from .errors import BenchmarkInterrupted, UsageError
 from .events import NullObserver, Observer, PhaseTimer
-from .inputs.files import file_shapes, file_sources, finish_input_files, load_input_files
-from .inputs.shapes import ShapePlan, check_batch_applies, resolve_shapes
-from .inputs.synthetic import PreparedInput, synthesize
+from .inputs.feeding import InputsReady, prepare_inputs
+from .inputs.shapes import ShapePlan
+from .inputs.synthetic import PreparedInput
 from .modelfile import ModelRef, resolve_model
 from .results import PhaseTimes, Report
 from .scenarios.runner import Measured, Runner
+from .tuning import check_engine_support
 
 _OPENVINO_ONLY = (("infer_precision", "-infer_precision"),)
 _REAL_ENGINE_ONLY = (("threads", "-nthreads"),)
@@ -46,6 +47,7 @@ class Prepared:
     compiled: CompiledModel
     timer: PhaseTimer
     clock: Clock
+    ready: InputsReady
 
 
 def run(config: BenchmarkConfig, observer: Observer | None = None, clock: Clock | None = None,
@@ -59,7 +61,8 @@ def prepare(config: BenchmarkConfig, observer: Observer, clock: Clock | None = N
     engine_name, why = choose_engine(config.engine, model.format)
     _check_engine_options(engine_name, config)
     engine = create_engine(engine_name, config)
-    engine.check_device(config.device)
+    if config.tuning.execution_provider is None:  # --ep chooses the provider; -d is then only a label
+        engine.check_device(config.device)
     info = engine.info()
     clock = clock or (FakeClock() if engine_name == "fake" else system_clock)
     if model.zoo is not None and engine_name != "fake":
@@ -69,25 +72,41 @@ def prepare(config: BenchmarkConfig, observer: Observer, clock: Clock | None = N
         with timer.phase("read"):
             handle = engine.read(model, clock)
         with timer.phase("inputs"):
-            plan, prepared = _prepare_inputs(config, handle, model)
+            ready = prepare_inputs(config, handle, model)
+        for text in ready.notes:
+            observer.note(text)
         with timer.phase("reshape"):
-            handle.reshape(plan.shapes())
+            handle.reshape(_reshape_target(engine_name, ready.model_shapes))
         with timer.phase("compile"):
             compiled = handle.compile(_engine_options(config))
     except KeyboardInterrupt:
         raise BenchmarkInterrupted(f"interrupted during {timer.current or 'loading'}; nothing was measured") from None
-    return Prepared(config, model, info, why, plan, prepared, compiled, timer, clock)
+    return Prepared(config, model, info, why, ready.plan, ready.inputs, compiled, timer, clock, ready)
+
+
+def _reshape_target(engine: str, shapes: dict[str, tuple[int | None, ...]]) -> Any:
+    """Dims left dynamic (several data shapes) stay as the model has them on engines that cannot reshape."""
+    if engine == "openvino":
+        return shapes
+    return {name: shape for name, shape in shapes.items() if None not in shape}
 
 
 def measure(prepared: Prepared, observer: Observer, command: Sequence[str] | None = None) -> Report:
-    """First inference, warm-up and one measurement of a prepared model, as a complete report."""
+    """First inference, warm-up and one measurement of a prepared model, as a complete report.
+
+    With -niter 0 (compile only) nothing runs: the report holds the load times only.
+    """
     config = prepared.config
-    measured = _measure(config, prepared.compiled, prepared.inputs, prepared.plan, prepared.clock, observer)
-    return _report(config, command, prepared.model, prepared.info, prepared.why, prepared.plan, prepared.inputs,
-                   prepared.compiled.runtime, prepared.timer, measured)
+    if config.compile_only:
+        return _report(prepared, command, None)
+    measured = _measure(config, prepared.compiled, prepared.ready, prepared.plan, prepared.clock, observer)
+    return _report(prepared, command, measured)
 
 
 def _check_engine_options(engine: str, config: BenchmarkConfig) -> None:
+    check_engine_support(engine, config.tuning)
+    if config.hint == "cumulative_throughput" and engine != "openvino":
+        raise UsageError(f"-hint cumulative_throughput is honoured by the openvino engine only (engine here: {engine})")
     for field, flag in _OPENVINO_ONLY:
         if getattr(config, field) is not None and engine != "openvino":
             raise UsageError(f"{flag} is honoured by the openvino engine only (engine here: {engine})")
@@ -99,63 +118,60 @@ def _check_engine_options(engine: str, config: BenchmarkConfig) -> None:
 def _engine_options(config: BenchmarkConfig) -> EngineOptions:
     return EngineOptions(device=config.device, scenario=config.scenario, hint=config.hint,
                          requests=config.requests, infer_precision=config.infer_precision,
-                         threads=config.threads)
+                         threads=config.threads, tuning=config.tuning)
 
 
-def _prepare_inputs(config: BenchmarkConfig, handle: ModelHandle,
-                    model: ModelRef) -> tuple[ShapePlan, dict[str, PreparedInput]]:
-    loaded = load_input_files(config.input_files, handle.inputs)
-    plan = resolve_shapes(
-        handle.inputs,
-        batch=config.batch,
-        overrides=config.shapes,
-        dims=config.dims,
-        file_shapes=file_shapes(loaded),
-        default_dims=model.zoo.default_dims if model.zoo is not None else {},
-        file_sources=file_sources(loaded),
-    )
-    check_batch_applies(config.batch, plan)
-    prepared = finish_input_files(loaded, plan.inputs)
-    for item in plan.inputs:
-        if item.name not in prepared:
-            prepared[item.name] = synthesize(item, config.seed)
-    return plan, prepared
-
-
-def _measure(config: BenchmarkConfig, compiled: CompiledModel, prepared: dict[str, PreparedInput],
+def _measure(config: BenchmarkConfig, compiled: CompiledModel, ready: InputsReady,
              plan: ShapePlan, clock: Clock, observer: Observer) -> Measured:
     runtime = compiled.runtime
     requests = 1 if config.scenario == "latency" else (config.requests or runtime.optimal_requests)
-    arrays = {name: item.array for name, item in prepared.items()}
+    arrays = {name: item.array for name, item in ready.inputs.items()}
     progress = observer.progress if observer.wants_progress and not isinstance(clock, FakeClock) else None
     meter = None if isinstance(clock, FakeClock) else environment.CpuMeter()
     runner = Runner(compiled, arrays, config.scenario, requests, plan.batch, clock, progress,
-                    continue_on_error=config.on_error == "continue", cpu_meter=meter)
+                    continue_on_error=config.on_error == "continue", cpu_meter=meter, feed=ready.feed,
+                    max_rate=config.max_rate)
     return runner.execute(config.stop, config.warmup)
 
 
-def _report(config: BenchmarkConfig, command: Sequence[str] | None, model: ModelRef, info: EngineInfo,
-            why: str, plan: ShapePlan, prepared: dict[str, PreparedInput], runtime: RuntimeInfo,
-            timer: PhaseTimer, measured: Measured) -> Report:
-    durations = timer.durations
-    phases = PhaseTimes(durations.get("read"), durations.get("reshape"), durations.get("compile"),
-                        durations.get("inputs"), measured.first_inference_ns)
+def _report(prepared: Prepared, command: Sequence[str] | None, measured: Measured | None) -> Report:
+    config, info, runtime = prepared.config, prepared.info, prepared.compiled.runtime
+    durations = prepared.timer.durations
+    compile_ns = durations.get("compile")
+    if compile_ns is not None and runtime.cached_compile_ns is not None:
+        compile_ns -= runtime.cached_compile_ns  # the second, cached compile ran inside the phase
+    phases = PhaseTimes(durations.get("read"), durations.get("reshape"), compile_ns,
+                        durations.get("inputs"), measured.first_inference_ns if measured is not None else None,
+                        runtime.cached_compile_ns)
     machine = environment.collect({info.name: info.version})
-    context = check_context(config, machine, runtime, measured, fake=info.name == "fake")
+    requests = measured.run.requests if measured is not None else runtime.optimal_requests
+    findings = () if measured is None else tuple(check_run(measured.run, check_context(
+        config, machine, runtime, measured, fake=info.name == "fake")))
     return Report(
         tool_version=__version__,
         created_utc=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         config=_config_dict(config),
         environment=machine,
-        engine=_engine_dict(config, info, why, runtime, measured.run.requests),
-        model=_model_dict(model, plan, prepared),
+        engine=_engine_dict(config, info, prepared.why, runtime, requests),
+        model=_model_dict(prepared.model, prepared.plan, prepared.inputs, prepared.ready),
         phases=phases,
-        run=measured.run,
-        timed=what_was_timed(config, runtime, measured.run.requests),
-        error=measured.error,
+        run=measured.run if measured is not None else None,
+        timed=what_was_timed(config, runtime, requests),
+        notes=prepared.ready.notes,
+        error=measured.error if measured is not None else None,
         command=tuple(command) if command is not None else None,
-        findings=tuple(check_run(measured.run, context)),
+        findings=findings,
+        counters=_counters(prepared.compiled) if config.tuning.perf_counts and measured is not None else None,
     )
+
+
+def _counters(compiled: CompiledModel) -> dict[str, Any] | None:
+    from .counters import average_counters, counters_to_dict
+
+    per_request = compiled.layer_counters()
+    if not per_request:
+        return None
+    return counters_to_dict(average_counters(per_request), per_request)
 
 
 def check_context(config: BenchmarkConfig, machine: dict[str, Any], runtime: RuntimeInfo, measured: Measured,
@@ -178,6 +194,8 @@ def _config_dict(config: BenchmarkConfig) -> dict[str, Any]:
     data["input_files"] = [{"input": f.input, "path": str(f.path)} for f in config.input_files]
     data["dims"] = dict(config.dims)
     data["shapes"] = [{"input": s.input, "dims": list(s.dims)} for s in config.shapes]
+    data["data_shapes"] = [[{"input": s.input, "dims": list(s.dims)} for s in group] for group in config.data_shapes]
+    data["tuning"]["properties"] = {device: dict(props) for device, props in config.tuning.properties.items()}
     return data
 
 
@@ -198,11 +216,18 @@ def _engine_dict(config: BenchmarkConfig, info: EngineInfo, why: str, runtime: R
         "async_mode": runtime.async_mode if config.scenario == "throughput" else "",
         "choice_reason": runtime.choice_reason,
         "properties": dict(runtime.properties),
+        "device_config": {device: dict(props) for device, props in runtime.device_config.items()},
+        "cache": runtime.cache,
     }
 
 
-def _model_dict(model: ModelRef, plan: ShapePlan, prepared: dict[str, PreparedInput]) -> dict[str, Any]:
+def _model_dict(model: ModelRef, plan: ShapePlan, prepared: dict[str, PreparedInput],
+                ready: InputsReady) -> dict[str, Any]:
+    feed = ready.feed
     return {
+        "input_sets": len(feed.sets) if feed is not None else 1,
+        "full_mode": feed.copy_in if feed is not None else False,
+        "shape_groups": list(feed.labels) if feed is not None and len(feed.labels) > 1 else [],
         "ref": model.text,
         "path": str(model.path) if model.path is not None else None,
         "zoo": model.zoo.name if model.zoo is not None else None,

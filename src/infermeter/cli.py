@@ -68,55 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_run(run: argparse.ArgumentParser) -> None:
+    from .cli_options import add_run_options
+
     run.set_defaults(handler=_run)
-    add = run.add_argument
-    add("model", nargs="?", help="model file (.onnx, .xml) or zoo:NAME")
-    add("-m", "--model", dest="model_option", metavar="MODEL", help="same as the positional MODEL")
-    add("-e", "--engine", help="openvino | onnxruntime | fake (default: openvino if installed, else onnxruntime)")
-    add("-d", "--device", default="CPU", help="device: CPU (default), GPU, NPU, AUTO, MULTI:…, HETERO:… "
-        "(openvino); CPU, CUDA, TENSORRT, DML or an execution provider name (onnxruntime)")
-    add("-api", "--api", "-s", "--scenario", dest="api", metavar="{sync,async}",
-        help="sync = latency (one request at a time); async = throughput (requests in flight). Default async")
-    add("-nireq", "--nireq", metavar="N", help="requests in flight for -api async (default: engine's optimum)")
-    add("-hint", "--hint", metavar="{latency,throughput,none}",
-        help="engine performance hint (default: from -api)")
-    add("-niter", "--niter", metavar="N", help="minimum number of requests to measure")
-    add("-t", "--time", metavar="SECONDS", help="minimum measuring time (10, 2.5s, 500ms); default 10 s "
-        "when neither -t nor -niter is given; with both, both are minimums")
-    add("-w", "--warmup", metavar="TIME|Nit", help="warm-up before measuring: seconds (1, 500ms) or "
-        "iterations (20it); default 1 s")
-    add("--no-warmup", "-no_warmup", dest="no_warmup", action="store_true", help="skip the warm-up")
-    add("-b", "--batch", metavar="N", help="batch size for the batch dim (default 1)")
-    add("-shape", "--shape", action="append", metavar="SHAPE",
-        help="[1,3,224,224] or name[1,3,224,224],name2[1,128] (repeatable)")
-    add("--dim", action="append", metavar="NAME=N", help="size of every dim named NAME, e.g. sequence=128 "
-        "(repeatable)")
-    add("-i", "--input", dest="inputs", nargs="+", action="extend", metavar="[NAME:]FILE",
-        help="input data: .npy, .npz (keys = input names) or raw .bin, per input as NAME:FILE")
-    add("--seed", default="0", help="seed for synthetic inputs (default 0)")
-    add("-infer_precision", "--infer-precision", dest="infer_precision", metavar="PRECISION",
-        help="openvino inference precision, e.g. f32, bf16, f16")
-    add("-nthreads", "--nthreads", metavar="N", help="threads for inference (openvino INFERENCE_NUM_THREADS; "
-        "onnxruntime intra-op threads)")
-    add("--rel-precision", metavar="PCT", help="after -t/-niter (default 1 s), go on until the 95%% CI of "
-        "--precision-metric is within ±PCT of it, e.g. 1%%")
-    add("--precision-metric", metavar="{median,p90,p95,p99,throughput}", help="what --rel-precision applies to "
-        "(default: median for -api sync, throughput for async)")
-    add("--max-time", metavar="SECONDS", help="upper bound on measuring time with --rel-precision (default 60)")
-    add("--require-valid", action="store_true", help="exit 3 unless the verdict is VALID (for CI jobs)")
-    add("--rounds", metavar="N", help="measure N times, interleaved with the other configurations (comma lists in "
-        "-e, -d, -api, -nireq, -hint, -b, -infer_precision, -nthreads make several), order shuffled per round; "
-        "default 3 with several configurations, else 1")
-    add("--on-error", choices=("stop", "continue"), default="stop", help="a failing request stops the run "
-        "(default; what was measured is kept, marked partial) or is counted and left out of the samples")
-    add("-x", "--export-json", metavar="PATH", help="write the full report as JSON ('-' = stdout)")
-    add("-q", "--quiet", action="store_true", help="print only a one-line summary")
-    add("--debug", action="store_true", help="show tracebacks on errors")
-    fake = run.add_argument_group("fake engine (deterministic, virtual clock; for tests and demos)")
-    fake.add_argument("--fake-latency", default="1ms", metavar="SPEC",
-                      help="5ms | cycle:1ms,2ms,3ms | lognormal:5ms,0.2 (default 1ms)")
-    fake.add_argument("--fake-first-call", metavar="TIME", help="extra latency of the first call")
-    fake.add_argument("--fake-fail-at", metavar="K", help="make call K fail")
+    add_run_options(run)
 
 
 class _Termination:
@@ -170,16 +125,20 @@ def _fail(error: BaseException, code: int, message: str, debug: bool) -> int:
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
     from . import app
+    from .cli_options import run_options, split_model_from_flags
     from .reporters.console import ConsoleObserver, render_report
     from .reporters.export import check_export_path, to_json, write_text
+    from .reporters.extras import render_extras, write_files
     from .session import expand_configurations
 
-    configs, labels = expand_configurations(_model_argument(args), _run_options(args))
+    split_model_from_flags(args)
+    configs, labels = expand_configurations(_model_argument(args), run_options(args))
     rounds = _rounds(args.rounds, len(configs))
     if args.export_json is not None:
         check_export_path(args.export_json)
     console = _console(stderr=args.export_json == "-")
-    observer = ConsoleObserver(console, quiet=args.quiet)
+    output = configs[0].output
+    observer = ConsoleObserver(console, quiet=args.quiet, style=output.progress)
     if len(configs) > 1 or rounds > 1:
         return _run_session(args, argv, configs, labels, rounds, console, observer)
     try:
@@ -187,6 +146,11 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     finally:
         observer.close()
     render_report(report, console, quiet=args.quiet)
+    if not args.quiet:
+        render_extras(report, console, output)
+    for path in write_files(report, output):
+        if not args.quiet:
+            console.print(f"wrote {path}", style="dim")
     if args.export_json is not None:
         write_text(args.export_json, to_json(report))
     return _outcome(report, require_valid=args.require_valid)
@@ -294,18 +258,6 @@ def _model_argument(args: argparse.Namespace) -> str:
 
 def _looks_like_model(text: str) -> bool:
     return text.startswith("zoo:") or text.lower().endswith((".onnx", ".xml"))
-
-
-def _run_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "engine": args.engine, "device": args.device, "api": args.api, "nireq": args.nireq,
-        "hint": args.hint, "niter": args.niter, "time": args.time, "warmup": args.warmup,
-        "no_warmup": args.no_warmup, "batch": args.batch, "shape": args.shape, "dim": args.dim,
-        "inputs": args.inputs, "seed": args.seed, "infer_precision": args.infer_precision,
-        "nthreads": args.nthreads, "on_error": args.on_error, "fake_latency": args.fake_latency,
-        "fake_first_call": args.fake_first_call, "fake_fail_at": args.fake_fail_at,
-        "rel_precision": args.rel_precision, "max_time": args.max_time, "precision_metric": args.precision_metric,
-    }
 
 
 def _show(args: argparse.Namespace, argv: list[str]) -> int:

@@ -7,6 +7,7 @@ culprit.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -17,13 +18,17 @@ from .options import (
     ShapeOverride,
     non_negative_int,
     parse_choice,
+    parse_data_shapes,
     parse_dims,
     parse_duration,
     parse_fraction,
     parse_input_files,
+    parse_positional_shapes,
     parse_shapes,
     positive_int,
 )
+from .reporting import OutputOptions
+from .tuning import Tuning, parse_bool, parse_infer_precision
 
 DEFAULT_DURATION_NS = 10_000_000_000
 DEFAULT_WARMUP_NS = 1_000_000_000
@@ -32,12 +37,11 @@ SCENARIO_ALIASES = {
     "latency": "latency",
     "async": "throughput",
     "throughput": "throughput",
+    "elastic": "throughput",  # deepsparse: async with the engine's own scheduler
 }
-HINTS = ("latency", "throughput", "none")
+HINTS = ("latency", "throughput", "cumulative_throughput", "none")
 MAX_REQUESTS = 1024
-PRECISIONS = {"f32": "f32", "fp32": "f32", "float32": "f32", "f16": "f16", "fp16": "f16", "float16": "f16",
-              "bf16": "bf16", "bfloat16": "bf16"}
-HINT_ALIASES = {"tput": "throughput"}
+HINT_ALIASES = {"tput": "throughput", "ctput": "cumulative_throughput"}
 
 
 PRECISION_METRICS = ("median", "p90", "p95", "p99", "throughput")
@@ -123,6 +127,19 @@ class BenchmarkConfig:
     threads: int | None = None
     on_error: str = "stop"  # stop | continue
     fake: FakeSpec = field(default_factory=FakeSpec)
+    tuning: Tuning = field(default_factory=Tuning)
+    output: OutputOptions = field(default_factory=OutputOptions)
+    data_shapes: tuple[tuple[ShapeOverride, ...], ...] = ()  # -data_shape: one group of shapes per entry
+    positional_shapes: tuple[tuple[int, ...], ...] = ()  # deepsparse -shapes: one per input, in model order
+    inference_only: bool | None = None  # False: inputs set inside the timed loop; None: True unless shapes vary
+    max_rate: float | None = None  # -max_irate: cap on inferences started per second
+    compile_only: bool = False  # -niter 0
+    channel_order: str = "BGR"  # image inputs
+
+    @property
+    def full_mode(self) -> bool:
+        """Inputs are set inside the timed loop (benchmark_app's "full" mode)."""
+        return self.inference_only is False or (self.inference_only is None and len(self.data_shapes) > 1)
 
 
 def build_config(
@@ -151,6 +168,13 @@ def build_config(
     rel_precision: float | str | None = None,
     max_time: float | str | None = None,
     precision_metric: str | None = None,
+    tuning: Tuning | None = None,
+    output: OutputOptions | None = None,
+    data_shape: str | Iterable[str] | None = None,
+    shapes: str | None = None,
+    inference_only: str | bool | None = None,
+    max_irate: float | str | None = None,
+    channel_order: str = "BGR",
 ) -> BenchmarkConfig:
     """Validate user-level option values into a ``BenchmarkConfig`` (the CLI and the API both call this)."""
     if not model:
@@ -165,6 +189,12 @@ def build_config(
     if not device.strip():
         raise UsageError("-d/--device is empty: give a device such as CPU")
     fake = _fake_spec(engine_name, fake_latency, fake_first_call, fake_fail_at)
+    tuning = tuning or Tuning()
+    if tuning.elastic != (api is not None and api.lower() == "elastic"):
+        tuning = dataclasses.replace(tuning, elastic=api is not None and api.lower() == "elastic")
+    output = output or OutputOptions()
+    if output.wants_counters and not tuning.perf_counts:
+        tuning = dataclasses.replace(tuning, perf_counts=True)
     return BenchmarkConfig(
         model=model,
         engine=engine_name,
@@ -180,11 +210,31 @@ def build_config(
         dims=parse_dims(dim),
         input_files=parse_input_files(inputs),
         seed=non_negative_int("--seed", seed),
-        infer_precision=_precision(infer_precision),
+        infer_precision=parse_infer_precision(infer_precision),
         threads=positive_int("-nthreads", nthreads),
         on_error=parse_choice("--on-error", on_error, ("stop", "continue")),
         fake=fake,
+        tuning=tuning,
+        output=output,
+        data_shapes=parse_data_shapes(data_shape),
+        positional_shapes=parse_positional_shapes(shapes),
+        inference_only=None if inference_only is None else parse_bool("-inference_only", inference_only),
+        max_rate=_max_rate(max_irate),
+        compile_only=niter is not None and str(niter).strip() == "0",
+        channel_order=parse_choice("--channel-order", channel_order.upper(), ("BGR", "RGB")),
     )
+
+
+def _max_rate(value: float | str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"-max_irate expects inferences per second, got {value!r}") from None
+    if not 0 <= rate < float("inf"):  # also refuses nan
+        raise UsageError(f"-max_irate must be a positive rate, got {value!r}")
+    return rate or None  # 0 = no cap, as in benchmark_app
 
 
 def _fake_spec(engine: str | None, latency: str, first_call: str | None, fail_at: int | str | None) -> FakeSpec:
@@ -222,8 +272,8 @@ def _scenario_and_hint(api: str | None, hint: str | None) -> tuple[str, str | No
 def _stop_rule(niter: int | str | None, time: float | str | None) -> StopRule:
     iterations = non_negative_int("-niter", niter) if niter is not None else None
     duration = parse_duration("-t", time) if time is not None else None
-    if iterations == 0:
-        raise UsageError("-niter 0 (compile only) is not supported; give -niter 1 or more")
+    if iterations == 0:  # compile only: nothing is measured
+        return StopRule(min_iterations=0, min_duration_ns=0)
     if duration == 0 and not iterations:
         raise UsageError("-t 0 measures nothing: give a positive -t or -niter")
     if iterations is None and duration is None:
@@ -271,12 +321,3 @@ def _fake_latency(spec: str) -> str:
     except ValueError as error:
         raise UsageError(f"--fake-latency {spec!r}: {error}") from None
     return spec
-
-
-def _precision(value: str | None) -> str | None:
-    if value is None:
-        return None
-    canonical = PRECISIONS.get(value.strip().lower())
-    if canonical is None:
-        raise UsageError(f"-infer_precision {value!r} is not one of: f32, f16, bf16")
-    return canonical

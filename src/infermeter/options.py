@@ -86,18 +86,20 @@ def parse_dims(value: str | Iterable[str] | Mapping[str, int] | None) -> dict[st
 
 
 def parse_input_files(value: str | Iterable[str] | None) -> tuple[InputFile, ...]:
-    """``-i file.npy``, ``-i name:file.npy``, several separated by spaces (repeat) or commas."""
+    """``-i file.npy``, ``-i name:file.npy``, ``-i folder/``, ``-i name:folder/``, several separated by spaces
+    (repeat) or commas. Within one comma-separated value an unnamed path after a named one belongs to that input
+    (benchmark_app's ``-i in1:a.jpg,b.jpg,in2:c.npy``). An input given several times gets several samples, in
+    the order given."""
     files: list[InputFile] = []
     for text in _as_list(value):
+        current: str | None = None
         for item in (part.strip() for part in text.split(",")):
             if item:
-                files.append(_input_file(item))
-    names = [f.input for f in files]
-    duplicates = {n for n in names if names.count(n) > 1}
-    if duplicates:
-        name = sorted(duplicates, key=str)[0]
-        what = f"input {name!r}" if name else "unnamed inputs"
-        raise UsageError(f"-i gives {what} more than once")
+                entry = _input_file(item)
+                if entry.input is None and current is not None:
+                    entry = InputFile(current, entry.path)
+                current = entry.input
+                files.append(entry)
     return tuple(files)
 
 
@@ -112,12 +114,17 @@ def _input_file(item: str) -> InputFile:
 
 
 def _checked_file(path: Path) -> Path:
+    """An existing data file of a known type, or a folder holding at least one."""
+    from .inputs.files import DATA_SUFFIXES, folder_files  # options is imported by inputs: no cycle at call time
+
     if not path.exists():
         raise InputError(f"-i: file not found: {path}")
     if path.is_dir():
-        raise InputError(f"-i: {path} is a folder; give .npy, .npz or .bin files")
-    if path.suffix.lower() not in (".npy", ".npz", ".bin", ".raw"):
-        raise InputError(f"-i: {path}: unsupported file type {path.suffix or '(none)'!r}; use .npy, .npz or .bin")
+        folder_files(path)  # refuses a folder with nothing usable, naming it
+        return path
+    if path.suffix.lower() not in DATA_SUFFIXES:
+        raise InputError(f"-i: {path}: unsupported file type {path.suffix or '(none)'!r}; use .npy, .npz, .bin "
+                         "or an image (.jpg, .png, .bmp, .tif, .webp)")
     return path
 
 
@@ -187,3 +194,52 @@ def parse_duration(flag: str, value: float | str) -> int:
     except ValueError as error:
         raise UsageError(f"{flag}: {error}") from None
     return ns
+
+
+def parse_data_shapes(value: str | Iterable[str] | None) -> tuple[tuple[ShapeOverride, ...], ...]:
+    """benchmark_app's ``-data_shape``: ``in1[1,3,224,224][1,3,448,448],in2[1,4][1,8]`` or ``[1,4][1,8]``.
+
+    Returns one group per round-robin step: group k holds the k-th shape of every input (inputs with fewer
+    shapes repeat theirs cyclically, as benchmark_app does).
+    """
+    per_input: list[tuple[str | None, list[tuple[int, ...]]]] = []
+    for text in _as_list(value):
+        rest = text.strip()
+        while rest:
+            match = re.match(r"\s*([^\[\],]*?)\s*((?:\[[^\]]*\]\s*)+)(,|$)", rest)
+            if not match:
+                raise UsageError(f"-data_shape {text!r}: expected in1[1,3,224,224][1,3,448,448],in2[1,4] "
+                                 "or [1,4][1,8]")
+            shapes = [_data_dims(text, body) for body in re.findall(r"\[([^\]]*)\]", match.group(2))]
+            per_input.append((match.group(1) or None, shapes))
+            rest = rest[match.end():]
+    names = [name for name, _ in per_input]
+    if None in names and len(names) > 1:
+        raise UsageError("-data_shape: an unnamed shape list applies to every input; name each input instead")
+    groups = max((len(shapes) for _, shapes in per_input), default=0)
+    return tuple(tuple(ShapeOverride(name, tuple(shapes[k % len(shapes)])) for name, shapes in per_input)
+                 for k in range(groups))
+
+
+def _data_dims(text: str, body: str) -> tuple[int, ...]:
+    items = [part.strip() for part in body.split(",") if part.strip()]
+    if not items or not all(item.isdigit() and int(item) > 0 for item in items):
+        raise UsageError(f"-data_shape {text!r}: [{body}] must list positive sizes (data shapes are concrete)")
+    return tuple(int(item) for item in items)
+
+
+def parse_positional_shapes(value: str | None) -> tuple[tuple[int, ...], ...]:
+    """deepsparse's ``-shapes "[1,3,224,224],[1,128]"``: one shape per input, in the model's input order."""
+    if not value:
+        return ()
+    text = value.strip()
+    bodies = re.findall(r"\[([^\]]*)\]", text)
+    if not bodies or re.sub(r"\[[^\]]*\]", "", text).strip(" ,"):
+        raise UsageError(f"-shapes {value!r}: expected [1,3,224,224] or [1,3,224,224],[1,128] (one per input)")
+    shapes = []
+    for body in bodies:
+        items = [part.strip() for part in body.split(",") if part.strip()]
+        if not items or not all(item.isdigit() and int(item) > 0 for item in items):
+            raise UsageError(f"-shapes {value!r}: [{body}] must list positive sizes")
+        shapes.append(tuple(int(item) for item in items))
+    return tuple(shapes)

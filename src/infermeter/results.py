@@ -37,6 +37,19 @@ class RunResult:
     partial: bool = False
     errors: int = 0  # failed requests left out of the samples (--on-error continue)
     cpu: dict[str, Any] | None = None  # CPU use of this and other processes while measuring (environment)
+    groups: np.ndarray | None = field(default=None, repr=False)  # shape group of each sample (-data_shape)
+    group_labels: tuple[str, ...] = ()
+
+    def group_stats(self) -> list[tuple[str, LatencyStats, int]]:
+        """Per shape group: label, latency statistics, completed requests (-pcseq)."""
+        if self.groups is None or not self.group_labels:
+            return []
+        found = []
+        for index, label in enumerate(self.group_labels):
+            latencies = self.latency_ns[self.groups == index]
+            if len(latencies):
+                found.append((label, LatencyStats(latencies), len(latencies)))
+        return found
 
     @property
     def count(self) -> int:
@@ -110,7 +123,11 @@ class RunResult:
             "samples": {
                 "start_offset_ns": (self.start_ns - origin).tolist(),
                 "latency_ns": self.latency_ns.tolist(),
+                **({"group": self.groups.tolist()} if self.groups is not None else {}),
             },
+            **({"group_labels": list(self.group_labels)} if self.groups is not None else {}),
+            **({"groups": [{"label": label, "count": count, "latency": stats.as_dict()}
+                           for label, stats, count in self.group_stats()]} if self.groups is not None else {}),
         }
 
     @classmethod
@@ -127,6 +144,8 @@ class RunResult:
             partial=bool(data.get("partial", False)),
             errors=int(data.get("errors", 0)),
             cpu=data.get("cpu"),
+            groups=np.asarray(data["samples"]["group"], dtype=np.int16) if "group" in data["samples"] else None,
+            group_labels=tuple(data.get("group_labels", ())),
         )
 
 
@@ -139,6 +158,7 @@ class PhaseTimes:
     compile_ns: int | None = None
     inputs_ns: int | None = None
     first_inference_ns: int | None = None
+    cached_compile_ns: int | None = None  # -cdir on a cold cache: a second compile, loaded from the cache
 
     def to_dict(self) -> dict[str, int | None]:
         return {
@@ -147,12 +167,13 @@ class PhaseTimes:
             "compile_ns": self.compile_ns,
             "prepare_inputs_ns": self.inputs_ns,
             "first_inference_ns": self.first_inference_ns,
+            **({"cached_compile_ns": self.cached_compile_ns} if self.cached_compile_ns is not None else {}),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PhaseTimes:
         return cls(data.get("read_ns"), data.get("reshape_ns"), data.get("compile_ns"),
-                   data.get("prepare_inputs_ns"), data.get("first_inference_ns"))
+                   data.get("prepare_inputs_ns"), data.get("first_inference_ns"), data.get("cached_compile_ns"))
 
 
 @dataclass(frozen=True)
@@ -172,6 +193,11 @@ class Report:
     error: str | None = None
     command: tuple[str, ...] | None = None
     findings: tuple[Finding, ...] = ()
+    counters: dict[str, Any] | None = None  # per-layer counters (counters.counters_to_dict), when asked for
+
+    @property
+    def compile_only(self) -> bool:
+        return bool(self.config.get("compile_only")) and self.run is None and self.error is None
 
     @property
     def verdict(self) -> str:
@@ -179,6 +205,8 @@ class Report:
 
     @property
     def partial(self) -> bool:
+        if self.compile_only:
+            return False
         return self.run is None or self.run.partial
 
     @property
@@ -204,6 +232,7 @@ class Report:
             "notes": list(self.notes),
             "verdict": self.verdict,
             "findings": [finding.to_dict() for finding in self.findings],
+            **({"counters": self.counters} if self.counters is not None else {}),
         }
 
     @classmethod
@@ -230,6 +259,7 @@ class Report:
             error=data.get("error"),
             command=tuple(data["command"]) if data.get("command") is not None else None,
             findings=findings,
+            counters=data.get("counters"),
         )
 
 

@@ -158,7 +158,7 @@ def expand_configurations(model: str, options: dict[str, Any]) -> tuple[list[Ben
 
 def list_values(key: str, value: Any) -> list[Any]:
     """``openvino,onnxruntime`` -> two values; a device string with ``:`` (MULTI:CPU,GPU) stays one."""
-    if not isinstance(value, str) or "," not in value or (key == "device" and ":" in value):
+    if not isinstance(value, str) or "," not in value or (key in ("device", "infer_precision") and ":" in value):
         return [value]
     values = [part.strip() for part in value.split(",")]
     if not all(values):

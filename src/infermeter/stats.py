@@ -123,3 +123,12 @@ def throughput(items: int, window_ns: int) -> float | None:
     if window_ns <= 0:
         return None
     return items * 1e9 / window_ns
+
+
+def nearest_rank(sorted_ns: np.ndarray, p: float) -> int | None:
+    """benchmark_app's percentile: ``values[ceil(n·p/100) − 1]`` of the sorted values (a sample, not interpolated)."""
+    n = len(sorted_ns)
+    if n == 0:
+        return None
+    rank = max(1, min(n, math.ceil(n * p / 100.0)))
+    return int(sorted_ns[rank - 1])

@@ -58,7 +58,7 @@ def create_engine(name: str, config: BenchmarkConfig) -> Engine:
     if name == "openvino":
         from .openvino import OpenVINOEngine
 
-        return OpenVINOEngine()
+        return OpenVINOEngine(config.tuning)
     if name == "onnxruntime":
         from .onnxruntime import OnnxRuntimeEngine
 

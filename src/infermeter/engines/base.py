@@ -18,7 +18,10 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from ..tuning import Tuning
+
 if TYPE_CHECKING:
+    from ..counters import LayerCounter
     from ..modelfile import ModelRef
 
 Clock = Callable[[], int]
@@ -53,6 +56,7 @@ class EngineOptions:
     requests: int | None = None  # requests in flight (throughput); None = engine's optimal number
     infer_precision: str | None = None
     threads: int | None = None
+    tuning: Tuning = field(default_factory=Tuning)
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,9 @@ class RuntimeInfo:
     async_mode: str = ""  # how requests are kept in flight, in words
     choice_reason: str = ""  # why this layout was chosen
     properties: Mapping[str, str] = field(default_factory=dict)
+    device_config: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # -dump_config (settable form)
+    cache: str = ""  # -cdir: what the model cache did, in words
+    cached_compile_ns: int | None = None  # -cdir on a cold cache: a second compile, from the cache
 
 
 class Session(Protocol):
@@ -105,6 +112,11 @@ class CompiledModel(Protocol):
 
     def create_async_session(self, slot_inputs: Sequence[Mapping[str, np.ndarray]]) -> AsyncSession | None:
         """An engine-driven async session, or None when the engine prefers one runner thread per request."""
+        ...
+
+    def layer_counters(self) -> list[list[LayerCounter]]:
+        """Per-layer counters gathered so far (one list per request object or per run); [] unless
+        ``tuning.perf_counts`` was set at compile time."""
         ...
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import __version__
 from ..clock import FakeClock
+from ..counters import LayerCounter
 from ..errors import UsageError
 from ..modelfile import ModelRef, describe_model_file
 from ..units import parse_duration_ns
@@ -170,6 +171,9 @@ class FakeCompiledModel:
 
     def create_session(self, inputs: Mapping[str, np.ndarray]) -> Session:
         return FakeSession(self._counter, self._clock)
+
+    def layer_counters(self) -> list[list[LayerCounter]]:
+        return []  # the fake engine has no layers
 
     def create_async_session(self, slot_inputs: Sequence[Mapping[str, np.ndarray]]) -> AsyncSession | None:
         return FakeAsyncSession(self._counter, self._clock, len(slot_inputs))

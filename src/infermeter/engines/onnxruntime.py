@@ -2,16 +2,19 @@
 
 ORT's ``run_async`` adds no concurrency on the CPU execution provider, while Python threads sharing one
 session with one intra-op thread each do (ResNet-50: 24.9 vs 11.8 FPS on 2 cores). So the throughput
-scenario asks the runner for threads (``create_async_session`` returns None). Symbolic dims resolved for
-the run are fixed at session creation with free-dimension overrides, so the graph is optimised for them.
+scenario asks the runner for threads (``create_async_session`` returns None); ``-nstreams N`` sets how many.
+Symbolic dims resolved for the run are fixed at session creation with free-dimension overrides, so the graph
+is optimised for them. Session settings (provider, threads, graph level, config entries, profiling) are
+planned in ``onnxruntime_options``.
 """
 
 from __future__ import annotations
 
 import functools
-import os
+import shutil
+import weakref
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +31,9 @@ from .base import (
     Session,
 )
 
+if TYPE_CHECKING:
+    from ..counters import LayerCounter
+
 try:
     import onnxruntime as ort
 except ImportError as _missing:  # pragma: no cover - exercised when the extra is absent
@@ -35,44 +41,39 @@ except ImportError as _missing:  # pragma: no cover - exercised when the extra i
         "engine onnxruntime is not installed: pip install 'infermeter[onnxruntime]'"
     ) from _missing
 
-DEVICE_PROVIDERS = {
-    "CPU": "CPUExecutionProvider",
-    "GPU": "CUDAExecutionProvider",
-    "CUDA": "CUDAExecutionProvider",
-    "TENSORRT": "TensorrtExecutionProvider",
-    "DML": "DmlExecutionProvider",
-    "OPENVINO": "OpenVINOExecutionProvider",
-    "COREML": "CoreMLExecutionProvider",
-    "ROCM": "ROCMExecutionProvider",
-    "QNN": "QNNExecutionProvider",
-}
+from .onnxruntime_options import (
+    SessionPlan,
+    applied_properties,
+    check_provider_options,
+    first_line,
+    plan_session,
+    provider_for,
+    provider_option_error,
+)
+
 _DTYPE_SHORT = {"float32": "f32", "float16": "f16", "float64": "f64", "bfloat16": "bf16", "int8": "i8",
                 "uint8": "u8"}
 
 
-def usable_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
-
-
-def provider_for(device: str) -> str:
-    upper = device.upper()
-    provider = device if device.endswith("ExecutionProvider") else DEVICE_PROVIDERS.get(upper)
-    available = ort.get_available_providers()
-    if provider is None:
-        raise UsageError(f"-d {device}: onnxruntime has no such device; use one of "
-                         f"{', '.join(DEVICE_PROVIDERS)} or an execution provider name ({', '.join(available)})")
-    if provider not in available:
-        raise UsageError(f"-d {device} needs {provider}, which this onnxruntime build lacks "
-                         f"(available: {', '.join(available)})")
-    return provider
-
-
 class OrtSession:
-    def __init__(self, session: Any, inputs: Mapping[str, np.ndarray]) -> None:
+    """Inputs bound once; ``infer`` is a partial of a C-level run, so a call builds nothing in Python.
+
+    With ``io_binding`` the inputs are bound to an ``IOBinding`` (and outputs stay in ORT memory:
+    ``binding.copy_outputs_to_cpu()`` reads them); otherwise the feeds dict is built once and reused.
+    """
+
+    def __init__(self, session: Any, inputs: Mapping[str, np.ndarray], io_binding: bool = False) -> None:
         self._feeds = {name: np.require(array, requirements="C") for name, array in inputs.items()}
+        self.binding: Any = None
+        if io_binding:
+            self.binding = _bind(session, self._feeds)
+            raw_run = getattr(getattr(session, "_sess", None), "run_with_iobinding", None)
+            raw_binding = getattr(self.binding, "_iobinding", None)
+            if raw_run is not None and raw_binding is not None:  # skips the wrapper's per-call checks
+                self.infer = functools.partial(raw_run, raw_binding, None)
+            else:  # pragma: no cover - older/newer wrappers
+                self.infer = functools.partial(session.run_with_iobinding, self.binding)
+            return
         run = getattr(getattr(session, "_sess", None), "run", None)  # skips per-call Python validation
         if run is not None:
             self.infer = functools.partial(run, [o.name for o in session.get_outputs()], self._feeds, None)
@@ -80,16 +81,72 @@ class OrtSession:
             self.infer = functools.partial(session.run, None, self._feeds)
 
 
-class OrtCompiled:
-    def __init__(self, session: Any, runtime: RuntimeInfo) -> None:
+def _bind(session: Any, feeds: Mapping[str, np.ndarray]) -> Any:
+    binding = session.io_binding()
+    for name, array in feeds.items():
+        try:
+            binding.bind_cpu_input(name, array)
+        except Exception as error:  # ORT raises its own pybind exception types
+            raise UsageError(f"--io-binding: input {name!r} ({array.dtype}) cannot be bound "
+                             f"({first_line(error)})") from None
+    for output in session.get_outputs():
+        binding.bind_output(output.name)
+    return binding
+
+
+class _Profile:
+    """ORT's profile of one session: ended once, parsed once, then its temporary folder is removed."""
+
+    def __init__(self, session: Any, directory: str) -> None:
         self._session = session
+        self._directory = directory
+        self._ended = False
+        self._counters: list[list[LayerCounter]] | None = None
+
+    def counters(self) -> list[list[LayerCounter]]:
+        if self._counters is None:
+            from ..counters import counters_from_ort_profile
+
+            path = self._end()
+            try:
+                self._counters = counters_from_ort_profile(path) if path else []
+            finally:
+                self.discard()
+        return self._counters
+
+    def _end(self) -> str:
+        if self._ended:
+            return ""
+        self._ended = True
+        return str(self._session.end_profiling())
+
+    def discard(self) -> None:
+        try:
+            self._end()  # ORT writes the file when profiling ends: end it before removing the folder
+        finally:
+            shutil.rmtree(self._directory, ignore_errors=True)
+
+
+class OrtCompiled:
+    def __init__(self, session: Any, runtime: RuntimeInfo, profile_dir: str | None = None,
+                 io_binding: bool = False) -> None:
+        self._session = session
+        self._io_binding = io_binding
         self.runtime = runtime
+        self._profile = _Profile(session, profile_dir) if profile_dir else None
+        if self._profile is not None:
+            weakref.finalize(self, self._profile.discard)
 
     def create_session(self, inputs: Mapping[str, np.ndarray]) -> Session:
-        return OrtSession(self._session, inputs)
+        return OrtSession(self._session, inputs, self._io_binding)
 
     def create_async_session(self, slot_inputs: Sequence[Mapping[str, np.ndarray]]) -> AsyncSession | None:
         return None  # one runner thread per request, all sharing this InferenceSession
+
+    def layer_counters(self) -> list[list[LayerCounter]]:
+        """Per-run counters from ORT's profile (every run so far, warm-up included). Ends profiling on the
+        first call, so call it after measuring; later calls return the same lists."""
+        return [] if self._profile is None else self._profile.counters()
 
 
 class OrtModel:
@@ -113,27 +170,42 @@ class OrtModel:
         self._overrides = {name: next(iter(v)) for name, v in sizes.items() if len(v) == 1}
 
     def compile(self, options: EngineOptions) -> OrtCompiled:
-        provider = provider_for(options.device)
-        session_options, intra, reason = _session_options(options, self._overrides)
+        plan = plan_session(options, self._overrides, self._path)
         try:
-            session = ort.InferenceSession(self._path, sess_options=session_options, providers=[provider])
-        except Exception as error:  # ORT raises its own pybind exception types
-            raise _load_error(self._path, error) from None
-        requests = 1 if (options.hint or options.scenario) == "latency" else usable_cpus()
+            session = _create_session(self._path, plan)
+        except BaseException:
+            if plan.profile_dir:
+                shutil.rmtree(plan.profile_dir, ignore_errors=True)
+            raise
+        io_binding = options.tuning.io_binding
         runtime = RuntimeInfo(
             precision=self._precision,
             precision_note="as stored in the model; onnxruntime CPU does not change it",
-            optimal_requests=requests,
-            streams=None,
-            threads=intra or None,
+            optimal_requests=plan.requests,
+            streams=plan.streams,
+            threads=session.get_session_options().intra_op_num_threads or None,
             hint=options.hint or options.scenario,
             async_mode="runner threads sharing one InferenceSession (run_async adds no concurrency on CPU)",
-            choice_reason=reason,
-            properties={"providers": ",".join(session.get_providers()),
-                        "intra_op_num_threads": str(intra or "auto"), "inter_op_num_threads": "1",
-                        "free_dimension_overrides": ",".join(f"{k}={v}" for k, v in self._overrides.items())},
+            choice_reason="; ".join(plan.reasons),
+            properties=applied_properties(session, plan, io_binding),
         )
-        return OrtCompiled(session, runtime)
+        return OrtCompiled(session, runtime, plan.profile_dir, io_binding)
+
+
+def _create_session(path: str, plan: SessionPlan) -> Any:
+    """One InferenceSession with the planned provider; no silent fallback to another provider."""
+    try:
+        session = ort.InferenceSession(path, sess_options=plan.session_options,
+                                       providers=[(plan.provider, plan.provider_options)], enable_fallback=0)
+    except Exception as error:  # ORT raises its own pybind exception types
+        raise _load_error(path, error, plan) from None
+    disable = getattr(session, "disable_fallback", None)
+    if disable is not None:
+        disable()  # a failing run must fail, not re-create the session on another provider
+    check_provider_options(session, plan)
+    if session.get_providers()[0] != plan.provider:  # pragma: no cover - ORT < 1.17 ignores enable_fallback=0
+        raise EngineError(f"onnxruntime fell back from {plan.provider} to {', '.join(session.get_providers())}")
+    return session
 
 
 def _check_static_dims(description: InputDescription, shape: tuple[int, ...] | None) -> None:
@@ -146,32 +218,13 @@ def _check_static_dims(description: InputDescription, shape: tuple[int, ...] | N
                              f"(model [{model}], asked {list(shape)}); use -e openvino to reshape")
 
 
-def _session_options(options: EngineOptions, overrides: Mapping[str, int]) -> tuple[Any, int, str]:
-    session_options = ort.SessionOptions()
-    session_options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    session_options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    session_options.inter_op_num_threads = 1
-    latency = (options.hint or options.scenario) == "latency" or options.hint == "none"
-    intra = options.threads or (0 if latency else 1)
-    session_options.intra_op_num_threads = intra
-    for name, size in overrides.items():
-        session_options.add_free_dimension_override_by_name(name, size)
-    cpus = usable_cpus()
-    if options.threads:
-        reason = f"intra-op threads {options.threads} (-nthreads)"
-    elif latency:
-        reason = f"latency: one request using all {cpus} cores (intra-op threads = onnxruntime's default)"
-    else:
-        reason = f"throughput: one request per core ({cpus}), each with 1 intra-op thread, sharing one session"
-    return session_options, intra, reason
-
-
-def _load_error(path: str, error: BaseException) -> Exception:
+def _load_error(path: str, error: BaseException, plan: SessionPlan) -> Exception:
     kind = type(error).__name__
     text = str(error).splitlines()[0] if str(error) else kind
     if kind in ("InvalidProtobuf", "InvalidGraph", "NoSuchFile", "NotImplemented"):
         return InputError(f"onnxruntime cannot load model {path}: {text}")
-    return EngineError(f"onnxruntime failed to create a session for {path}: {text}")
+    return provider_option_error(error, plan) or EngineError(
+        f"onnxruntime failed to create a session for {path}: {text}")
 
 
 def _dominant_precision(graph: Graph) -> str:

@@ -7,27 +7,30 @@ Sync calls the C++ ``infer`` with the input tensors bound once (no per-call dict
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import EngineError, EngineNotInstalled, InputError, UsageError
-from ..modelfile import ModelRef, describe_onnx, load_onnx, read_ir_xml
+from ..modelfile import ModelRef, load_onnx, read_ir_xml
 from .base import (
     AsyncSession,
     Clock,
-    Dim,
     EngineInfo,
     EngineOptions,
-    InputDescription,
     OutputDescription,
     RequestFailed,
     RuntimeInfo,
     Session,
 )
+
+if TYPE_CHECKING:
+    from ..counters import LayerCounter
 
 try:
     import openvino as ov
@@ -36,11 +39,14 @@ try:
 except ImportError as _missing:  # pragma: no cover - exercised when the extra is absent
     raise EngineNotInstalled("engine openvino is not installed: pip install 'infermeter[openvino]'") from _missing
 
-_PASS_THROUGH = {"Convert", "Unsqueeze", "Squeeze", "Reshape", "Transpose", "Broadcast"}
-_HINTS = {"latency": "LATENCY", "throughput": "THROUGHPUT"}
+from ..tuning import Tuning
+from . import openvino_setup as setup
+from .openvino_graph import describe_inputs, element_dtype, port_dims, port_name
+
 _VIRTUAL = {"AUTO", "MULTI", "HETERO", "BATCH"}
 _READ_BACK = ("PERFORMANCE_HINT", "NUM_STREAMS", "INFERENCE_NUM_THREADS", "INFERENCE_PRECISION_HINT",
-              "OPTIMAL_NUMBER_OF_INFER_REQUESTS", "EXECUTION_DEVICES", "ENABLE_CPU_PINNING")
+              "OPTIMAL_NUMBER_OF_INFER_REQUESTS", "EXECUTION_DEVICES", "ENABLE_CPU_PINNING", "SCHEDULING_CORE_TYPE",
+              "PERF_COUNT", "CACHE_DIR")
 
 
 def ov_message(error: BaseException) -> str:
@@ -51,8 +57,9 @@ def ov_message(error: BaseException) -> str:
 
 
 class OpenVINOSession:
-    def __init__(self, compiled: Any, inputs: Mapping[str, np.ndarray]) -> None:
+    def __init__(self, compiled: Any, inputs: Mapping[str, np.ndarray], requests: list[Any]) -> None:
         self._request = compiled.create_infer_request()
+        requests.append(self._request)
         self._tensors = _bind(self._request, compiled, inputs)
         self.infer = functools.partial(_RequestBase.infer, self._request, {}, True, False)
 
@@ -74,9 +81,10 @@ class OpenVINOAsyncSession:
     monotonic clock, and the completion time is the runner's submission stamp + that measured duration.
     """
 
-    def __init__(self, compiled: Any, slot_inputs: Sequence[Mapping[str, np.ndarray]]) -> None:
+    def __init__(self, compiled: Any, slot_inputs: Sequence[Mapping[str, np.ndarray]], requests: list[Any]) -> None:
         self._queue = ov.AsyncInferQueue(compiled, len(slot_inputs))
         self._requests = [self._queue[i] for i in range(len(slot_inputs))]
+        requests.extend(self._requests)
         self._tensors = [_bind(request, compiled, inputs) for request, inputs in zip(self._requests, slot_inputs,
                                                                                          strict=True)]
         self.completed_ns = [0] * len(slot_inputs)
@@ -114,60 +122,103 @@ class OpenVINOAsyncSession:
 
 
 class OpenVINOCompiled:
-    def __init__(self, compiled: Any, runtime: RuntimeInfo) -> None:
+    def __init__(self, compiled: Any, runtime: RuntimeInfo, perf_counts: bool = False) -> None:
         self._compiled = compiled
         self.runtime = runtime
+        self._perf_counts = perf_counts
+        self._requests: list[Any] = []  # every request created, for per-layer counters
 
     def create_session(self, inputs: Mapping[str, np.ndarray]) -> Session:
-        return OpenVINOSession(self._compiled, inputs)
+        return OpenVINOSession(self._compiled, inputs, self._requests)
 
     def create_async_session(self, slot_inputs: Sequence[Mapping[str, np.ndarray]]) -> AsyncSession | None:
-        return OpenVINOAsyncSession(self._compiled, slot_inputs)
+        return OpenVINOAsyncSession(self._compiled, slot_inputs, self._requests)
+
+    def layer_counters(self) -> list[list[LayerCounter]]:
+        """Each request's counters of its last inference (OpenVINO keeps no history), requests that ran."""
+        if not self._perf_counts:
+            return []
+        from ..counters import counters_from_openvino
+
+        found = []
+        for request in self._requests:
+            counters = counters_from_openvino(request.profiling_info)
+            if any(c.real_ns for c in counters):
+                found.append(counters)
+        return found
 
 
 class OpenVINOModel:
-    def __init__(self, core: Any, model: Any, path: Path) -> None:
+    def __init__(self, core: Any, model: Any, path: Path, tuning: Tuning) -> None:
         self._core = core
         self._model = model
-        self.inputs = _describe_inputs(model, path)
-        self.outputs = [OutputDescription(_port_name(p, i, "output"), _dtype(p), _dims(p))
+        self._path = path
+        self._tuning = tuning
+        self.inputs = describe_inputs(model, path)
+        self.outputs = [OutputDescription(port_name(p, i, "output"), element_dtype(p), port_dims(p))
                          for i, p in enumerate(model.outputs)]
 
-    def reshape(self, shapes: Mapping[str, tuple[int, ...]]) -> None:
+    def reshape(self, shapes: Mapping[str, tuple[int | None, ...]]) -> None:
         current = {d.name: d.dims for d in self.inputs}
-        wanted = {name: ov.PartialShape(list(shape)) for name, shape in shapes.items()
+        wanted = {name: ov.PartialShape([-1 if d is None else d for d in shape]) for name, shape in shapes.items()
                   if tuple(current.get(name) or ()) != shape}
         if not wanted:
             return
+        if self._tuning.compile_from_file:
+            raise UsageError(f"-lfile compiles {self._path.name} as it is: it cannot be reshaped to "
+                             f"{_shapes_text(shapes)} (drop -lfile, or -shape/-b/-data_shape)")
         try:
             self._model.reshape(wanted)
         except (RuntimeError, TypeError) as error:
             raise UsageError(f"openvino cannot reshape to {_shapes_text(shapes)}: {ov_message(error)}") from None
 
     def compile(self, options: EngineOptions) -> OpenVINOCompiled:
-        config = _compile_config(options)
+        setup.check_device_options(options.tuning, options.device)
+        config = setup.compile_config(options, options.device)
+        for device in setup.target_devices(options.device):
+            if device != options.device:  # MULTI/HETERO members get their own entries
+                self._set_device_properties(device, setup.compile_config(options, device))
+        before = setup.cache_files(options.tuning.cache_dir)
+        compiled = self._compile(options.device, config)
+        cache, cached_ns = "", None
+        if options.tuning.cache_dir:
+            cache, cached_ns = self._cache_outcome(options, config, before)
+        if options.tuning.runtime_graph_path:
+            setup.save_runtime_graph(compiled, options.tuning.runtime_graph_path)
+        runtime = dataclasses.replace(_runtime_info(compiled, options), cache=cache, cached_compile_ns=cached_ns,
+                                      device_config=setup.device_dump(self._core, compiled, options.device))
+        return OpenVINOCompiled(compiled, runtime, options.tuning.perf_counts)
+
+    def _compile(self, device: str, config: dict[str, str]) -> Any:
+        source = str(self._path) if self._tuning.compile_from_file else self._model
         try:
-            compiled = self._core.compile_model(self._model, options.device, config)
+            return self._core.compile_model(source, device, config)
         except RuntimeError as error:
-            raise EngineError(f"openvino could not compile for device {options.device!r}: "
-                              f"{ov_message(error)}") from None
-        return OpenVINOCompiled(compiled, _runtime_info(compiled, options))
+            raise EngineError(f"openvino could not compile for device {device!r}: {ov_message(error)}") from None
+
+    def _set_device_properties(self, device: str, config: dict[str, str]) -> None:
+        config.pop("PERFORMANCE_HINT", None)
+        if config:
+            try:
+                self._core.set_property(device, config)
+            except RuntimeError as error:
+                raise UsageError(f"openvino device {device}: {ov_message(error)}") from None
+
+    def _cache_outcome(self, options: EngineOptions, config: dict[str, str],
+                       before: set[str]) -> tuple[str, int | None]:
+        """Cold compile (the cache gained a blob): compile again from the cache and time it."""
+        written = setup.cache_files(options.tuning.cache_dir) - before
+        if not written:
+            return f"loaded from the cache in {options.tuning.cache_dir}", None
+        began = time.perf_counter_ns()
+        self._compile(options.device, config)
+        cached_ns = time.perf_counter_ns() - began
+        return f"cold: compiled and written to the cache in {options.tuning.cache_dir}", cached_ns
 
 
-def _shapes_text(shapes: Mapping[str, tuple[int, ...]]) -> str:
-    return ",".join(f"{name}[{','.join(map(str, shape))}]" for name, shape in shapes.items())
-
-
-def _compile_config(options: EngineOptions) -> dict[str, str]:
-    config: dict[str, str] = {}
-    hint = options.hint or options.scenario
-    if hint in _HINTS:
-        config["PERFORMANCE_HINT"] = _HINTS[hint]
-    if options.infer_precision:
-        config["INFERENCE_PRECISION_HINT"] = options.infer_precision
-    if options.threads:
-        config["INFERENCE_NUM_THREADS"] = str(options.threads)
-    return config
+def _shapes_text(shapes: Mapping[str, tuple[int | None, ...]]) -> str:
+    return ",".join(f"{name}[{','.join('?' if d is None else str(d) for d in shape)}]"
+                    for name, shape in shapes.items())
 
 
 def _runtime_info(compiled: Any, options: EngineOptions) -> RuntimeInfo:
@@ -179,7 +230,8 @@ def _runtime_info(compiled: Any, options: EngineOptions) -> RuntimeInfo:
             continue
         values[key] = _property_text(value)
     precision = values.get("INFERENCE_PRECISION_HINT", "unknown")
-    note = _precision_note(options.infer_precision, precision)
+    asked = setup.per_device(options.infer_precision, options.device) if options.infer_precision else None
+    note = _precision_note(asked, precision)
     if options.infer_precision is None and precision in ("bf16", "f16"):
         note += "; pass -infer_precision f32 for FP32 numbers"
     optimal = int(values.get("OPTIMAL_NUMBER_OF_INFER_REQUESTS", "1") or 1)
@@ -226,97 +278,6 @@ def _int_or_none(text: str | None) -> int | None:
         return None
 
 
-def _port_name(port: Any, index: int, kind: str) -> str:
-    return str(port.get_any_name()) if port.get_names() else f"{kind}{index}"
-
-
-def _dtype(port: Any) -> str:
-    element = port.get_element_type()
-    if element == ov.Type.string:
-        return "string"
-    if element == ov.Type.bf16:
-        return "bfloat16"
-    try:
-        return str(np.dtype(element.to_dtype()).name)
-    except (RuntimeError, TypeError):
-        return "unsupported"
-
-
-def _dims(port: Any) -> tuple[Dim, ...] | None:
-    shape = port.get_partial_shape()
-    if shape.rank.is_dynamic:
-        return None
-    return tuple(int(d.get_length()) if d.is_static else None for d in shape)
-
-
-def _describe_inputs(model: Any, path: Path) -> list[InputDescription]:
-    bounds = _index_bounds(model)
-    names = _onnx_dim_names(path) if path.suffix.lower() == ".onnx" and _has_dynamic(model) else {}
-    described = []
-    for index, port in enumerate(model.inputs):
-        name = _port_name(port, index, "input")
-        dims = _dims(port)
-        symbolic = names.get(name)
-        if dims is not None and symbolic is not None and len(symbolic) == len(dims):
-            dims = tuple(s if d is None and isinstance(s, str) else d for d, s in zip(dims, symbolic, strict=True))
-        bound, source = bounds.get(name, (None, None))
-        described.append(InputDescription(name, _dtype(port), dims, bound, source))
-    return described
-
-
-def _has_dynamic(model: Any) -> bool:
-    return any(port.get_partial_shape().is_dynamic for port in model.inputs)
-
-
-def _onnx_dim_names(path: Path) -> dict[str, tuple[Dim, ...] | None]:
-    """OpenVINO keeps no names for dynamic dims; read them from the ONNX file (cheap: no weights)."""
-    try:
-        inputs, _ = describe_onnx(load_onnx(path))
-    except InputError:
-        return {}
-    return {description.name: description.dims for description in inputs}
-
-
-def _index_bounds(model: Any) -> dict[str, tuple[int, str]]:
-    found: dict[str, tuple[int, str]] = {}
-    for index, parameter in enumerate(model.get_parameters()):
-        bound = _follow(parameter)
-        if bound is not None:
-            found[_port_name(model.inputs[index], index, "input")] = bound
-    return found
-
-
-def _follow(parameter: Any) -> tuple[int, str] | None:
-    best: tuple[int, str] | None = None
-    frontier, seen = [parameter], {parameter.get_friendly_name()}
-    while frontier:
-        node = frontier.pop()
-        for target in node.output(0).get_target_inputs():
-            consumer = target.get_node()
-            kind = consumer.get_type_name()
-            if kind == "Gather" and target.get_index() == 1:
-                size = _gather_table_size(consumer)
-                if size is not None and (best is None or size < best[0]):
-                    best = (size, f"Gather '{consumer.get_friendly_name()}'")
-            elif (kind in _PASS_THROUGH and target.get_index() == 0
-                  and consumer.get_friendly_name() not in seen):
-                seen.add(consumer.get_friendly_name())
-                frontier.append(consumer)
-    return best
-
-
-def _gather_table_size(gather: Any) -> int | None:
-    table = gather.input_value(0).get_node()
-    axis_node = gather.input_value(2).get_node()
-    if table.get_type_name() not in ("Constant", "Convert") or axis_node.get_type_name() != "Constant":
-        return None
-    shape = gather.input_value(0).get_partial_shape()
-    axis = int(axis_node.get_data().reshape(-1)[0])
-    if shape.rank.is_dynamic or not -len(shape) <= axis < len(shape) or shape[axis].is_dynamic:
-        return None
-    return int(shape[axis].get_length())
-
-
 @functools.cache
 def shared_core() -> Any:
     """One Core per process. Dropping a Core right after an async run can deadlock: its destructor waits
@@ -327,8 +288,10 @@ def shared_core() -> Any:
 class OpenVINOEngine:
     name = "openvino"
 
-    def __init__(self) -> None:
+    def __init__(self, tuning: Tuning | None = None) -> None:
         self._core = shared_core()
+        self._tuning = tuning or Tuning()
+        setup.load_extensions(self._core, self._tuning.extensions)
 
     def info(self) -> EngineInfo:
         return EngineInfo("openvino", ov.get_version().split("-")[0], tuple(self._core.available_devices),
@@ -359,4 +322,4 @@ class OpenVINOEngine:
             read = self._core.read_model(str(path))
         except RuntimeError as error:
             raise InputError(f"openvino cannot read model {path}: {ov_message(error)}") from None
-        return OpenVINOModel(self._core, read, path)
+        return OpenVINOModel(self._core, setup.apply_preprocessing(read, self._tuning), path, self._tuning)

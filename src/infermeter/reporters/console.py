@@ -26,14 +26,20 @@ _PHASE_WORDS = {"read": "reading model", "inputs": "preparing inputs", "reshape"
 class ConsoleObserver:
     """Shows what is happening on a terminal; stays silent when output is piped or ``quiet``."""
 
-    def __init__(self, console: Console, quiet: bool = False) -> None:
+    def __init__(self, console: Console, quiet: bool = False, style: str = "auto") -> None:
         self._console = console
         self._quiet = quiet
+        self._style = style  # auto (live line on a terminal) | bar (live line) | lines (-stream_output) | none
         self._live: Live | None = None
         self._lock = threading.Lock()
+        self._last_line_s = 0.0
 
     @property
     def wants_progress(self) -> bool:
+        if self._style == "none":
+            return False
+        if self._style in ("bar", "lines"):
+            return True
         return not self._quiet and self._console.is_terminal
 
     def phase_started(self, name: str) -> None:
@@ -49,11 +55,16 @@ class ConsoleObserver:
     def progress(self, completed: int, elapsed_ns: int) -> None:
         seconds = elapsed_ns / 1e9
         rate = completed / seconds if seconds > 0 else 0.0
-        self._show(Text(f"measuring: {seconds:6.1f} s · {completed:,} requests · {rate:,.1f} requests/s",
-                        style="cyan"))
+        text = Text(f"measuring: {seconds:6.1f} s · {completed:,} requests · {rate:,.1f} requests/s", style="cyan")
+        if self._style == "lines":
+            if seconds - self._last_line_s >= 1.0:  # plain lines for logs, one a second
+                self._last_line_s = seconds
+                self._console.print(text)
+            return
+        self._show(text)
 
     def _show(self, text: Text) -> None:
-        if not self.wants_progress:
+        if not self.wants_progress or self._style == "lines":
             return
         with self._lock:
             if self._live is None:
@@ -73,6 +84,9 @@ def render_report(report: Report, console: Console, quiet: bool = False) -> None
         console.print(summary_line(report), soft_wrap=True)
         return
     console.print(_header(report))
+    if report.compile_only:
+        console.print(Text("compile only (-niter 0): the model was read and compiled; nothing was run"))
+        return
     console.print(_results(report))
     console.print(Text(f"What was timed: {report.timed}", style="dim"))
     console.print(verdict_block(report))
@@ -98,6 +112,10 @@ def verdict_block(report: Report) -> Table:
 
 def summary_line(report: Report) -> str:
     run = report.run
+    if report.compile_only:
+        phases = report.phases
+        return (f"compile only (-niter 0) · read {format_duration(phases.read_ns)} · compile "
+                f"{format_duration(phases.compile_ns)}")
     if run is None or run.count == 0:
         return "no requests completed"
     latency = run.latency
@@ -130,7 +148,12 @@ def _header(report: Report) -> Table:
         table.add_row("input", escape(f"{item['name']} {item['dtype']}[{shape}] ← {item['fill']}"))
     table.add_row("phases", " · ".join(f"{name} {format_duration(value)}" for name, value in (
         ("read", phases.read_ns), ("reshape", phases.reshape_ns), ("compile", phases.compile_ns),
-        ("first inference", phases.first_inference_ns)) if value is not None))
+        ("first inference", phases.first_inference_ns),
+        ("compile from the cache", phases.cached_compile_ns)) if value is not None))
+    if engine.get("cache"):
+        table.add_row("", Text(f"model cache: {engine['cache']}", style="dim"))
+    for note in report.notes:
+        table.add_row("note", escape(str(note)))
     return table
 
 

@@ -72,8 +72,9 @@ def capacity_for(min_iterations: int, slots: int) -> int:
 
 def run_sync(session: Session, clock: Clock, min_iterations: int, min_duration_ns: int,
              buffer: SampleBuffer, progress: array, errors: array | None = None,  # type: ignore[type-arg]
-             checkpoint: Checkpoint | None = None) -> None:
-    """One request at a time; ``buffer.count`` is always up to date.
+             checkpoint: Checkpoint | None = None, pace: Callable[[], None] | None = None) -> None:
+    """One request at a time; ``buffer.count`` is always up to date. ``pace`` (``-max_irate``) is called
+    before each request's start is stamped.
 
     A failing request raises, unless ``errors`` is given (--on-error continue): then it is counted there,
     left out of the samples, and counts towards the iteration minimum as an attempt.
@@ -87,6 +88,8 @@ def run_sync(session: Session, clock: Clock, min_iterations: int, min_duration_n
     deadline = clock() + min_duration_ns
     try:
         while True:
+            if pace is not None:
+                pace()
             t0 = clock()
             try:
                 infer()
@@ -120,7 +123,7 @@ def run_sync(session: Session, clock: Clock, min_iterations: int, min_duration_n
 
 def run_async(session: AsyncSession, clock: Clock, min_iterations: int, min_duration_ns: int,
               buffer: SampleBuffer, progress: array, errors: array | None = None,  # type: ignore[type-arg]
-              checkpoint: Checkpoint | None = None) -> None:
+              checkpoint: Checkpoint | None = None, pace: Callable[[], None] | None = None) -> None:
     """Keep every slot busy until the stop rule is met, then collect what is in flight.
 
     A failed request raises, unless ``errors`` is given: then it is counted and its slot reused.
@@ -159,6 +162,8 @@ def run_async(session: AsyncSession, clock: Clock, min_iterations: int, min_dura
                     if checkpoint():
                         break
                     check_at = checkpoint.next_at
+            if pace is not None:
+                pace()
             now = clock()
             if submitted >= min_iterations and now >= deadline:
                 break
@@ -193,8 +198,10 @@ class ThreadedRun:
 
     def __init__(self, sessions: Sequence[Session], clock: Clock, min_iterations: int, min_duration_ns: int,
                  buffers: Sequence[SampleBuffer], progress: array,  # type: ignore[type-arg]
-                 errors: array | None = None, checkpoint: Checkpoint | None = None) -> None:  # type: ignore[type-arg]
+                 errors: array | None = None, checkpoint: Checkpoint | None = None,  # type: ignore[type-arg]
+                 pace: Callable[[], None] | None = None) -> None:
         self._sessions = sessions
+        self._pace = pace
         self._clock = clock
         self._min_iterations = min_iterations
         self._min_duration_ns = min_duration_ns
@@ -243,10 +250,13 @@ class ThreadedRun:
         checkpoint = self._checkpoint
         workers = len(self._sessions)
         check_at = checkpoint.next_at // workers if checkpoint is not None else NEVER
+        pace = self._pace
         n = 0
         try:
             while not self._halt:
                 ticket = next(tickets)
+                if pace is not None:
+                    pace()
                 t0 = clock()
                 if ticket >= min_iterations and t0 >= deadline:
                     return

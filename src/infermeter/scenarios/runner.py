@@ -25,6 +25,7 @@ from ..engines.base import AsyncSession, CompiledModel, RequestFailed, Session
 from ..environment import CpuMeter
 from ..errors import BenchmarkInterrupted, EngineError, InfermeterError, one_line
 from ..results import RunResult
+from .feed import CyclingSession, InputFeed, Pacer
 from .loops import SampleBuffer, ThreadedRun, capacity_for, run_async, run_sync
 from .precision import PrecisionCheck
 
@@ -42,7 +43,10 @@ class Measured:
 class Runner:
     def __init__(self, compiled: CompiledModel, inputs: Mapping[str, np.ndarray], scenario: str, requests: int,
                  batch: int, clock: Clock, progress: ProgressCallback | None = None,
-                 continue_on_error: bool = False, cpu_meter: CpuMeter | None = None) -> None:
+                 continue_on_error: bool = False, cpu_meter: CpuMeter | None = None,
+                 feed: InputFeed | None = None, max_rate: float | None = None) -> None:
+        self._feed = feed
+        self._pace = Pacer(max_rate, clock) if max_rate else None
         self._compiled = compiled
         self._inputs = inputs
         self._scenario = scenario
@@ -68,6 +72,9 @@ class Runner:
             raise EngineError(f"could not create an inference request: {one_line(failure)}") from None
         if warmup.enabled:
             self._warm_up(warmup)
+        for session in self._sessions:
+            if isinstance(session, CyclingSession):
+                session.reset()  # request k of each worker is fed set k % K: per-shape statistics rely on it
         buffers = self._new_buffers(stop.min_iterations)
         errors = array("q", bytes(8 * len(buffers)))
         progress = array("q", bytes(8 * len(buffers)))
@@ -89,12 +96,21 @@ class Runner:
         except Exception as failure:  # an engine's own exception type from inside a request
             stop_reason, error = "engine error", f"{type(failure).__name__}: {one_line(failure)}"
         usage = self._cpu_meter.stop() if self._cpu_meter is not None else None
-        starts, ends = _merge(buffers)
+        starts, ends, groups = _merge(buffers, self._groups(buffers, sum(errors)))
         del buffers  # their spare capacity goes now, before statistics allocate
         partial = stop_reason not in ("stop rule met", PRECISION_MET, PRECISION_MISSED)
         run = RunResult(self._scenario, self._requests, self._batch, starts, ends, stop_reason, partial,
-                        errors=sum(errors), cpu=usage.to_dict() if usage is not None else None)
+                        errors=sum(errors), cpu=usage.to_dict() if usage is not None else None,
+                        groups=groups, group_labels=tuple(self._feed.labels) if groups is not None and
+                        self._feed is not None else ())
         return Measured(run, first_ns, error)
+
+    def _groups(self, buffers: list[SampleBuffer], errors: int) -> list[np.ndarray] | None:
+        """Shape group of every sample, per buffer; None when there is one group or failures broke the order."""
+        feed = self._feed
+        if feed is None or len(feed.labels) < 2 or errors:
+            return None
+        return [feed.group_of_index(buffer.count) for buffer in buffers]
 
     def _precision_check(self, stop: StopRule, buffers: list[SampleBuffer],
                          progress: array) -> PrecisionCheck | None:  # type: ignore[type-arg]
@@ -114,6 +130,10 @@ class Runner:
             raise EngineError(f"the first inference failed: {one_line(failure)}") from None
 
     def _prepare_sessions(self, first_session: Session) -> None:
+        if self._feed is not None:  # varying inputs: one cycling session per worker, runner threads for async
+            workers = 1 if self._scenario == "latency" else self._requests
+            self._sessions = [CyclingSession(self._compiled, self._feed) for _ in range(workers)]
+            return
         if self._scenario == "latency":
             self._sessions = [first_session]
             return
@@ -149,13 +169,13 @@ class Runner:
         try:
             if self._scenario == "latency":
                 run_sync(self._sessions[0], self._clock, min_iterations, min_duration_ns, buffers[0], progress,
-                         failures, check)
+                         failures, check, self._pace)
             elif self._async is not None:
                 run_async(self._async, self._clock, min_iterations, min_duration_ns, buffers[0], progress,
-                          failures, check)
+                          failures, check, self._pace)
             else:
                 threaded = ThreadedRun(self._sessions, self._clock, min_iterations, min_duration_ns, buffers,
-                                       progress, failures, check)
+                                       progress, failures, check, self._pace)
                 threaded.run(_join_interruptibly)
         finally:
             if monitor is not None:
@@ -177,18 +197,23 @@ def _private_copy(inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {name: array_.copy() for name, array_ in inputs.items()}
 
 
-def _merge(buffers: list[SampleBuffer]) -> tuple[np.ndarray, np.ndarray]:
+def _merge(buffers: list[SampleBuffer], groups: list[np.ndarray] | None = None,
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """All samples in submission order, with as few full-size temporaries as possible (long runs)."""
+    merged_groups = None
     if len(buffers) == 1:
         starts, ends = buffers[0].arrays()
+        merged_groups = groups[0] if groups is not None else None
     else:
         pairs = [buffer.arrays() for buffer in buffers]
         starts = np.concatenate([p[0] for p in pairs]) if pairs else np.empty(0, np.int64)
         ends = np.concatenate([p[1] for p in pairs]) if pairs else np.empty(0, np.int64)
+        merged_groups = np.concatenate(groups) if groups is not None else None
     if len(starts) > 1 and bool(np.any(starts[1:] < starts[:-1])):
         order = np.argsort(starts, kind="stable")
         starts, ends = starts[order], ends[order]
-    return starts, ends
+        merged_groups = merged_groups[order] if merged_groups is not None else None
+    return starts, ends, merged_groups
 
 
 class _ProgressMonitor:

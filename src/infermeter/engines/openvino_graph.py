@@ -1,0 +1,109 @@
+"""How OpenVINO describes a model's inputs: dtypes, dims (with the ONNX file's names for dynamic dims) and
+the size of the table an index input feeds (so synthetic ids stay in range). Imported only by
+``engines/openvino.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import openvino as ov
+
+from ..errors import InputError
+from ..modelfile import describe_onnx, load_onnx
+from .base import Dim, InputDescription
+
+_PASS_THROUGH = {"Convert", "Unsqueeze", "Squeeze", "Reshape", "Transpose", "Broadcast"}
+
+
+def port_name(port: Any, index: int, kind: str) -> str:
+    return str(port.get_any_name()) if port.get_names() else f"{kind}{index}"
+
+
+def element_dtype(port: Any) -> str:
+    element = port.get_element_type()
+    if element == ov.Type.string:
+        return "string"
+    if element == ov.Type.bf16:
+        return "bfloat16"
+    try:
+        return str(np.dtype(element.to_dtype()).name)
+    except (RuntimeError, TypeError):
+        return "unsupported"
+
+
+def port_dims(port: Any) -> tuple[Dim, ...] | None:
+    shape = port.get_partial_shape()
+    if shape.rank.is_dynamic:
+        return None
+    return tuple(int(d.get_length()) if d.is_static else None for d in shape)
+
+
+def describe_inputs(model: Any, path: Path) -> list[InputDescription]:
+    bounds = _index_bounds(model)
+    names = _onnx_dim_names(path) if path.suffix.lower() == ".onnx" and _has_dynamic(model) else {}
+    described = []
+    for index, port in enumerate(model.inputs):
+        name = port_name(port, index, "input")
+        dims = port_dims(port)
+        symbolic = names.get(name)
+        if dims is not None and symbolic is not None and len(symbolic) == len(dims):
+            dims = tuple(s if d is None and isinstance(s, str) else d for d, s in zip(dims, symbolic, strict=True))
+        bound, source = bounds.get(name, (None, None))
+        described.append(InputDescription(name, element_dtype(port), dims, bound, source))
+    return described
+
+
+def _has_dynamic(model: Any) -> bool:
+    return any(port.get_partial_shape().is_dynamic for port in model.inputs)
+
+
+def _onnx_dim_names(path: Path) -> dict[str, tuple[Dim, ...] | None]:
+    """OpenVINO keeps no names for dynamic dims; read them from the ONNX file (cheap: no weights)."""
+    try:
+        inputs, _ = describe_onnx(load_onnx(path))
+    except InputError:
+        return {}
+    return {description.name: description.dims for description in inputs}
+
+
+def _index_bounds(model: Any) -> dict[str, tuple[int, str]]:
+    found: dict[str, tuple[int, str]] = {}
+    for index, parameter in enumerate(model.get_parameters()):
+        bound = _follow(parameter)
+        if bound is not None:
+            found[port_name(model.inputs[index], index, "input")] = bound
+    return found
+
+
+def _follow(parameter: Any) -> tuple[int, str] | None:
+    best: tuple[int, str] | None = None
+    frontier, seen = [parameter], {parameter.get_friendly_name()}
+    while frontier:
+        node = frontier.pop()
+        for target in node.output(0).get_target_inputs():
+            consumer = target.get_node()
+            kind = consumer.get_type_name()
+            if kind == "Gather" and target.get_index() == 1:
+                size = _gather_table_size(consumer)
+                if size is not None and (best is None or size < best[0]):
+                    best = (size, f"Gather '{consumer.get_friendly_name()}'")
+            elif (kind in _PASS_THROUGH and target.get_index() == 0
+                  and consumer.get_friendly_name() not in seen):
+                seen.add(consumer.get_friendly_name())
+                frontier.append(consumer)
+    return best
+
+
+def _gather_table_size(gather: Any) -> int | None:
+    table = gather.input_value(0).get_node()
+    axis_node = gather.input_value(2).get_node()
+    if table.get_type_name() not in ("Constant", "Convert") or axis_node.get_type_name() != "Constant":
+        return None
+    shape = gather.input_value(0).get_partial_shape()
+    axis = int(axis_node.get_data().reshape(-1)[0])
+    if shape.rank.is_dynamic or not -len(shape) <= axis < len(shape) or shape[axis].is_dynamic:
+        return None
+    return int(shape[axis].get_length())

@@ -1,0 +1,83 @@
+"""Console sections printed on request: the benchmark_app-style percentile, statistics per data shape
+(-pcseq), per-layer counters (-pc / -pcsort). Also the files -report_folder and -dump_config write.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from ..errors import UsageError
+from ..reporting import OutputOptions
+from ..results import Report
+from ..stats import nearest_rank
+from ..units import format_duration
+
+
+def render_extras(report: Report, console: Console, output: OutputOptions) -> None:
+    run = report.run
+    if run is None or run.count == 0:
+        return
+    if output.latency_percentile != 50:
+        p = output.latency_percentile
+        console.print(Text(f"latency p{p}: {format_duration(nearest_rank(run.latency.sorted_ns, p))} "
+                           f"(nearest rank, as benchmark_app) · {format_duration(run.latency.percentile(p))} "
+                           "(interpolated)"))
+    if output.per_shape:
+        render_groups(report, console)
+    if (output.print_counters or output.counters_sort) and report.counters is not None:
+        from ..counters import counters_from_dict, sort_counters
+        from .counters import render_counters
+
+        average, _ = counters_from_dict(report.counters)
+        shown = sort_counters(average, output.counters_sort or "no_sort")
+        render_counters(console, shown, "Per-layer counters (average over requests)",
+                        int(run.latency.median or 0))
+    elif output.print_counters:
+        console.print(Text("per-layer counters: the engine returned none", style="yellow"))
+
+
+def render_groups(report: Report, console: Console) -> None:
+    """Latency per -data_shape group (benchmark_app's -pcseq)."""
+    run = report.run
+    groups = run.group_stats() if run is not None else []
+    if not groups:
+        console.print(Text("statistics per shape: one shape only, or failed requests broke the order", style="dim"))
+        return
+    table = Table("data shape", "requests", "median", "mean", "min", "max", title="Latency per data shape",
+                  title_justify="left")
+    for label, stats, count in groups:
+        table.add_row(escape(label), f"{count:,}", format_duration(stats.median), format_duration(stats.mean),
+                      format_duration(stats.minimum), format_duration(stats.maximum))
+    console.print(table)
+
+
+def write_files(report: Report, output: OutputOptions) -> list[Path]:
+    """-report_folder (benchmark_app's CSV report, counters, JSON) and -dump_config."""
+    written: list[Path] = []
+    if output.report_folder is not None:
+        from ..counters import counters_from_dict
+        from .app_report import write_app_report
+
+        average, per_request = counters_from_dict(report.counters) if report.counters else (None, None)
+        written += write_app_report(Path(output.report_folder), report, output.report_type, average, per_request,
+                                    output.counters_sort, output.json_stats, output.latency_percentile)
+    if output.dump_config is not None:
+        written.append(dump_config(report, Path(output.dump_config)))
+    return written
+
+
+def dump_config(report: Report, path: Path) -> Path:
+    engine: dict[str, Any] = report.engine
+    config = engine.get("device_config") or {engine.get("device", "CPU"): engine.get("properties", {})}
+    try:
+        path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"-dump_config {path}: cannot write ({error.strerror})") from None
+    return path
