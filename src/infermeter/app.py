@@ -73,8 +73,6 @@ def prepare(config: BenchmarkConfig, observer: Observer, clock: Clock | None = N
             handle = engine.read(model, clock)
         with timer.phase("inputs"):
             ready = prepare_inputs(config, handle, model)
-        for text in ready.notes:
-            observer.note(text)
         with timer.phase("reshape"):
             handle.reshape(_reshape_target(engine_name, ready.model_shapes))
         with timer.phase("compile"):

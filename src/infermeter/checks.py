@@ -11,6 +11,7 @@ numbers moved while measuring (variance, drift, slow start, other load); else VA
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -86,12 +87,29 @@ def check_run(run: RunResult | None, context: CheckContext) -> list[Finding]:
     """All findings for one run, in the order of ``CODES``."""
     if run is None or run.count == 0:
         return [Finding("PARTIAL", INSUFFICIENT, "no request completed", "see the error above and run again")]
+    shaped = _per_shape_normalized(run)
     findings = [
         _partial(run), _too_few_samples(run), _short_run(run), _precision(context),
-        _timer_resolution(run, context), _high_variance(run, context), _outliers(run),
-        _slow_first_samples(run, context), _drift(run), _busy_machine(context), _queueing(run, context),
+        _timer_resolution(run, context), _high_variance(shaped, context), _outliers(shaped),
+        _slow_first_samples(shaped, context), _drift(run), _busy_machine(context), _queueing(run, context),
     ]
     return [finding for finding in findings if finding is not None]
+
+
+def _per_shape_normalized(run: RunResult) -> RunResult:
+    """With several data shapes, latency spread between shapes is by design: the latency-shape checks see
+    each sample scaled by (overall median / its shape's median) instead."""
+    groups = run.groups
+    if groups is None or len(run.group_labels) < 2:
+        return run
+    overall = float(np.median(run.latency_ns))
+    scale = np.ones(len(run.group_labels), dtype=np.float64)
+    for index in range(len(run.group_labels)):
+        members = run.latency_ns[groups == index]
+        if len(members) and float(np.median(members)) > 0:
+            scale[index] = overall / float(np.median(members))
+    scaled = np.rint(run.latency_ns * scale[groups]).astype(np.int64)
+    return dataclasses.replace(run, end_ns=run.start_ns + scaled, groups=None, group_labels=())
 
 
 def _partial(run: RunResult) -> Finding | None:

@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"infermeter {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_run(commands.add_parser("run", help="benchmark a model", allow_abbrev=False,
-                                 description="Benchmark MODEL: a .onnx file, an OpenVINO .xml, or zoo:NAME."))
+                                 description="Benchmark MODEL: a .onnx file, an OpenVINO .xml, or zoo:NAME.",
+                                 epilog=_installed_engines()))
     engines = commands.add_parser("engines", help="list engines, versions and devices")
     engines.set_defaults(handler=_engines)
     zoo = commands.add_parser("zoo", help="list the built-in models (generated in code, no download)")
@@ -72,6 +73,20 @@ def _add_run(run: argparse.ArgumentParser) -> None:
 
     run.set_defaults(handler=_run)
     add_run_options(run)
+
+
+def _installed_engines() -> str:
+    """For -h: which engines this machine has, from package metadata (no engine is imported)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in ("openvino", "onnxruntime"):
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} (not installed: pip install 'infermeter[{name}]')")
+    return (f"engines on this machine: {', '.join(found)}, fake. Devices and execution providers: "
+            "infermeter engines")
 
 
 class _Termination:

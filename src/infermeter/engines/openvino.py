@@ -236,8 +236,10 @@ def _runtime_info(compiled: Any, options: EngineOptions) -> RuntimeInfo:
         note += "; pass -infer_precision f32 for FP32 numbers"
     optimal = int(values.get("OPTIMAL_NUMBER_OF_INFER_REQUESTS", "1") or 1)
     hint = values.get("PERFORMANCE_HINT", "").lower() or None
-    reason = (f"PERFORMANCE_HINT={values.get('PERFORMANCE_HINT', 'unset')} gave {values.get('NUM_STREAMS', '?')} "
-              f"stream(s); nireq = OPTIMAL_NUMBER_OF_INFER_REQUESTS = {optimal}")
+    streams = values.get("NUM_STREAMS", "?")
+    source = (f"-nstreams {options.tuning.streams} set NUM_STREAMS={streams}" if options.tuning.streams else
+              f"PERFORMANCE_HINT={values.get('PERFORMANCE_HINT', 'unset')} gave {streams} stream(s)")
+    reason = f"{source}; nireq = OPTIMAL_NUMBER_OF_INFER_REQUESTS = {optimal}"
     return RuntimeInfo(
         precision=precision,
         precision_note=note,
