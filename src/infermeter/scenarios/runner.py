@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..clock import Clock
+from ..clock import Clock, FakeClock
 from ..config import StopRule, Warmup
 from ..engines.base import AsyncSession, CompiledModel, RequestFailed, Session
 from ..environment import CpuMeter
@@ -108,7 +108,7 @@ class Runner:
     def _groups(self, buffers: list[SampleBuffer], errors: int) -> list[np.ndarray] | None:
         """Shape group of every sample, per buffer; None when there is one group or failures broke the order."""
         feed = self._feed
-        if feed is None or len(feed.labels) < 2 or errors:
+        if feed is None or len(feed.labels) < 2 or errors or self._async is not None:
             return None
         return [feed.group_of_index(buffer.count) for buffer in buffers]
 
@@ -130,6 +130,12 @@ class Runner:
             raise EngineError(f"the first inference failed: {one_line(failure)}") from None
 
     def _prepare_sessions(self, first_session: Session) -> None:
+        if self._feed is not None and isinstance(self._clock, FakeClock) and self._scenario == "throughput":
+            # Racing runner threads cannot share a virtual clock deterministically; the fake engine ignores
+            # input values, so its own virtual-parallel requests run the feed's first set (no per-shape stats).
+            self._async = self._compiled.create_async_session([_private_copy(self._inputs)] * self._requests)
+            if self._async is not None:
+                return
         if self._feed is not None:  # varying inputs: one cycling session per worker, runner threads for async
             workers = 1 if self._scenario == "latency" else self._requests
             self._sessions = [CyclingSession(self._compiled, self._feed) for _ in range(workers)]
