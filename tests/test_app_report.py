@@ -15,8 +15,9 @@ from infermeter import app
 from infermeter.config import build_config
 from infermeter.counters import LayerCounter, counters_from_dict
 from infermeter.errors import UsageError
-from infermeter.reporters.app_report import command_line_parameters, nearest_rank_ns, write_app_report
+from infermeter.reporters.app_report import command_line_parameters, write_app_report
 from infermeter.results import Report
+from infermeter.stats import nearest_rank as nearest_rank_ns
 
 COMMAND = ("infermeter", "run", "zoo:resnet18", "-e", "fake", "-niter", "10", "--no-warmup",
            "-latency_percentile=30")
@@ -193,8 +194,9 @@ def test_nearest_rank_matches_benchmark_app_formula() -> None:
         values = np.sort(rng.integers(0, 10**9, size=count))
         for percentile in range(1, 101):
             assert nearest_rank_ns(values, percentile) == values[math.ceil(count * percentile / 100) - 1]
+    assert nearest_rank_ns(np.array([], dtype=np.int64), 50) is None
     with pytest.raises(ValueError, match="nearest-rank"):
-        nearest_rank_ns(np.array([], dtype=np.int64), 50)
+        nearest_rank_ns(values, 0)
 
 
 def test_command_line_parameters_pairs() -> None:

@@ -125,7 +125,7 @@ CASES = [
     case("dim-no-name", "{multi}", *QUICK, "--dim", "=3", culprit="--dim '=3'"),
     # --- numbers -------------------------------------------------------------------------------------------
     case("batch-0", "{add}", *QUICK, "-b", "0", culprit="-b/--batch"),
-    case("batch-on-static-model", "{static}", *QUICK, "-b", "3", culprit="-b 3"),
+    case("batch-conflicts-shape", "{static}", *QUICK, "-b", "3", "-shape", "[2,4]", culprit="-b 3"),
     case("batch-negative", "{add}", *QUICK, "-b", "-1", culprit="-b/--batch"),
     case("batch-word", "{add}", *QUICK, "-b", "x", culprit="-b/--batch"),
     case("nireq-0", "{add}", *QUICK, "-nireq", "0", culprit="-nireq"),

@@ -350,8 +350,15 @@ def test_parse_shapes_bad_syntax(text: str) -> None:
 
 @pytest.mark.parametrize("text", ["[1,0,3]", "x[1,-2]", "x[1,a]", "x[1,,3]", "x[1.5]"])
 def test_parse_shapes_bad_dims(text: str) -> None:
-    with pytest.raises(UsageError, match=r"must be a positive integer or \?"):
+    with pytest.raises(UsageError, match=r"must be a positive integer, \? or a range such as 1\.\.10"):
         parse_shapes(text)
+
+
+def test_parse_shapes_ranges_are_dynamic() -> None:
+    """benchmark_app's -shape [1..10,3,?,?]: a range is a dynamic dim (the data shape picks the size)."""
+    assert parse_shapes("[1..10,3,?,..8]") == (ShapeOverride(None, (None, 3, None, None)),)
+    with pytest.raises(UsageError, match=r"range '10\.\.1' has its bounds reversed"):
+        parse_shapes("[10..1,3]")
 
 
 def test_parse_shapes_bad_dim_names_input() -> None:

@@ -189,9 +189,11 @@ def test_static_model(engine: str, static_model: Path) -> None:
     assert report.model["inputs"][0]["model_dims"] == [2, 4]
 
 
-def test_static_model_rejects_other_batch_before_compile(engine: str, static_model: Path) -> None:
-    with pytest.raises(UsageError, match=r"-b 3: input 'x' has a static batch of 2"):
-        run(static_model, engine, batch=3)
+def test_static_model_takes_another_batch(engine: str, static_model: Path) -> None:
+    """-b on a static model sets its dim 0, as benchmark_app (reshape) and deepsparse (graph rewrite) do."""
+    report = run(static_model, engine, batch=3, api="sync", niter=2)
+    assert shapes(report) == {"x": [3, 4]} and report.model["batch"] == 3 and report.run is not None
+    assert report.run.count == 2
 
 
 def test_multiple_inputs_and_outputs(engine: str, multi_io_model: Path, fed: list[Mapping[str, np.ndarray]]) -> None:

@@ -96,8 +96,10 @@ def measure(prepared: Prepared, observer: Observer, command: Sequence[str] | Non
     """
     config = prepared.config
     if config.compile_only:
+        prepared.compiled.finish()
         return _report(prepared, command, None)
     measured = _measure(config, prepared.compiled, prepared.ready, prepared.plan, prepared.clock, observer)
+    prepared.compiled.finish()
     return _report(prepared, command, measured)
 
 

@@ -148,7 +148,7 @@ def percentile_interval_unsorted(samples_ns: np.ndarray, p: float) -> Interval |
     return Interval(estimate, float(part[ranks[0] - 1]), float(part[ranks[1] - 1]))
 
 
-def window_rates(start_ns: np.ndarray, end_ns: np.ndarray, batch: int) -> np.ndarray:
+def window_rates(start_ns: np.ndarray, end_ns: np.ndarray, batch: float) -> np.ndarray:
     """Items per second in each of K equal time windows of the run (first submission → last completion).
 
     Each request counts as work done at a steady pace from its submission to its completion, so a window
@@ -182,7 +182,7 @@ def _work_done_by(start_ns: np.ndarray, end_ns: np.ndarray, edge: float) -> floa
     return finished + float(np.sum((edge - starts) / (ends - starts)))
 
 
-def throughput_interval(start_ns: np.ndarray, end_ns: np.ndarray, batch: int,
+def throughput_interval(start_ns: np.ndarray, end_ns: np.ndarray, batch: float,
                         rates: np.ndarray | None = None) -> Interval | None:
     """Overall throughput (items / window) ± t(K−1) · sd(window rates) / √K; None below 3 windows.
     ``rates`` = ``window_rates(start_ns, end_ns, batch)`` when the caller already has them."""

@@ -53,13 +53,19 @@ def parse_shapes(value: str | Iterable[str] | None) -> tuple[ShapeOverride, ...]
 def _shape_dims(text: str, name: str | None, body: str) -> tuple[int | None, ...]:
     dims: list[int | None] = []
     for item in (part.strip() for part in body.split(",")) if body.strip() else ():
+        target = f" for input {name!r}" if name else ""
         if item in ("?", "-1"):
             dims.append(None)
         elif item.isdigit() and int(item) > 0:
             dims.append(int(item))
+        elif re.fullmatch(r"\d*\.\.\d*", item):  # benchmark_app's range lo..hi: a dynamic dim
+            low, high = (int(part) if part else None for part in item.split(".."))
+            if low is not None and high is not None and low > high:
+                raise UsageError(f"-shape {text!r}: range {item!r}{target} has its bounds reversed")
+            dims.append(None)
         else:
-            target = f" for input {name!r}" if name else ""
-            raise UsageError(f"-shape {text!r}: dim {item!r}{target} must be a positive integer or ?")
+            raise UsageError(f"-shape {text!r}: dim {item!r}{target} must be a positive integer, ? or a range "
+                             "such as 1..10")
     return tuple(dims)
 
 

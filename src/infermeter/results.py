@@ -39,6 +39,7 @@ class RunResult:
     cpu: dict[str, Any] | None = None  # CPU use of this and other processes while measuring (environment)
     groups: np.ndarray | None = field(default=None, repr=False)  # shape group of each sample (-data_shape)
     group_labels: tuple[str, ...] = ()
+    group_batches: tuple[int, ...] = ()  # items per request of each shape group (-data_shape with several -b)
 
     def group_stats(self) -> list[tuple[str, LatencyStats, int]]:
         """Per shape group: label, latency statistics, completed requests (-pcseq)."""
@@ -73,7 +74,16 @@ class RunResult:
 
     @property
     def items(self) -> int:
+        if self.groups is not None and len(self.group_batches) == len(self.group_labels) > 1:
+            return int(np.asarray(self.group_batches, dtype=np.int64)[self.groups].sum())
         return self.count * self.batch
+
+    @property
+    def mean_batch(self) -> float:
+        """Items per request on average (the batch, unless shape groups have different batches)."""
+        if self.groups is not None and len(self.group_batches) == len(self.group_labels) > 1 and self.count:
+            return self.items / self.count
+        return self.batch
 
     @property
     def throughput(self) -> float | None:
@@ -89,13 +99,13 @@ class RunResult:
         """Items/s in equal time windows of the run (see intervals.window_rates)."""
         if self.count == 0:
             return np.empty(0, dtype=np.float64)
-        return window_rates(self.start_ns, self.end_ns, self.batch)
+        return window_rates(self.start_ns, self.end_ns, self.mean_batch)
 
     @cached_property
     def throughput_interval(self) -> Interval | None:
         if self.count == 0:
             return None
-        return throughput_interval(self.start_ns, self.end_ns, self.batch, self.window_rates)
+        return throughput_interval(self.start_ns, self.end_ns, self.mean_batch, self.window_rates)
 
     def metric_interval(self, metric: str) -> Interval | None:
         """The CI of ``median`` latency, a percentile ``p90``/``p95``/``p99``, or ``throughput``."""
@@ -125,7 +135,8 @@ class RunResult:
                 "latency_ns": self.latency_ns.tolist(),
                 **({"group": self.groups.tolist()} if self.groups is not None else {}),
             },
-            **({"group_labels": list(self.group_labels)} if self.groups is not None else {}),
+            **({"group_labels": list(self.group_labels), "group_batches": list(self.group_batches)}
+               if self.groups is not None else {}),
             **({"groups": [{"label": label, "count": count, "latency": stats.as_dict()}
                            for label, stats, count in self.group_stats()]} if self.groups is not None else {}),
         }
@@ -146,6 +157,7 @@ class RunResult:
             cpu=data.get("cpu"),
             groups=np.asarray(data["samples"]["group"], dtype=np.int16) if "group" in data["samples"] else None,
             group_labels=tuple(data.get("group_labels", ())),
+            group_batches=tuple(int(b) for b in data.get("group_batches", ())),
         )
 
 

@@ -130,5 +130,7 @@ def nearest_rank(sorted_ns: np.ndarray, p: float) -> int | None:
     n = len(sorted_ns)
     if n == 0:
         return None
-    rank = max(1, min(n, math.ceil(n * p / 100.0)))
-    return int(sorted_ns[rank - 1])
+    if not 0 < p <= 100:
+        raise ValueError(f"nearest-rank percentile {p} is not in (0, 100]")
+    rank = -(-n * int(p) // 100) if float(p).is_integer() else math.ceil(n * p / 100.0)  # exact for whole p
+    return int(sorted_ns[max(rank, 1) - 1])

@@ -114,6 +114,11 @@ class CompiledModel(Protocol):
         """An engine-driven async session, or None when the engine prefers one runner thread per request."""
         ...
 
+    def finish(self) -> None:
+        """Called once after measurement (or right after compiling with -niter 0): OpenVINO then writes
+        -exec_graph_path, so the saved graph carries execution times."""
+        ...
+
     def layer_counters(self) -> list[list[LayerCounter]]:
         """Per-layer counters gathered so far (one list per request object or per run); [] unless
         ``tuning.perf_counts`` was set at compile time."""

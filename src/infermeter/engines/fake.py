@@ -172,6 +172,9 @@ class FakeCompiledModel:
     def create_session(self, inputs: Mapping[str, np.ndarray]) -> Session:
         return FakeSession(self._counter, self._clock)
 
+    def finish(self) -> None:
+        return None  # nothing to write
+
     def layer_counters(self) -> list[list[LayerCounter]]:
         return []  # the fake engine has no layers
 

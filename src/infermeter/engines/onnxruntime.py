@@ -45,6 +45,7 @@ from .onnxruntime_options import (
     SessionPlan,
     applied_properties,
     check_provider_options,
+    device_config,
     first_line,
     plan_session,
     provider_for,
@@ -143,6 +144,9 @@ class OrtCompiled:
     def create_async_session(self, slot_inputs: Sequence[Mapping[str, np.ndarray]]) -> AsyncSession | None:
         return None  # one runner thread per request, all sharing this InferenceSession
 
+    def finish(self) -> None:
+        return None  # -exec_graph_path was written by ORT at session creation
+
     def layer_counters(self) -> list[list[LayerCounter]]:
         """Per-run counters from ORT's profile (every run so far, warm-up included). Ends profiling on the
         first call, so call it after measuring; later calls return the same lists."""
@@ -157,22 +161,34 @@ class OrtModel:
         self.outputs = outputs
         self._precision = _dominant_precision(graph)
         self._overrides: dict[str, int] = {}
+        self._rebatch: dict[str, int] = {}  # input -> new size of its static dim 0 (-b on a static model)
 
     def reshape(self, shapes: Mapping[str, tuple[int, ...]]) -> None:
-        """ORT cannot change static dims: refuse before compiling. Symbolic dims become overrides."""
+        """ORT cannot reshape: symbolic dims become free-dimension overrides; a static batch dim (dim 0) that
+        -b changes is made symbolic in a copy of the graph (as deepsparse does); any other static dim that
+        differs is refused before compiling."""
         sizes: dict[str, set[int]] = {}
+        self._rebatch = {}
         for description in self.inputs:
             shape = shapes.get(description.name)
+            if shape and description.dims and isinstance(description.dims[0], int) and shape[0] != description.dims[0]:
+                self._rebatch[description.name] = shape[0]
+                shape = (description.dims[0], *shape[1:])
             _check_static_dims(description, shape)
             for dim, size in zip(description.dims or (), shape or (), strict=False):
                 if isinstance(dim, str):
                     sizes.setdefault(dim, set()).add(size)
         self._overrides = {name: next(iter(v)) for name, v in sizes.items() if len(v) == 1}
+        if len(set(self._rebatch.values())) > 1:
+            raise UsageError(f"onnxruntime: inputs ask for different batch sizes ({self._rebatch})")
+        if self._rebatch:
+            self._overrides[REBATCH_DIM] = next(iter(self._rebatch.values()))
 
     def compile(self, options: EngineOptions) -> OrtCompiled:
         plan = plan_session(options, self._overrides, self._path)
+        source: str | bytes = rebatched_model(self._path, self._rebatch) if self._rebatch else self._path
         try:
-            session = _create_session(self._path, plan)
+            session = _create_session(source, plan)
         except BaseException:
             if plan.profile_dir:
                 shutil.rmtree(plan.profile_dir, ignore_errors=True)
@@ -188,14 +204,36 @@ class OrtModel:
             async_mode="runner threads sharing one InferenceSession (run_async adds no concurrency on CPU)",
             choice_reason="; ".join(plan.reasons),
             properties=applied_properties(session, plan, io_binding),
+            device_config=device_config(session, plan, options.device),
         )
         return OrtCompiled(session, runtime, plan.profile_dir, io_binding)
 
 
-def _create_session(path: str, plan: SessionPlan) -> Any:
-    """One InferenceSession with the planned provider; no silent fallback to another provider."""
+REBATCH_DIM = "infermeter_batch"
+
+
+def rebatched_model(path: str, rebatch: Mapping[str, int]) -> bytes:
+    """The model with dim 0 of the given inputs (and of every output) made symbolic, as serialized bytes."""
     try:
-        session = ort.InferenceSession(path, sess_options=plan.session_options,
+        import onnx
+    except ImportError:  # pragma: no cover - onnx comes with the onnxruntime extra
+        raise UsageError("-b on a model with a static batch needs the onnx package: pip install onnx") from None
+    model = onnx.load(path)
+    for value in [*[v for v in model.graph.input if v.name in rebatch], *model.graph.output]:
+        dims = value.type.tensor_type.shape.dim
+        if len(dims):
+            dims[0].Clear()
+            dims[0].dim_param = REBATCH_DIM
+    del model.graph.value_info[:]  # inferred shapes of the old batch would contradict the new one
+    data: bytes = model.SerializeToString()
+    return data
+
+
+def _create_session(source: str | bytes, plan: SessionPlan) -> Any:
+    """One InferenceSession with the planned provider; no silent fallback to another provider."""
+    path = source if isinstance(source, str) else "the re-batched model"
+    try:
+        session = ort.InferenceSession(source, sess_options=plan.session_options,
                                        providers=[(plan.provider, plan.provider_options)], enable_fallback=0)
     except Exception as error:  # ORT raises its own pybind exception types
         raise _load_error(path, error, plan) from None

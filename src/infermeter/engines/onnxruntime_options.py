@@ -316,6 +316,20 @@ def applied_properties(session: Any, plan: SessionPlan, io_binding: bool) -> dic
     }
 
 
+def device_config(session: Any, plan: SessionPlan, device: str) -> dict[str, dict[str, str]]:
+    """-dump_config for onnxruntime: what -load_config reads back (session options and config entries)."""
+    applied = session.get_session_options()
+    level = applied.graph_optimization_level.name
+    entries = {
+        "intra_op_num_threads": str(applied.intra_op_num_threads),
+        "inter_op_num_threads": str(applied.inter_op_num_threads),
+        "execution_mode": "parallel" if applied.execution_mode == ort.ExecutionMode.ORT_PARALLEL else "sequential",
+        "graph_optimization_level": next((k for k, v in LEVEL_ENUMS.items() if v == level), level),
+    }
+    entries.update({key: applied.get_session_config_entry(key) for key in plan.config_entries})
+    return {device: entries}
+
+
 def first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__

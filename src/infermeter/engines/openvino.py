@@ -122,8 +122,10 @@ class OpenVINOAsyncSession:
 
 
 class OpenVINOCompiled:
-    def __init__(self, compiled: Any, runtime: RuntimeInfo, perf_counts: bool = False) -> None:
+    def __init__(self, compiled: Any, runtime: RuntimeInfo, perf_counts: bool = False,
+                 graph_path: str | None = None) -> None:
         self._compiled = compiled
+        self._graph_path = graph_path
         self.runtime = runtime
         self._perf_counts = perf_counts
         self._requests: list[Any] = []  # every request created, for per-layer counters
@@ -133,6 +135,10 @@ class OpenVINOCompiled:
 
     def create_async_session(self, slot_inputs: Sequence[Mapping[str, np.ndarray]]) -> AsyncSession | None:
         return OpenVINOAsyncSession(self._compiled, slot_inputs, self._requests)
+
+    def finish(self) -> None:
+        if self._graph_path:
+            setup.save_runtime_graph(self._compiled, self._graph_path)
 
     def layer_counters(self) -> list[list[LayerCounter]]:
         """Each request's counters of its last inference (OpenVINO keeps no history), requests that ran."""
@@ -183,11 +189,9 @@ class OpenVINOModel:
         cache, cached_ns = "", None
         if options.tuning.cache_dir:
             cache, cached_ns = self._cache_outcome(options, config, before)
-        if options.tuning.runtime_graph_path:
-            setup.save_runtime_graph(compiled, options.tuning.runtime_graph_path)
         runtime = dataclasses.replace(_runtime_info(compiled, options), cache=cache, cached_compile_ns=cached_ns,
                                       device_config=setup.device_dump(self._core, compiled, options.device))
-        return OpenVINOCompiled(compiled, runtime, options.tuning.perf_counts)
+        return OpenVINOCompiled(compiled, runtime, options.tuning.perf_counts, options.tuning.runtime_graph_path)
 
     def _compile(self, device: str, config: dict[str, str]) -> Any:
         source = str(self._path) if self._tuning.compile_from_file else self._model

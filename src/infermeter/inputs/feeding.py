@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from ..config import BenchmarkConfig
 from ..engines.base import ModelHandle
-from ..errors import UsageError
+from ..errors import InputError, UsageError
 from ..modelfile import ModelRef
 from ..options import ShapeOverride
 from ..scenarios.feed import InputFeed
 from . import files as input_files
-from .shapes import ShapePlan, check_batch_applies, resolve_shapes
+from .shapes import ShapePlan, check_batch_applies, is_batch_dim, resolve_shapes
 from .synthetic import PreparedInput, synthesize
 
 
@@ -32,9 +33,11 @@ class InputsReady:
 
 def prepare_inputs(config: BenchmarkConfig, handle: ModelHandle, model: ModelRef) -> InputsReady:
     overrides = _with_positional(config.shapes, config.positional_shapes, [i.name for i in handle.inputs])
+    overrides = _static_batch(config, handle, overrides)
     if config.data_shapes:
         return _shape_groups(config, handle, model, overrides)
     loaded = input_files.load_input_files(config.input_files, handle.inputs)
+    overrides = overrides + _image_sizes(loaded, handle, overrides, dict(config.tuning.layouts))
     plan = _resolve(config, handle, model, overrides, input_files.file_shapes(loaded),
                     input_files.file_sources(loaded))
     samples, notes = input_files.finish_input_samples(loaded, plan.inputs, _layouts(config, plan),
@@ -80,6 +83,73 @@ def _with_positional(shapes: Sequence[ShapeOverride], positional: Sequence[tuple
     return [ShapeOverride(name, tuple(dims)) for name, dims in zip(names, positional, strict=False)]
 
 
+def _static_batch(config: BenchmarkConfig, handle: ModelHandle,
+                  overrides: list[ShapeOverride]) -> list[ShapeOverride]:
+    """-b on a model whose batch dims are all static: set the N dim (from -layout, else dim 0) of every input of
+    rank ≥ 2 that -shape does not name, as benchmark_app (reshape) and deepsparse (graph rewrite) do."""
+    if config.batch is None or any(o.input is None for o in overrides):
+        return overrides
+    inputs = handle.inputs
+    if any(is_batch_dim(d.dims or (), i) for d in inputs for i in range(len(d.dims or ()))):
+        return overrides
+    named = {o.input for o in overrides}
+    layouts = {name: layout for name, layout in config.tuning.layouts}
+    extra = []
+    for description in inputs:
+        dims = description.dims
+        if description.name in named or dims is None or len(dims) < 2 or not all(isinstance(d, int) for d in dims):
+            continue
+        layout = layouts.get(description.name, layouts.get(None, ""))
+        index = layout.index("N") if "N" in layout and len(layout) == len(dims) else 0
+        static = [int(d) for d in dims if isinstance(d, int)]
+        static[index] = config.batch
+        extra.append(ShapeOverride(description.name, tuple(static)))
+    return overrides + extra
+
+
+def _image_sizes(loaded: dict[str, input_files.LoadedInput], handle: ModelHandle, overrides: list[ShapeOverride],
+                 layouts: dict[str | None, str]) -> list[ShapeOverride]:
+    """An image input whose H and W are dynamic takes them from its first image (the others are resized to
+    it, with a note), unless -shape names the input."""
+    named = {o.input for o in overrides}
+    found = []
+    for description in handle.inputs:
+        entry = loaded.get(description.name)
+        dims = description.dims
+        if entry is None or entry.files[0].kind != "image" or description.name in named or None in named:
+            continue
+        if dims is None or len(dims) != 4 or all(isinstance(d, int) for d in dims):
+            continue
+        layout = layouts.get(description.name) or layouts.get(None) or _guess_image_layout(dims)
+        if layout not in ("NCHW", "NHWC"):
+            continue
+        width, height = _image_size(entry.files[0].path)
+        h_index, w_index = (2, 3) if layout == "NCHW" else (1, 2)
+        wanted: list[int | None] = [d if isinstance(d, int) else None for d in dims]
+        wanted[h_index] = wanted[h_index] or height
+        wanted[w_index] = wanted[w_index] or width
+        found.append(ShapeOverride(description.name, tuple(wanted)))
+    return found
+
+
+def _guess_image_layout(dims: Sequence[object]) -> str:
+    if dims[1] in (1, 3, 4):
+        return "NCHW"
+    return "NHWC" if dims[3] in (1, 3, 4) else ""
+
+
+def _image_size(path: Path) -> tuple[int, int]:
+    from .images import require_pillow
+
+    image_module = require_pillow(path)
+    try:
+        with image_module.open(path) as image:
+            size: tuple[int, int] = image.size
+            return size
+    except (OSError, ValueError) as error:
+        raise InputError(f"-i {path}: not a readable image ({error})") from None
+
+
 def _layouts(config: BenchmarkConfig, plan: ShapePlan) -> dict[str, str]:
     """-layout per input name; an unnamed layout applies to every input of the same rank."""
     found: dict[str, str] = {}
@@ -111,7 +181,8 @@ def _shape_groups(config: BenchmarkConfig, handle: ModelHandle, model: ModelRef,
     notes = [] if full or len(plans) < 2 else [
         "-inference_only true with several data shapes: each shape keeps its own bound request "
         "(inputs are not set inside the timed loop)"]
-    feed = InputFeed(sets, groups, labels, copy_in=full)
+    batches = [plans[groups.index(k)].batch for k in range(len(labels))]
+    feed = InputFeed(sets, groups, labels, copy_in=full, group_batches=batches)
     return InputsReady(plans[0], first, _model_shapes(plans), feed, tuple(notes), tuple(plans))
 
 

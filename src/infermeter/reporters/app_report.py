@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..counters import (
     LayerCounter,
     average_counters,
@@ -29,6 +27,7 @@ from ..counters import (
 )
 from ..errors import UsageError
 from ..results import Report
+from ..stats import nearest_rank
 from .export import to_json
 
 SEPARATOR = ";"
@@ -165,7 +164,7 @@ def _run_entries(report: Report, percentile: int) -> list[ReportEntry]:
     entries = [
         _time_entry("total execution time (ms)", "execution_time", run.window_ns),
         ReportEntry("total number of iterations", "iterations_num", run.count),
-        _time_entry(label, "latency_median", nearest_rank_ns(latency.sorted_ns, percentile)),
+        _time_entry(label, "latency_median", nearest_rank(latency.sorted_ns, percentile)),
         ReportEntry("Percentile boundary", "percentile_boundary", percentile),
         _time_entry(f"latency ({percentile} percentile, interpolated) (ms)", "latency_percentile_interpolated",
                     latency.percentile(float(percentile))),
@@ -179,15 +178,17 @@ def _run_entries(report: Report, percentile: int) -> list[ReportEntry]:
         _time_entry("Max latency (ms)", "latency_max", latency.maximum),
         ReportEntry("throughput", "throughput", run.throughput, decimals=2),
     ]
+    for index, (label_text, stats, count) in enumerate(run.group_stats()):  # benchmark_app's latency groups
+        key = f"group_{index}"
+        entries += [
+            ReportEntry("group", f"{key}_shape", label_text),
+            ReportEntry(f"group {label_text} iterations", f"{key}_iterations", count),
+            _time_entry(f"group {label_text} median latency (ms)", f"{key}_latency_median", stats.median),
+            _time_entry(f"group {label_text} average latency (ms)", f"{key}_latency_avg", stats.mean),
+            _time_entry(f"group {label_text} min latency (ms)", f"{key}_latency_min", stats.minimum),
+            _time_entry(f"group {label_text} max latency (ms)", f"{key}_latency_max", stats.maximum),
+        ]
     return entries
-
-
-def nearest_rank_ns(sorted_ns: np.ndarray, percentile: int) -> int:
-    """benchmark_app's percentile: ``values[ceil(n * p / 100) - 1]`` of the sorted samples (integer maths)."""
-    count = len(sorted_ns)
-    if count == 0 or not 1 <= percentile <= 100:
-        raise ValueError(f"nearest-rank percentile {percentile} of {count} samples")
-    return int(sorted_ns[-(-count * percentile // 100) - 1])
 
 
 def _time_entry(label: str, key: str, ns: int | float | None) -> ReportEntry:

@@ -26,6 +26,7 @@ class InputFeed:
     groups: Sequence[int]  # shape group of each set
     labels: Sequence[str]  # one label per shape group, e.g. "input[1,3,224,224]"
     copy_in: bool  # full mode: copy the sample into the bound inputs inside the timed call
+    group_batches: Sequence[int] = ()  # items per request of each shape group
 
     def group_of_index(self, count: int) -> np.ndarray:
         """Shape group of a worker's first ``count`` requests."""

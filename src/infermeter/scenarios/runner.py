@@ -102,6 +102,8 @@ class Runner:
         run = RunResult(self._scenario, self._requests, self._batch, starts, ends, stop_reason, partial,
                         errors=sum(errors), cpu=usage.to_dict() if usage is not None else None,
                         groups=groups, group_labels=tuple(self._feed.labels) if groups is not None and
+                        self._feed is not None else (),
+                        group_batches=tuple(self._feed.group_batches) if groups is not None and
                         self._feed is not None else ())
         return Measured(run, first_ns, error)
 
