@@ -129,12 +129,13 @@ class OpenVINOCompiled:
         self.runtime = runtime
         self._perf_counts = perf_counts
         self._requests: list[Any] = []  # every request created, for per-layer counters
+        self._async_requests: list[Any] = []  # the async queue's requests
 
     def create_session(self, inputs: Mapping[str, np.ndarray]) -> Session:
         return OpenVINOSession(self._compiled, inputs, self._requests)
 
     def create_async_session(self, slot_inputs: Sequence[Mapping[str, np.ndarray]]) -> AsyncSession | None:
-        return OpenVINOAsyncSession(self._compiled, slot_inputs, self._requests)
+        return OpenVINOAsyncSession(self._compiled, slot_inputs, self._async_requests)
 
     def finish(self) -> None:
         if self._graph_path:
@@ -146,8 +147,11 @@ class OpenVINOCompiled:
             return []
         from ..counters import counters_from_openvino
 
+        # The measuring requests: the async queue's, else those created after the first-inference request
+        # (unless that one went on measuring, as in -api sync).
+        requests = self._async_requests or self._requests[1:] or self._requests
         found = []
-        for request in self._requests:
+        for request in requests:
             counters = counters_from_openvino(request.profiling_info)
             if any(c.real_ns for c in counters):
                 found.append(counters)
@@ -241,8 +245,12 @@ def _runtime_info(compiled: Any, options: EngineOptions) -> RuntimeInfo:
     optimal = int(values.get("OPTIMAL_NUMBER_OF_INFER_REQUESTS", "1") or 1)
     hint = values.get("PERFORMANCE_HINT", "").lower() or None
     streams = values.get("NUM_STREAMS", "?")
-    source = (f"-nstreams {options.tuning.streams} set NUM_STREAMS={streams}" if options.tuning.streams else
-              f"PERFORMANCE_HINT={values.get('PERFORMANCE_HINT', 'unset')} gave {streams} stream(s)")
+    if options.tuning.streams:
+        source = f"-nstreams {options.tuning.streams} set NUM_STREAMS={streams}"
+    elif "NUM_STREAMS" in options.tuning.properties.get(options.device, {}):
+        source = f"-load_config set NUM_STREAMS; the device applied {streams}"
+    else:
+        source = f"PERFORMANCE_HINT={values.get('PERFORMANCE_HINT', 'unset')} gave {streams} stream(s)"
     reason = f"{source}; nireq = OPTIMAL_NUMBER_OF_INFER_REQUESTS = {optimal}"
     return RuntimeInfo(
         precision=precision,
