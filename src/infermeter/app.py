@@ -26,6 +26,7 @@ from .inputs.shapes import ShapePlan
 from .inputs.synthetic import PreparedInput
 from .modelfile import ModelRef, resolve_model
 from .results import PhaseTimes, Report
+from .scenarios.feed import InputFeed
 from .scenarios.runner import Measured, Runner
 from .tuning import check_engine_support
 
@@ -156,7 +157,7 @@ def _report(prepared: Prepared, command: Sequence[str] | None, measured: Measure
         model=_model_dict(prepared.model, prepared.plan, prepared.inputs, prepared.ready),
         phases=phases,
         run=measured.run if measured is not None else None,
-        timed=what_was_timed(config, runtime, requests),
+        timed=what_was_timed(config, runtime, requests, prepared.ready.feed),
         notes=prepared.ready.notes,
         error=measured.error if measured is not None else None,
         command=tuple(command) if command is not None else None,
@@ -248,10 +249,24 @@ def _model_dict(model: ModelRef, plan: ShapePlan, prepared: dict[str, PreparedIn
     }
 
 
-def what_was_timed(config: BenchmarkConfig, runtime: RuntimeInfo, requests: int) -> str:
+def what_was_timed(config: BenchmarkConfig, runtime: RuntimeInfo, requests: int,
+                   feed: InputFeed | None = None) -> str:
+    if config.compile_only:
+        return "compile only (-niter 0): read, reshape and compile were timed; no inference ran."
     setup = ("inputs prepared and bound once before timing; outputs stay in engine memory; "
              f"warm-up ({config.warmup.describe()}) and the first inference are excluded")
+    if feed is not None and feed.copy_in:
+        setup = (f"full mode (-inference_only false): each call first copies the next of {len(feed.sets)} "
+                 "input samples into the request's input buffers, inside the timed call; " + setup.replace(
+                     "inputs prepared and bound once before timing; ", "samples prepared before timing; "))
+    elif feed is not None:
+        setup = f"{len(feed.sets)} input sets, each bound once before timing to its own request, used in turn; " + \
+            setup.replace("inputs prepared and bound once before timing; ", "")
+    if config.max_rate:
+        setup += f"; starts capped at {config.max_rate:g}/s (-max_irate), the wait is not in the latency"
     throughput = "throughput = batch × completed requests / (last completion − first submission)"
+    if feed is not None and "threads" not in runtime.async_mode and config.scenario == "throughput":
+        runtime = dataclasses.replace(runtime, async_mode="runner threads")
     if config.scenario == "latency":
         latency = "latency = one blocking infer call, clock read just before and just after it"
         return f"{latency}; one request at a time; {throughput}; {setup}."
