@@ -117,7 +117,7 @@ def _check_engine_options(engine: str, config: BenchmarkConfig) -> None:
 
 
 def _engine_options(config: BenchmarkConfig) -> EngineOptions:
-    return EngineOptions(device=config.device, scenario=config.scenario, hint=config.hint,
+    return EngineOptions(device=config.device, scenario=config.scenario, api_given=config.api_given, hint=config.hint,
                          requests=config.requests, infer_precision=config.infer_precision,
                          threads=config.threads, tuning=config.tuning)
 

@@ -175,13 +175,11 @@ def split_model_from_flags(args: argparse.Namespace) -> None:
     for name in OPTIONAL_BOOL_FLAGS:
         value = getattr(args, name, None)
         if isinstance(value, str) and value.lower() not in BOOL_WORDS:
-            if name == "lfile" or not args.model:
-                if not args.model and not args.model_option:
-                    args.model = value
-                setattr(args, name, "true")
-            else:
-                flag = "-" + name
-                raise UsageError(f"{flag} {value!r}: expected true or false")
+            if not args.model and not args.model_option:
+                args.model = value  # `-pc model.onnx`: the flag took the positional model
+            elif name != "lfile":  # benchmark_app's -lfile may repeat the model path
+                raise UsageError(f"-{name} {value!r}: expected true or false")
+            setattr(args, name, "true")
     if args.inputs:
         shapes = [item for item in args.inputs if item.strip().startswith("[")]
         if shapes:

@@ -114,6 +114,7 @@ class BenchmarkConfig:
     engine: str | None = None
     device: str = "CPU"
     scenario: str = "throughput"
+    api_given: bool = False  # -api/-s was given (a -load_config PERFORMANCE_HINT stands only without it)
     requests: int | None = None
     hint: str | None = None
     stop: StopRule = field(default_factory=lambda: StopRule(min_duration_ns=DEFAULT_DURATION_NS))
@@ -200,6 +201,7 @@ def build_config(
         engine=engine_name,
         device=device.strip(),
         scenario=scenario,
+        api_given=api is not None,
         requests=requests,
         hint=hint_name,
         stop=_with_precision(_stop_rule(niter, time), scenario, rel_precision, max_time, precision_metric,
@@ -220,7 +222,7 @@ def build_config(
         positional_shapes=parse_positional_shapes(shapes),
         inference_only=None if inference_only is None else parse_bool("-inference_only", inference_only),
         max_rate=_max_rate(max_irate),
-        compile_only=niter is not None and str(niter).strip() == "0",
+        compile_only=niter is not None and non_negative_int("-niter", niter) == 0,
         channel_order=parse_choice("--channel-order", channel_order.upper(), ("BGR", "RGB")),
     )
 

@@ -57,9 +57,14 @@ def exit_code_for(error: BaseException) -> int:
     return EXIT_RUNTIME
 
 
+_TRACE_LINES = ("Exception from ", "Check '", "[ GENERAL_ERROR ]", "Traceback")
+
+
 def one_line(error: BaseException) -> str:
-    """First non-empty line of an exception's text (engines tend to print multi-line C++ traces)."""
-    for line in str(error).splitlines():
-        if line.strip():
-            return line.strip()
-    return type(error).__name__
+    """One useful line of an exception's text. Engines raise multi-line C++ traces whose first line is only
+    a source location ("Exception from src/...cpp:67:"): the first line that says something wins."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    useful = [line for line in lines if not line.startswith(_TRACE_LINES)]
+    if useful:
+        return useful[0]
+    return lines[0] if lines else type(error).__name__

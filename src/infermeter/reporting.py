@@ -87,6 +87,8 @@ def _percentile(value: int | str | None) -> int:
 
 def _progress(value: str | bool | None, stream_output: bool) -> str:
     if stream_output:
+        if isinstance(value, str) and value.lower() in PROGRESS_STYLES:
+            return "none" if value.lower() == "none" else "lines"
         if value is not None and value is not False and parse_bool("-progress", value) is False:
             return "none"
         return "lines"

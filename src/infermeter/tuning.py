@@ -178,6 +178,9 @@ def parse_named_brackets(flag: str, value: str | Iterable[str] | None) -> tuple[
     names = [name for name, _ in found]
     if None in names and len(names) > 1:
         raise UsageError(f"{flag}: an unnamed value applies to every input; name each input instead")
+    repeated = sorted({name for name in names if name is not None and names.count(name) > 1})
+    if repeated:
+        raise UsageError(f"{flag} gives input {repeated[0]!r} more than once")
     return tuple(found)
 
 

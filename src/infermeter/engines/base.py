@@ -52,6 +52,7 @@ class EngineOptions:
 
     device: str = "CPU"
     scenario: str = "latency"  # latency (sync) | throughput (async)
+    api_given: bool = False  # -api was on the command line (else the scenario is a default)
     hint: str | None = None  # latency | throughput | none ; None = derived from the scenario
     requests: int | None = None  # requests in flight (throughput); None = engine's optimal number
     infer_precision: str | None = None

@@ -142,7 +142,8 @@ class OpenVINOCompiled:
             setup.save_runtime_graph(self._compiled, self._graph_path)
 
     def layer_counters(self) -> list[list[LayerCounter]]:
-        """Each request's counters of its last inference (OpenVINO keeps no history), requests that ran."""
+        """Each measuring request's counters: OpenVINO keeps a running average over all of that request's
+        inferences (its warm-up ones included)."""
         if not self._perf_counts:
             return []
         from ..counters import counters_from_openvino
@@ -183,7 +184,7 @@ class OpenVINOModel:
             raise UsageError(f"openvino cannot reshape to {_shapes_text(shapes)}: {ov_message(error)}") from None
 
     def compile(self, options: EngineOptions) -> OpenVINOCompiled:
-        setup.check_device_options(options.tuning, options.device)
+        setup.check_device_options(options.tuning, options.device, options.infer_precision)
         config = setup.compile_config(options, options.device)
         for device in setup.target_devices(options.device):
             if device != options.device:  # MULTI/HETERO members get their own entries
@@ -336,4 +337,7 @@ class OpenVINOEngine:
             read = self._core.read_model(str(path))
         except RuntimeError as error:
             raise InputError(f"openvino cannot read model {path}: {ov_message(error)}") from None
+        if self._tuning.compile_from_file:
+            setup.refuse_preprocessing_with_lfile(self._tuning)
+            return OpenVINOModel(self._core, read, path, self._tuning)
         return OpenVINOModel(self._core, setup.apply_preprocessing(read, self._tuning), path, self._tuning)

@@ -51,7 +51,8 @@ def compile_config(options: EngineOptions, device: str) -> dict[str, str]:
     hint = options.hint or options.scenario
     if tuning.elastic:
         hint = "throughput"
-    if hint in HINTS:
+    file_hint = "PERFORMANCE_HINT" in config and options.hint is None and not options.api_given
+    if hint in HINTS and not file_hint:  # -load_config's hint stands unless -hint/-api say otherwise
         config["PERFORMANCE_HINT"] = HINTS[hint]
     if options.infer_precision:
         precision = per_device(options.infer_precision, device)
@@ -74,10 +75,10 @@ def compile_config(options: EngineOptions, device: str) -> dict[str, str]:
     return config
 
 
-def check_device_options(tuning: Tuning, device: str) -> None:
+def check_device_options(tuning: Tuning, device: str, options_precision: str | None = None) -> None:
     """Options that name a device must name one this run uses."""
     devices = {d.upper() for d in target_devices(device)} | {device.upper()}
-    for flag, value in (("-nstreams", tuning.streams),):
+    for flag, value in (("-nstreams", tuning.streams), ("-infer_precision", options_precision)):
         if value and ":" in value and not any(per_device(value, d) for d in devices):
             raise UsageError(f"{flag} {value}: none of the listed devices is used here (-d {device})")
     if tuning.device_config_file and not any(d.startswith("GPU") for d in devices):
@@ -90,6 +91,17 @@ def load_extensions(core: Any, paths: tuple[str, ...]) -> None:
             core.add_extension(path)
         except (RuntimeError, TypeError) as error:
             raise UsageError(f"-extensions {path}: openvino cannot load it ({_last_line(error)})") from None
+
+
+def refuse_preprocessing_with_lfile(tuning: Tuning) -> None:
+    """-lfile compiles the file as it is: nothing can be built into the model."""
+    asked = [flag for flag, value in (("-ip", tuning.input_precision), ("-op", tuning.output_precision),
+                                      ("-iop", tuning.io_precisions), ("-layout", tuning.layouts),
+                                      ("--mean_values", tuning.mean_values), ("--scale_values", tuning.scale_values))
+             if value]
+    if asked:
+        raise UsageError(f"-lfile compiles the model file as it is, so {', '.join(asked)} cannot be applied: "
+                         "drop -lfile or those options")
 
 
 def apply_preprocessing(model: Any, tuning: Tuning) -> Any:

@@ -166,6 +166,9 @@ def _scenario_text(report: Report) -> str:
     for key, label in (("streams", "streams"), ("threads", "threads"), ("hint", "hint")):
         if engine.get(key) is not None:
             parts.append(f"{label} {engine[key]}")
+    applied = engine.get("properties") or {}
+    if (report.config.get("tuning") or {}).get("pinning") and "ENABLE_CPU_PINNING" in applied:
+        parts.append(f"pinning {applied['ENABLE_CPU_PINNING']} (ENABLE_CPU_PINNING)")
     if run is not None and engine.get("async_mode"):
         parts.append(engine["async_mode"])
     return " · ".join(parts)
