@@ -155,6 +155,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     output = configs[0].output
     observer = ConsoleObserver(console, quiet=args.quiet, style=output.progress)
     if len(configs) > 1 or rounds > 1:
+        _check_session_outputs(output)
         return _run_session(args, argv, configs, labels, rounds, console, observer)
     try:
         report = app.run(configs[0], observer=observer, command=["infermeter", *argv])
@@ -190,6 +191,18 @@ def _run_session(args: argparse.Namespace, argv: list[str], configs: list[Any], 
         print("infermeter: interrupted: finished rounds are reported, the session is partial", file=sys.stderr)
         return EXIT_INTERRUPTED
     return _session_outcome(session, args.require_valid)
+
+
+def _check_session_outputs(output: Any) -> None:
+    """Report files and extra console sections describe one run; a session is exported with -x."""
+    asked = [flag for flag, on in (("-report_folder", output.report_folder is not None),
+                                   ("-dump_config", output.dump_config is not None),
+                                   ("-pc/-pcsort", output.print_counters or output.counters_sort is not None),
+                                   ("-pcseq", output.per_shape),
+                                   ("-latency_percentile", output.latency_percentile != 50)) if on]
+    if asked:
+        raise UsageError(f"{', '.join(asked)} describe one run: drop them with several configurations or "
+                         "--rounds (the session's JSON, -x, keeps every run)")
 
 
 def _session_outcome(session: Any, require_valid: bool) -> int:
