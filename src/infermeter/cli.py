@@ -19,7 +19,6 @@ from .config import COMPARE_METRICS, build_config, headline_metric
 from .errors import (
     EXIT_INTERRUPTED,
     EXIT_NOT_VALID,
-    EXIT_REGRESSION,
     EXIT_RUNTIME,
     EXIT_TERMINATED,
     InfermeterError,
@@ -43,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(commands.add_parser("run", help="benchmark a model", allow_abbrev=False,
                                  description="Benchmark MODEL: a .onnx file, an OpenVINO .xml, or zoo:NAME.",
                                  epilog=_installed_engines()))
+    from .cli_files import compare_command, show_command
+    from .cli_sweep import add_sweep_parser
+
+    add_sweep_parser(commands)
     engines = commands.add_parser("engines", help="list engines, versions and devices")
     engines.set_defaults(handler=_engines)
     zoo = commands.add_parser("zoo", help="list the built-in models (generated in code, no download)")
@@ -51,7 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
                                allow_abbrev=False)
     show.add_argument("report", help="a report or session written by run -x")
     show.add_argument("-q", "--quiet", action="store_true", help="print only a one-line summary")
-    show.set_defaults(handler=_show)
+    from .cli_options import add_export_options
+
+    add_export_options(show.add_argument)
+    show.set_defaults(handler=show_command)
     compare = commands.add_parser("compare", help="is B faster than A? ratio with a 95%% CI and a verdict",
                                   allow_abbrev=False, description="Compare two saved reports or sessions "
                                   "(run -x): exit 4 when B is slower than A beyond --threshold.")
@@ -62,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--threshold", default="2%", metavar="PCT", help="smallest change that counts "
                          "(default 2%%)")
     compare.add_argument("--markdown", action="store_true", help="print a Markdown table (pull-request comment)")
-    compare.set_defaults(handler=_compare)
+    compare.set_defaults(handler=compare_command)
     for sub in (engines, zoo, show, compare):
         sub.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -116,6 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:  # a real process, not a call from Python code
         _Termination.install()
     try:
+        from .cli_options import expand_run_config
+
+        arguments = expand_run_config(arguments)
         args = build_parser().parse_args(arguments)
         if getattr(args, "handler", None) is None:
             build_parser().print_help()
@@ -140,23 +149,22 @@ def _fail(error: BaseException, code: int, message: str, debug: bool) -> int:
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
     from . import app
-    from .cli_options import run_options, split_model_from_flags
+    from .cli_options import export_list, run_options, split_model_from_flags
     from .reporters.console import ConsoleObserver, render_report
-    from .reporters.export import check_export_path, to_json, write_text
+    from .reporters.export import write_exports
     from .reporters.extras import render_extras, write_files
     from .session import expand_configurations
 
     split_model_from_flags(args)
     configs, labels = expand_configurations(_model_argument(args), run_options(args))
     rounds = _rounds(args.rounds, len(configs))
-    if args.export_json is not None:
-        check_export_path(args.export_json)
-    console = _console(stderr=args.export_json == "-")
+    exports = export_list(args)
+    console = _console(stderr=any(export.to_stdout for export in exports))
     output = configs[0].output
     observer = ConsoleObserver(console, quiet=args.quiet, style=output.progress)
     if len(configs) > 1 or rounds > 1:
         _check_session_outputs(output)
-        return _run_session(args, argv, configs, labels, rounds, console, observer)
+        return _run_session(args, argv, configs, labels, rounds, console, observer, exports)
     try:
         report = app.run(configs[0], observer=observer, command=["infermeter", *argv])
     finally:
@@ -167,15 +175,14 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     for path in write_files(report, output):
         if not args.quiet:
             console.print(f"wrote {path}", style="dim")
-    if args.export_json is not None:
-        write_text(args.export_json, to_json(report))
+    write_exports(exports, report)
     return _outcome(report, require_valid=args.require_valid)
 
 
 def _run_session(args: argparse.Namespace, argv: list[str], configs: list[Any], labels: list[str], rounds: int,
-                 console: Any, observer: Any) -> int:
+                 console: Any, observer: Any, exports: list[Any]) -> int:
     from .reporters.comparison import render_session
-    from .reporters.export import to_json, write_text
+    from .reporters.export import write_exports
     from .session import run_session
 
     try:
@@ -185,8 +192,7 @@ def _run_session(args: argparse.Namespace, argv: list[str], configs: list[Any], 
         observer.close()
     metric = headline_metric(configs[0].scenario)
     render_session(session, console, metric, 0.02, quiet=args.quiet)
-    if args.export_json is not None:
-        write_text(args.export_json, to_json(session))
+    write_exports(exports, session)
     if session.interrupted:
         print("infermeter: interrupted: finished rounds are reported, the session is partial", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -286,52 +292,6 @@ def _model_argument(args: argparse.Namespace) -> str:
 
 def _looks_like_model(text: str) -> bool:
     return text.startswith("zoo:") or text.lower().endswith((".onnx", ".xml"))
-
-
-def _show(args: argparse.Namespace, argv: list[str]) -> int:
-    from pathlib import Path
-
-    from .reporters.comparison import render_session
-    from .reporters.console import render_report
-    from .session import load_session_or_report
-
-    session = load_session_or_report(Path(args.report))
-    console = _console()
-    if len(session.labels) == 1 and session.rounds == 1 and session.reports[0]:
-        render_report(session.reports[0][0], console, quiet=args.quiet)
-    else:
-        metric = _default_metric(session)
-        render_session(session, console, metric, 0.02, quiet=args.quiet)
-    return 0
-
-
-def _compare(args: argparse.Namespace, argv: list[str]) -> int:
-    from pathlib import Path
-
-    from .options import parse_fraction
-    from .reporters.comparison import print_file_comparisons
-    from .session import compare_sessions, load_session_or_report
-
-    threshold = parse_fraction("--threshold", args.threshold)
-    baseline = load_session_or_report(Path(args.baseline))
-    candidate = load_session_or_report(Path(args.candidate))
-    metric = args.metric or _default_metric(baseline)
-    metrics = [metric] + [m for m in ("throughput", "median", "p99") if m != metric]
-    results = compare_sessions(baseline, candidate, metrics, threshold)
-    print_file_comparisons(results, _console(), metric, markdown=args.markdown)
-    slower = [r.label for r in results if (c := r.get(metric)) is not None and c.verdict == "slower"]
-    if slower:
-        print(f"infermeter: regression: B is slower than A on {metric} beyond {threshold:.1%} "
-              f"({', '.join(slower)})", file=sys.stderr)
-        return EXIT_REGRESSION
-    return 0
-
-
-def _default_metric(session: Any) -> str:
-    for reports in session.reports:
-        for report in reports:
-            return headline_metric(report.config.get("scenario", ""))
-    return "throughput"
 
 
 def _engines(args: argparse.Namespace, argv: list[str]) -> int:

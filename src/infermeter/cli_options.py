@@ -48,6 +48,8 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
                       help="5ms | cycle:1ms,2ms,3ms | lognormal:5ms,0.2 (default 1ms)")
     fake.add_argument("--fake-first-call", metavar="TIME", help="extra latency of the first call")
     fake.add_argument("--fake-fail-at", metavar="K", help="make call K fail")
+    fake.add_argument("--fake-contention", metavar="X", help="async: each other request in flight adds X times "
+                      "the latency (a load curve for sweeps), e.g. 0.25")
 
 
 def _add_shape_options(run: argparse.ArgumentParser) -> None:
@@ -131,8 +133,7 @@ def _add_measurement_options(run: argparse.ArgumentParser) -> None:
 def _add_report_options(run: argparse.ArgumentParser) -> None:
     group = run.add_argument_group("reports and output")
     add = group.add_argument
-    add("-x", "--export-json", "--export_path", dest="export_json", metavar="PATH",
-        help="write the full report as JSON ('-' = stdout)")
+    add_export_options(add)
     add("-report_type", "--report_type", dest="report_type", metavar="TYPE",
         help="no_counters | average_counters | detailed_counters (files in -report_folder)")
     add("-report_folder", "--report_folder", dest="report_folder", metavar="DIR",
@@ -153,6 +154,23 @@ def _add_report_options(run: argparse.ArgumentParser) -> None:
         help="progress as plain lines (for logs), not a live line")
     add("-q", "--quiet", action="store_true", help="print only a one-line summary")
     add("--debug", action="store_true", help="show tracebacks on errors")
+
+
+def add_export_options(add: Any) -> None:
+    """Exports of run, sweep and show; several at once, at most one to stdout ('-')."""
+    add("-x", "--export-json", "--export_path", dest="export_json", metavar="PATH",
+        help="the full report as JSON, every raw sample ('-' = stdout)")
+    add("--export-markdown", metavar="PATH", help="Markdown summary for pull requests and READMEs ('-' = stdout)")
+    add("--export-csv", metavar="PATH", help="CSV, one row per run ('-' = stdout)")
+    add("--export-csv-samples", metavar="PATH", help="CSV, one row per request (start offset, latency)")
+    add("--html", metavar="PATH", help="self-contained HTML report with plots (needs infermeter[report])")
+
+
+def export_list(args: argparse.Namespace) -> list[Any]:
+    from .reporters.export import parse_exports
+
+    return parse_exports(json=args.export_json, markdown=args.export_markdown, csv=args.export_csv,
+                         csv_samples=args.export_csv_samples, html=args.html)
 
 
 def _add_onnxruntime_options(run: argparse.ArgumentParser) -> None:
@@ -209,7 +227,59 @@ def run_options(args: argparse.Namespace) -> dict[str, Any]:
         "inputs": args.inputs, "seed": args.seed, "infer_precision": args.infer_precision,
         "nthreads": args.nthreads, "on_error": args.on_error, "fake_latency": args.fake_latency,
         "fake_first_call": args.fake_first_call, "fake_fail_at": args.fake_fail_at,
+        "fake_contention": args.fake_contention,
         "rel_precision": args.rel_precision, "max_time": args.max_time, "precision_metric": args.precision_metric,
         "tuning": tuning, "output": output, "data_shape": args.data_shape, "shapes": args.shapes,
         "inference_only": args.inference_only, "max_irate": args.max_irate, "channel_order": args.channel_order,
     }
+
+
+LOAD_CONFIG_FLAGS = ("-load_config", "--load-config", "--load_config")
+
+
+def expand_run_config(argv: list[str]) -> list[str]:
+    """``run --load-config best.json``: a config saved by ``sweep`` (schema infermeter.run-config) becomes the
+    options it holds, placed before the rest of the command line, which wins. A benchmark_app-style device
+    properties file is left to -load_config's own handling."""
+    if not argv or argv[0] != "run":
+        return argv
+    for index, token in enumerate(argv):
+        name, _, inline = token.partition("=")
+        if name not in LOAD_CONFIG_FLAGS:
+            continue
+        path = inline or (argv[index + 1] if index + 1 < len(argv) else "")
+        data = _run_config(path)
+        if data is None:
+            return argv
+        rest = argv[1:index] + argv[index + (1 if inline else 2):]
+        return ["run", *_replayed(data, rest, path), *rest]
+    return argv
+
+
+def _run_config(path: str) -> dict[str, Any] | None:
+    import json
+    from pathlib import Path
+
+    from .sweep_axes import RUN_CONFIG_SCHEMA
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # -load_config reports unreadable files itself
+    return data if isinstance(data, dict) and data.get("schema") == RUN_CONFIG_SCHEMA else None
+
+
+def _replayed(data: dict[str, Any], rest: list[str], path: str) -> list[str]:
+    from .cli import build_parser
+    from .sweep_runner import point_args
+
+    try:
+        options = {str(k): str(v) for k, v in data["options"].items()}
+        shared = [str(token) for token in data.get("args", [])]
+        replay = [*shared, *point_args(options)]
+    except (KeyError, AttributeError, TypeError):
+        raise UsageError(f"--load-config {path}: not a valid infermeter run config") from None
+    given, _ = build_parser().parse_known_args(["run", *rest])
+    if given.model or given.model_option:
+        return replay
+    return [str(data.get("model", "")), *replay]

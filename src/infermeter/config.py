@@ -106,6 +106,7 @@ class FakeSpec:
     latency: str = "1ms"
     first_call_ns: int = 0
     fail_at: int | None = None
+    contention: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ def build_config(
     fake_latency: str = "1ms",
     fake_first_call: str | None = None,
     fake_fail_at: int | str | None = None,
+    fake_contention: float | str | None = None,
     rel_precision: float | str | None = None,
     max_time: float | str | None = None,
     precision_metric: str | None = None,
@@ -189,7 +191,7 @@ def build_config(
         raise UsageError(f"-nireq {requests} needs -api async (sync runs one request at a time)")
     if not device.strip():
         raise UsageError("-d/--device is empty: give a device such as CPU")
-    fake = _fake_spec(engine_name, fake_latency, fake_first_call, fake_fail_at)
+    fake = _fake_spec(engine_name, fake_latency, fake_first_call, fake_fail_at, fake_contention)
     tuning = tuning or Tuning()
     if tuning.elastic != (api is not None and api.lower() == "elastic"):
         tuning = dataclasses.replace(tuning, elastic=api is not None and api.lower() == "elastic")
@@ -239,14 +241,28 @@ def _max_rate(value: float | str | None) -> float | None:
     return rate or None  # 0 = no cap, as in benchmark_app
 
 
-def _fake_spec(engine: str | None, latency: str, first_call: str | None, fail_at: int | str | None) -> FakeSpec:
-    if engine != "fake" and (first_call or fail_at is not None):
-        raise UsageError("--fake-first-call/--fake-fail-at apply to --engine fake only")
+def _fake_spec(engine: str | None, latency: str, first_call: str | None, fail_at: int | str | None,
+               contention: float | str | None = None) -> FakeSpec:
+    if engine != "fake" and (first_call or fail_at is not None or contention is not None):
+        raise UsageError("--fake-first-call/--fake-fail-at/--fake-contention apply to --engine fake only")
     return FakeSpec(
         latency=_fake_latency(latency),
         first_call_ns=parse_duration("--fake-first-call", first_call) if first_call else 0,
         fail_at=positive_int("--fake-fail-at", fail_at),
+        contention=_contention(contention),
     )
+
+
+def _contention(value: float | str | None) -> float:
+    if value is None:
+        return 0.0
+    try:
+        share = float(value)
+    except ValueError:
+        raise UsageError(f"--fake-contention expects a number such as 0.25, got {value!r}") from None
+    if not 0.0 <= share <= 100.0:
+        raise UsageError(f"--fake-contention must be from 0 to 100, got {value!r}")
+    return share
 
 
 def _engine_name(engine: str) -> str:

@@ -207,6 +207,17 @@ class Report:
     findings: tuple[Finding, ...] = ()
     counters: dict[str, Any] | None = None  # per-layer counters (counters.counters_to_dict), when asked for
 
+    def to_pandas(self, samples: bool = False) -> Any:
+        """One row per run (or per request with ``samples=True``) as a pandas DataFrame (pandas optional)."""
+        from .notebook import to_pandas
+
+        return to_pandas(self, samples)
+
+    def _repr_html_(self) -> str:
+        from .notebook import repr_html
+
+        return repr_html(self)
+
     @property
     def compile_only(self) -> bool:
         return bool(self.config.get("compile_only")) and self.run is None and self.error is None

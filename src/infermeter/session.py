@@ -42,6 +42,17 @@ class Session:
     command: tuple[str, ...] | None = None
     error: str | None = None  # what stopped the session early (a measurement that could not run)
 
+    def to_pandas(self, samples: bool = False) -> Any:
+        """One row per run (or per request with ``samples=True``) as a pandas DataFrame (pandas optional)."""
+        from .notebook import to_pandas
+
+        return to_pandas(self, samples)
+
+    def _repr_html_(self) -> str:
+        from .notebook import repr_html
+
+        return repr_html(self)
+
     @property
     def partial(self) -> bool:
         if self.interrupted or self.error is not None:

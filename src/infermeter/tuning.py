@@ -244,6 +244,8 @@ def load_device_config(path: str | None) -> dict[str, dict[str, str]]:
         raise InputError(f"-load_config: file not found: {file}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InputError(f"-load_config {file}: not a readable JSON file ({str(error).splitlines()[0]})") from None
+    if isinstance(data, dict) and data.get("schema") == "infermeter.run-config":
+        return {}  # a sweep's saved configuration: the command line was expanded from it (cli_options)
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise InputError(f"-load_config {file}: expected {{\"DEVICE\": {{\"PROPERTY\": value, ...}}, ...}}")
     return {str(device): {str(k): _property_value(v) for k, v in props.items()} for device, props in data.items()}

@@ -96,6 +96,7 @@ class _CallCounter:
     first_call_ns: int
     fail_at: int | None
     calls: int = 0
+    contention: float = 0.0  # each other request in flight adds this share of the latency (async only)
 
     def next_call(self) -> tuple[int, int]:
         self.calls += 1
@@ -143,6 +144,8 @@ class FakeAsyncSession:
 
     def start(self, slot: int, submitted_ns: int) -> None:
         index, latency_ns = self._counter.next_call()
+        if self._counter.contention:  # a constructed load curve: latency grows with requests in flight
+            latency_ns = round(latency_ns * (1.0 + self._counter.contention * len(self._pending)))
         failed = index == self._counter.fail_at
         heapq.heappush(self._pending, (self._clock() + latency_ns, index, slot, failed))
 
@@ -201,12 +204,12 @@ class FakeEngine:
     name = "fake"
 
     def __init__(self, latency: str = "1ms", first_call_ns: int = 0, fail_at: int | None = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0, contention: float = 0.0) -> None:
         try:
             model = parse_latency_model(latency, seed)
         except ValueError as error:
             raise UsageError(f"--fake-latency {latency!r}: {error}") from None
-        self._counter = _CallCounter(model, first_call_ns, fail_at)
+        self._counter = _CallCounter(model, first_call_ns, fail_at, contention=contention)
 
     def info(self) -> EngineInfo:
         return EngineInfo("fake", __version__, ("CPU",), "deterministic, virtual clock")

@@ -88,12 +88,17 @@ def render_report(report: Report, console: Console, quiet: bool = False) -> None
         console.print(Text("compile only (-niter 0): the model was read and compiled; nothing was run"))
         return
     console.print(_results(report))
+    if report.run is not None and report.run.count >= HISTOGRAM_MIN_SAMPLES:
+        from .histogram import latency_histogram
+
+        console.print(latency_histogram(report.run.latency_ns, width=min(console.width, 100)))
     console.print(Text(f"What was timed: {report.timed}", style="dim"))
     console.print(verdict_block(report))
     if report.error:
         console.print(Text(f"error: {report.error}", style="red"))
 
 
+HISTOGRAM_MIN_SAMPLES = 20
 _VERDICT_STYLE = {"VALID": "bold green", "UNSTABLE": "bold yellow", "INSUFFICIENT": "bold red"}
 
 

@@ -1,22 +1,40 @@
-"""Exports: pure serialisers plus one writer that owns files vs stdout and writes atomically."""
+"""Exports: pure serialisers plus one writer that owns files vs stdout and writes atomically.
+
+The export manager (hyperfine-style): ``parse_exports`` turns the export options into ``Export`` items and
+checks every path before anything is measured; ``write_exports`` renders each for a report, a session or a
+sweep and writes it atomically (or to stdout for ``-``, at most one).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import importlib
+import importlib.util
 import json
 import math
 import os
 import sys
 import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
 from ..results import Report
 from ..session import Session
+from ..sweep import Sweep
+from .tables import Exportable, report_markdown, runs_csv, samples_csv, session_markdown, sweep_markdown
+
+# kind -> the command-line flag that asks for it (named in error messages)
+EXPORT_FLAGS = {"json": "-x/--export-json", "markdown": "--export-markdown", "csv": "--export-csv",
+                "csv-samples": "--export-csv-samples", "html": "--html"}
+EXPORT_KINDS = tuple(EXPORT_FLAGS)
+HTML_MODULE = "infermeter.reporters.html"
+HtmlRenderer = Callable[[Any], str]
 
 
-def to_json(result: Report | Session) -> str:
+def to_json(result: Report | Session | Sweep) -> str:
     """Lossless JSON: ints stay ints, floats use repr (round-trip exact); NaN/inf become null."""
     return json.dumps(_finite(result.to_dict()), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
@@ -31,20 +49,101 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def check_export_path(target: str) -> None:
+@dataclass(frozen=True)
+class Export:
+    """One export: its kind (json | markdown | csv | csv-samples | html) and where it goes (``-`` = stdout)."""
+
+    kind: str
+    path: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in EXPORT_FLAGS:
+            raise UsageError(f"unknown export kind {self.kind!r}; choose from {', '.join(EXPORT_KINDS)}")
+
+    @property
+    def flag(self) -> str:
+        return EXPORT_FLAGS[self.kind]
+
+    @property
+    def to_stdout(self) -> bool:
+        return self.path == "-"
+
+
+def parse_exports(*, json: str | None = None, markdown: str | None = None, csv: str | None = None,
+                  csv_samples: str | None = None, html: str | None = None) -> list[Export]:
+    """The exports asked for, every path checked now (before the benchmark): at most one ``-`` (stdout), no
+    file named twice, each folder existing and writable; HTML only when its renderer is installed."""
+    given = (("json", json), ("markdown", markdown), ("csv", csv), ("csv-samples", csv_samples), ("html", html))
+    exports = [Export(kind, path) for kind, path in given if path is not None]
+    to_stdout = [export.flag for export in exports if export.to_stdout]
+    if len(to_stdout) > 1:
+        raise UsageError(f"only one export can go to stdout ('-'): {' and '.join(to_stdout)} both ask for it")
+    seen: dict[Path, str] = {}
+    for export in exports:
+        check_export_path(export.path, export.flag)
+        if export.to_stdout:
+            continue
+        key = Path(os.path.abspath(export.path))
+        if key in seen:
+            raise UsageError(f"{seen[key]} and {export.flag} both write {export.path}: give different files")
+        seen[key] = export.flag
+    if any(export.kind == "html" for export in exports) and importlib.util.find_spec(HTML_MODULE) is None:
+        raise UsageError("--html: the HTML report is not available in this installation of infermeter")
+    return exports
+
+
+def render(kind: str, result: Exportable, html_renderer: HtmlRenderer | None = None) -> str:
+    """The text of one export of a Report, Session or Sweep."""
+    if kind == "json":
+        return to_json(result)
+    if kind == "markdown":
+        if isinstance(result, Session):
+            return session_markdown(result)
+        return sweep_markdown(result) if isinstance(result, Sweep) else report_markdown(result)
+    if kind == "csv":
+        return runs_csv(result)
+    if kind == "csv-samples":
+        return samples_csv(result)
+    if kind == "html":
+        return (html_renderer or _html_renderer(result))(result)
+    raise UsageError(f"unknown export kind {kind!r}; choose from {', '.join(EXPORT_KINDS)}")
+
+
+def _html_renderer(result: Exportable) -> HtmlRenderer:
+    """``report_html`` / ``session_html`` / ``sweep_html`` of the HTML reporter, imported when first needed."""
+    name = "session_html" if isinstance(result, Session) else "sweep_html" if isinstance(result, Sweep) \
+        else "report_html"
+    try:
+        module = importlib.import_module(HTML_MODULE)
+    except ModuleNotFoundError as error:
+        if error.name != HTML_MODULE:
+            raise
+        raise UsageError("--html: the HTML report is not available in this installation of infermeter") from None
+    renderer: HtmlRenderer = getattr(module, name)
+    return renderer
+
+
+def write_exports(exports: Sequence[Export], result: Exportable, html_renderer: HtmlRenderer | None = None) -> None:
+    """Render every export first (a rendering error writes nothing), then write each one atomically."""
+    texts = [(export.path, render(export.kind, result, html_renderer)) for export in exports]
+    for path, text in texts:
+        write_text(path, text)
+
+
+def check_export_path(target: str, flag: str = "-x/--export-json") -> None:
     """Fail before the benchmark, not after it, when the export cannot be written."""
     if target == "-":
         return
     if not target.strip():
-        raise UsageError("-x/--export-json is empty: give a file name, or - for stdout")
+        raise UsageError(f"{flag} is empty: give a file name, or - for stdout")
     path = Path(target)
     if path.is_dir():
-        raise UsageError(f"-x/--export-json {target}: is a folder; give a file name")
+        raise UsageError(f"{flag} {target}: is a folder; give a file name")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        raise UsageError(f"-x/--export-json {target}: folder {parent} does not exist")
+        raise UsageError(f"{flag} {target}: folder {parent} does not exist")
     if not os.access(parent, os.W_OK):
-        raise UsageError(f"-x/--export-json {target}: folder {parent} is not writable")
+        raise UsageError(f"{flag} {target}: folder {parent} is not writable")
 
 
 def write_text(target: str, text: str) -> None:
@@ -54,14 +153,26 @@ def write_text(target: str, text: str) -> None:
         sys.stdout.flush()
         return
     path = Path(target)
+    mode = _file_mode(path)
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temp_name, mode)
         os.replace(temp_name, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
         raise
+
+
+def _file_mode(path: Path) -> int:
+    """An existing file's permissions, else what a plain ``open`` would give (0o666 less the umask): a temp
+    file is created 0o600, and an export should not become unreadable to others by being written atomically."""
+    with contextlib.suppress(OSError):
+        return path.stat().st_mode & 0o7777
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask

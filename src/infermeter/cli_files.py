@@ -1,0 +1,88 @@
+"""Commands that read saved files, no engine needed: ``show`` (re-render and re-export a report, session or
+sweep) and ``compare`` (is B faster than A?)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from .config import headline_metric
+from .errors import EXIT_REGRESSION, InputError
+
+
+def show_command(args: argparse.Namespace, argv: list[str]) -> int:
+    from pathlib import Path
+
+    from .cli import _console
+    from .cli_options import export_list
+    from .reporters.comparison import render_session
+    from .reporters.console import render_report
+    from .reporters.export import write_exports
+
+    exports = export_list(args)
+    console = _console(stderr=any(export.to_stdout for export in exports))
+    shown = _load_shown(Path(args.report))
+    if not isinstance(shown, tuple):  # a sweep
+        from .reporters.sweep_console import render_sweep
+
+        render_sweep(shown, console, quiet=args.quiet)
+        write_exports(exports, shown)
+        return 0
+    session, single = shown
+    if single is not None:
+        render_report(single, console, quiet=args.quiet)
+    else:
+        render_session(session, console, _default_metric(session), 0.02, quiet=args.quiet)
+    write_exports(exports, single if single is not None else session)
+    return 0
+
+
+def _load_shown(path: Any) -> Any:
+    """A sweep, or (session, the single report when the file holds one run)."""
+    from .results import load_report_data
+    from .session import SESSION_SCHEMA, load_session_or_report
+    from .sweep_axes import SWEEP_SCHEMA
+
+    data = load_report_data(path, accept=(SESSION_SCHEMA, SWEEP_SCHEMA))
+    if data.get("schema") == SWEEP_SCHEMA:
+        from .sweep import Sweep
+
+        try:
+            return Sweep.from_dict(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise InputError(f"sweep {path} is malformed ({type(error).__name__}: {str(error)[:80]})") from None
+    session = load_session_or_report(path)
+    single = session.reports[0][0] if len(session.labels) == 1 and session.rounds == 1 and session.reports[0] \
+        else None
+    return session, single
+
+
+def compare_command(args: argparse.Namespace, argv: list[str]) -> int:
+    from pathlib import Path
+
+    from .cli import _console
+    from .options import parse_fraction
+    from .reporters.comparison import print_file_comparisons
+    from .session import compare_sessions, load_session_or_report
+
+    threshold = parse_fraction("--threshold", args.threshold)
+    baseline = load_session_or_report(Path(args.baseline))
+    candidate = load_session_or_report(Path(args.candidate))
+    metric = args.metric or _default_metric(baseline)
+    metrics = [metric] + [m for m in ("throughput", "median", "p99") if m != metric]
+    results = compare_sessions(baseline, candidate, metrics, threshold)
+    print_file_comparisons(results, _console(), metric, markdown=args.markdown)
+    slower = [r.label for r in results if (c := r.get(metric)) is not None and c.verdict == "slower"]
+    if slower:
+        print(f"infermeter: regression: B is slower than A on {metric} beyond {threshold:.1%} "
+              f"({', '.join(slower)})", file=sys.stderr)
+        return EXIT_REGRESSION
+    return 0
+
+
+def _default_metric(session: Any) -> str:
+    for reports in session.reports:
+        for report in reports:
+            return headline_metric(report.config.get("scenario", ""))
+    return "throughput"

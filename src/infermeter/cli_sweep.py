@@ -1,0 +1,174 @@
+"""``infermeter sweep MODEL --nireq 1,2,4,8 -b 1,4 [run options]``: the command line of a sweep.
+
+Every run option is accepted and passed to each point's ``infermeter run``; the swept options take lists
+(``1,2,4``) or ranges (``1..8``, ``1..64:x2``). The sweep's own exports (-x, --export-markdown, --export-csv,
+--html) are rewritten after every measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .cli_options import add_run_options
+from .errors import EXIT_INTERRUPTED, EXIT_RUNTIME, UsageError
+from .sweep_axes import AXES, LATENCY_METRICS
+
+if TYPE_CHECKING:
+    from .sweep import Sweep, SweepPoint
+
+SWEEP_VALUE_FLAGS = ("--repeat", "--goal", "--slo", "--metric", "--save-best", "--point-timeout", "--seed-order",
+                     "-x", "--export-json", "--export_path", "--export-markdown", "--export-csv",
+                     "--export-csv-samples", "--html")
+SWEEP_BARE_FLAGS = ("--no-save-best", "-q", "--quiet", "--debug")
+DEFAULT_BEST_FILE = "best-config.json"
+
+
+def add_sweep_parser(commands: Any) -> None:
+    sweep = commands.add_parser("sweep", help="measure a grid of configurations; Pareto frontier, knee, best",
+                                allow_abbrev=False, description="Measure MODEL over lists or ranges of -e, "
+                                "-nireq, -nstreams, -nthreads, -b, -hint, -infer_precision (e.g. --nireq 1,2,4,8 "
+                                "-b 1..8:x2), each point in a fresh process; every run option applies to all.")
+    add_run_options(sweep)
+    group = sweep.add_argument_group("sweep")
+    add = group.add_argument
+    add("--repeat", default="1", metavar="N", help="measure every point N times, interleaved (default 1)")
+    add("--goal", default="throughput", choices=("throughput", "latency"),
+        help="best = highest throughput (default) or lowest latency, among points meeting --slo")
+    add("--slo", metavar="METRIC<=TIME", help="e.g. p99<=20ms: points above it cannot be best")
+    add("--metric", default="median", choices=LATENCY_METRICS, help="latency axis of the frontier (default "
+        "median)")
+    add("--save-best", default=DEFAULT_BEST_FILE, metavar="PATH", help="config file of the best point, replayed "
+        f"by infermeter run --load-config PATH (default {DEFAULT_BEST_FILE})")
+    add("--no-save-best", action="store_true", help="do not write the best configuration")
+    add("--point-timeout", metavar="SECONDS", help="a point that takes longer is killed and marked failed")
+    add("--seed-order", default="0", metavar="N", help="seed of the shuffled order of each round (default 0)")
+    sweep.set_defaults(handler=run_sweep_command)
+
+
+def axes_from(args: argparse.Namespace) -> dict[str, list[str]]:
+    """The swept options: every axis option given a list or a range (single values stay run options)."""
+    from .sweep import parse_axis
+
+    axes = {}
+    for key, (flag, _) in AXES.items():
+        value = getattr(args, key, None)
+        if value is None:
+            continue
+        values = parse_axis(flag, str(value))
+        if len(values) > 1:
+            axes[key] = values
+    if not axes:
+        raise UsageError("sweep: nothing to sweep; give a list or range, e.g. --nireq 1,2,4,8 or -b 1..8:x2")
+    return axes
+
+
+def base_arguments(argv: list[str], axes: dict[str, list[str]], model: str) -> list[str]:
+    """The run options every point shares: the command line without the model, the swept options and the
+    sweep's own options."""
+    swept = {spelling for key in axes for spelling in AXES[key][1]}
+    kept: list[str] = []
+    tokens = iter(argv)
+    model_dropped = False
+    for token in tokens:
+        name = token.split("=", 1)[0]
+        if name in swept or name in SWEEP_VALUE_FLAGS or name in ("-m", "--model", "--path_to_model"):
+            if "=" not in token:
+                next(tokens, None)
+            continue
+        if name in SWEEP_BARE_FLAGS:
+            continue
+        if token == model and not model_dropped:
+            model_dropped = True
+            continue
+        kept.append(token)
+    return kept[1:] if kept and kept[0] == "sweep" else kept
+
+
+def run_sweep_command(args: argparse.Namespace, argv: list[str]) -> int:
+    from .cli import _console, _model_argument
+    from .reporters.sweep_console import render_sweep
+    from .sweep import Sweep, SweepPoint, parse_slo
+    from .sweep_runner import grid, run_sweep
+
+    model = _model_argument(args)
+    axes = axes_from(args)
+    repeat = _positive("--repeat", args.repeat)
+    exports = _exports(args)
+    sweep = Sweep(model=model, axes=axes, points=tuple(SweepPoint(options) for options in grid(axes)),
+                  repeat=repeat, metric=args.metric, goal=args.goal, slo=parse_slo(args.slo),
+                  command=("infermeter", *argv), base_args=tuple(base_arguments(argv, axes, model)))
+    console = _console(stderr=any(export.to_stdout for export in exports))
+    total = len(sweep.points) * repeat
+
+    def update(current: Sweep, index: int, outcome: Any) -> None:
+        done = sum(len(p.reports) + len(p.errors) for p in current.points)
+        point = current.points[index]
+        state = f"failed: {outcome.error}" if outcome.error else _point_text(point)
+        if not args.quiet:
+            console.print(f"[{done}/{total}] {point.label}: {state}", highlight=False, soft_wrap=True)
+        _write_exports(current, exports)
+
+    timeout = float(args.point_timeout) if args.point_timeout else None
+    sweep = run_sweep(sweep, seed=_positive("--seed-order", args.seed_order, zero=True), timeout_s=timeout,
+                      on_update=update)
+    _write_exports(sweep, exports)
+    render_sweep(sweep, console, quiet=args.quiet)
+    _save_best(sweep, args, console)
+    return _sweep_outcome(sweep)
+
+
+def _point_text(point: SweepPoint) -> str:
+    from .units import format_duration, format_rate
+
+    return f"{format_rate(point.throughput)} items/s, median {format_duration(point.latency_ns('median'))}"
+
+
+def _save_best(sweep: Sweep, args: argparse.Namespace, console: Any) -> None:
+    best = sweep.best()
+    if best is None or args.no_save_best:
+        return
+    path = Path(args.save_best)
+    from .reporters.export import write_text
+
+    write_text(str(path), json.dumps(sweep.run_config(best), indent=2) + "\n")
+    if not args.quiet:
+        console.print(f"best configuration ({sweep.points[best].label}) saved to {path}: replay it with "
+                      f"infermeter run --load-config {path}", highlight=False, soft_wrap=True)
+
+
+def _sweep_outcome(sweep: Sweep) -> int:
+    failed = [p for p in sweep.points if p.errors]
+    if sweep.interrupted:
+        print("infermeter: interrupted: finished points are reported, the sweep is partial", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if failed:
+        print(f"infermeter: error: {len(failed)} of {len(sweep.points)} points failed; first: "
+              f"{failed[0].label}: {failed[0].errors[0]}", file=sys.stderr)
+        return EXIT_RUNTIME
+    return 0
+
+
+def _exports(args: argparse.Namespace) -> list[Any]:
+    from .cli_options import export_list
+
+    return export_list(args)
+
+
+def _write_exports(sweep: Sweep, exports: list[Any]) -> None:
+    from .reporters.export import write_exports
+
+    write_exports(exports, sweep)
+
+
+def _positive(flag: str, value: str, zero: bool = False) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise UsageError(f"{flag} expects an integer, got {value!r}") from None
+    if number < (0 if zero else 1):
+        raise UsageError(f"{flag} must be {'0' if zero else '1'} or more, got {number}")
+    return number

@@ -1,0 +1,20 @@
+"""What a sweep can vary, with every spelling; no numpy here, so building the command line stays light."""
+
+from __future__ import annotations
+
+SWEEP_SCHEMA = "infermeter.sweep"
+SWEEP_VERSION = 1
+RUN_CONFIG_SCHEMA = "infermeter.run-config"
+LATENCY_METRICS = ("median", "p90", "p95", "p99", "mean")
+# swept option -> (flag passed to each run, every spelling accepted on the sweep command line)
+AXES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "engine": ("-e", ("-e", "--engine")),
+    "nireq": ("-nireq", ("-nireq", "--nireq", "--number_infer_requests")),
+    "nstreams": ("-nstreams", ("-nstreams", "--nstreams", "--number_streams", "--num_streams")),
+    "nthreads": ("-nthreads", ("-nthreads", "--nthreads", "--number_threads", "-ncores", "--num_cores")),
+    "batch": ("-b", ("-b", "--batch", "--batch_size")),
+    "hint": ("-hint", ("-hint", "--hint", "--perf_hint")),
+    "infer_precision": ("-infer_precision", ("-infer_precision", "--infer-precision", "--infer_precision")),
+}
+
+__all__ = ["AXES", "LATENCY_METRICS", "RUN_CONFIG_SCHEMA", "SWEEP_SCHEMA", "SWEEP_VERSION"]
