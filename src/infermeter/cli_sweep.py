@@ -59,9 +59,9 @@ def axes_from(args: argparse.Namespace) -> dict[str, list[str]]:
         if value is None:
             continue
         values = parse_axis(flag, str(value))
-        if len(values) > 1:
+        if len(values) > 1 or values != [str(value)]:  # a list, or a range (even of one value)
             axes[key] = values
-    if not axes:
+    if not any(len(values) > 1 for values in axes.values()):
         raise UsageError("sweep: nothing to sweep; give a list or range, e.g. --nireq 1,2,4,8 or -b 1..8:x2")
     return axes
 
@@ -79,6 +79,8 @@ def base_arguments(argv: list[str], axes: dict[str, list[str]], model: str) -> l
             if "=" not in token:
                 next(tokens, None)
             continue
+        if _attached_short_value(token, swept):  # -xout.json, -b8: the value is part of the token
+            continue
         if name in SWEEP_BARE_FLAGS:
             continue
         if token == model and not model_dropped:
@@ -88,12 +90,31 @@ def base_arguments(argv: list[str], axes: dict[str, list[str]], model: str) -> l
     return kept[1:] if kept and kept[0] == "sweep" else kept
 
 
+def _attached_short_value(token: str, swept: set[str]) -> bool:
+    """``-xout.json`` or ``-b1..4``: a one-letter flag of the sweep's own or a swept one, its value attached
+    (argparse's short-option form), and not some longer flag that happens to start with the same letter."""
+    flag = token[:2]
+    stripped = {"-x", "-m"} | {spelling for spelling in swept if len(spelling) == 2}
+    if flag not in stripped or len(token) <= 2 or token.startswith("--"):
+        return False
+    return token.split("=", 1)[0] not in _run_option_strings()
+
+
+def _run_option_strings() -> set[str]:
+    parser = argparse.ArgumentParser(add_help=False)
+    add_run_options(parser)
+    return {option for action in parser._actions for option in action.option_strings}
+
+
 def run_sweep_command(args: argparse.Namespace, argv: list[str]) -> int:
     from .cli import _console, _model_argument
+    from .cli_options import split_model_from_flags
+    from .options import parse_duration
     from .reporters.sweep_console import render_sweep
     from .sweep import Sweep, SweepPoint, parse_slo
     from .sweep_runner import grid, run_sweep
 
+    split_model_from_flags(args)
     model = _model_argument(args)
     axes = axes_from(args)
     repeat = _positive("--repeat", args.repeat)
@@ -110,9 +131,11 @@ def run_sweep_command(args: argparse.Namespace, argv: list[str]) -> int:
         state = f"failed: {outcome.error}" if outcome.error else _point_text(point)
         if not args.quiet:
             console.print(f"[{done}/{total}] {point.label}: {state}", highlight=False, soft_wrap=True)
-        _write_exports(current, exports)
+        _write_exports(current, [export for export in exports if not export.to_stdout])  # files only: stdout once
 
-    timeout = float(args.point_timeout) if args.point_timeout else None
+    timeout = parse_duration("--point-timeout", args.point_timeout) / 1e9 if args.point_timeout else None
+    if timeout == 0:
+        raise UsageError("--point-timeout must be more than 0")
     sweep = run_sweep(sweep, seed=_positive("--seed-order", args.seed_order, zero=True), timeout_s=timeout,
                       on_update=update)
     _write_exports(sweep, exports)

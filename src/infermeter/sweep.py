@@ -152,7 +152,7 @@ class Sweep:
                 "options": dict(point.options), "args": list(self.base_args),
                 "measured": {"throughput_items_per_s": point.throughput,
                              f"latency_{self.metric}_ns": point.latency_ns(self.metric),
-                             "repeat": len(point.reports), "goal": self.goal,
+                             "repeat": len(point.reports), "goal": self.goal, "sweep_partial": self.partial,
                              "slo": self.slo.text() if self.slo else None}}
 
 

@@ -206,8 +206,10 @@ def _points_table(sweep: Sweep) -> Html:
                      format_duration(point.latency_ns("p99")), f"{len(point.reports)}/{sweep.repeat}", marks,
                      f"failed: {errors}" if errors else ""])
         classes.append("best" if index == best else "failed" if point.errors else "")
-    return table(["point", "items/s", f"latency {sweep.metric}", "latency p99", "runs", "marks", "error"], rows,
-                 numeric=(1, 2, 3, 4), row_classes=classes)
+    headers = ["point", "items/s", f"latency {sweep.metric}", "latency p99", "runs", "marks", "error"]
+    if not any(point.errors for point in sweep.points):
+        headers, rows = headers[:-1], [row[:-1] for row in rows]
+    return table(headers, rows, numeric=(1, 2, 3, 4), row_classes=classes, nowrap=(5,))
 
 
 def _best_section(sweep: Sweep) -> Html:

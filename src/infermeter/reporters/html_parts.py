@@ -48,11 +48,13 @@ table{border-collapse:collapse;margin:8px 0;font-size:.9rem;max-width:100%}
 th,td{padding:4px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 thead th{background:var(--soft);border-bottom:2px solid var(--line)}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+tbody td:first-child,td.k,thead th{white-space:nowrap}
 table.facts th{font-weight:600;color:var(--muted);white-space:nowrap}
 table.facts td{overflow-wrap:anywhere}
 tr.best td{font-weight:650;background:#fff4e6}
 tr.failed td{color:var(--bad)}
 .wide{overflow-x:auto}
+.wide table{width:100%}
 figure{margin:14px 0}
 figure svg{display:block;width:100%;max-width:100%;height:auto}
 figcaption{color:var(--muted);font-size:.85rem;margin-top:2px}
@@ -86,13 +88,14 @@ def tag(name: str, content: object, css: str = "") -> Html:
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]], numeric: Sequence[int] = (),
-          row_classes: Sequence[str] | None = None) -> Html:
-    """A table; the columns in ``numeric`` are right-aligned."""
+          row_classes: Sequence[str] | None = None, nowrap: Sequence[int] = ()) -> Html:
+    """A table; the columns in ``numeric`` are right-aligned, those in ``nowrap`` never wrapped."""
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
     lines = []
     for index, row in enumerate(rows):
         css = row_classes[index] if row_classes is not None and row_classes[index] else ""
-        cells = "".join(f'<td class="n">{cell(v)}</td>' if k in numeric else f"<td>{cell(v)}</td>"
+        cells = "".join(f'<td class="n">{cell(v)}</td>' if k in numeric else
+                        f'<td class="k">{cell(v)}</td>' if k in nowrap else f"<td>{cell(v)}</td>"
                         for k, v in enumerate(row))
         lines.append(f'<tr class="{esc(css)}">{cells}</tr>' if css else f"<tr>{cells}</tr>")
     return Html(f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>\n' + "\n".join(lines)

@@ -33,6 +33,7 @@ MISSING_MATPLOTLIB = "HTML reports need matplotlib: pip install 'infermeter[repo
 RASTERIZE_ABOVE = 5000  # scatter points drawn as one embedded image beyond this, so files stay small
 CDF_POINTS = 2000  # the CDF line is drawn through at most this many order statistics
 ROLLING_POSITIONS = 400  # the rolling median is evaluated at most at this many places
+LOG_SPAN = 10.0  # a latency axis spanning more than this factor (a long tail) is drawn on a log scale
 MARKED = ((50.0, "median", "#1b7837", "-"), (90.0, "p90", "#c98a00", "--"), (95.0, "p95", "#d95f02", "-."),
           (99.0, "p99", "#b2182b", ":"))
 FILL = "#4c78a8"
@@ -133,20 +134,44 @@ def mark_percentiles(axes: Axes, stats: LatencyStats, scale: float, dots_at: str
         axes.legend(loc="lower right" if dots_at == "cdf" else "upper right", frameon=True, framealpha=0.9)
 
 
+def long_tail(low: float, high: float) -> bool:
+    return low > 0 and high / low > LOG_SPAN
+
+
+def log_scale(axes: Axes, which: str) -> None:
+    """A log axis labelled with plain numbers at 1-2-5 steps (no TeX, no powers of ten)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis = axes.xaxis if which == "x" else axes.yaxis
+    (axes.set_xscale if which == "x" else axes.set_yscale)("log")
+    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
 def latency_histogram(latency_ns: np.ndarray, ident: str, title: str = "Latency distribution") -> str:
-    """Histogram of latencies; beyond p99.9 (with 1000+ samples) the axis is cut and the cut is said."""
+    """Histogram of latencies. A few far outliers would squeeze the rest into a couple of bins, so the axis
+    ends at p99 + (p99 − median), and at p99.9 with 1000+ samples; what lies beyond is counted in the label."""
     stats = LatencyStats(np.asarray(latency_ns, dtype=np.int64))
     unit, scale = time_unit(stats.median)
     values = stats.sorted_ns / scale
-    upper = stats.percentile(99.9) if stats.count >= 1000 else None
-    top = float(values[-1]) if upper is None else upper / scale
+    top = float(values[-1]) if stats.count else 1.0
+    p99, median = stats.percentile(99), stats.median
+    if p99 is not None and median is not None:
+        top = min(top, (2 * p99 - median) / scale)
+    if stats.count >= 1000:
+        top = min(top, (stats.percentile(99.9) or 0.0) / scale)
     low = float(values[0]) if stats.count else 0.0
-    bins = int(np.clip(np.sqrt(stats.count), 10, 100))
-    counts, edges = np.histogram(values, bins=bins, range=(low, top if top > low else low + 1.0))
+    bins = int(np.clip(1.5 * np.sqrt(stats.count), 12, 120))
+    logarithmic = long_tail(low, top)
+    edges = np.geomspace(low, top, bins + 1) if logarithmic else bins
+    counts, edges = np.histogram(values, bins=edges, range=(low, top if top > low else low + 1.0))
     with rendering() as new_figure:
         figure = new_figure(7.4, 2.9)
         axes = figure.add_subplot()
         axes.stairs(counts, edges, fill=True, color=FILL, alpha=0.75, label="_requests")
+        if logarithmic:
+            log_scale(axes, "x")
         mark_percentiles(axes, stats, scale)
         beyond = int(np.count_nonzero(values > top))
         cut = f"  ·  {beyond:,} slower beyond the axis (max {format_duration(stats.maximum)})" if beyond else ""
@@ -166,6 +191,8 @@ def latency_cdf(latency_ns: np.ndarray, ident: str, title: str = "Latency CDF") 
         figure = new_figure(7.4, 2.9)
         axes = figure.add_subplot()
         axes.step(x, y, where="post", color=FILL, linewidth=1.4, label="_cdf")
+        if count and long_tail(float(x[0]), float(x[-1])):
+            log_scale(axes, "x")
         mark_percentiles(axes, stats, scale, dots_at="cdf")
         axes.set(title=title, xlabel=f"latency ({unit})", ylabel="requests at or below (%)", ylim=(0, 101))
         return to_svg(figure, ident)
@@ -205,7 +232,10 @@ def latency_over_time(start_ns: np.ndarray, end_ns: np.ndarray, ident: str,
                       label=f"rolling median ({window} requests)")
         axes.legend(loc="upper right", frameon=True, framealpha=0.9, markerscale=2.0)
         axes.set(title=title, xlabel="time since the first submission (s)", ylabel=f"latency ({unit})")
-        axes.set_ylim(bottom=0)
+        if len(y) and long_tail(float(y.min()), float(y.max())):
+            log_scale(axes, "y")
+        else:
+            axes.set_ylim(bottom=0)
         return to_svg(figure, ident)
 
 
@@ -242,13 +272,13 @@ def sweep_figure(sweep: Sweep, ident: str) -> str:
     """Throughput against latency for every measured point; the Pareto frontier as a line, the knee and the
     best point named, the SLO limit as a vertical line (when it is on the plotted metric); failed points are
     listed, not plotted."""
-    measured, frontier = sweep.measured(), sweep.pareto()
-    marks = _sweep_marks(sweep)
+    measured, frontier, best = sweep.measured(), sweep.pareto(), sweep.best()
     unit, scale = time_unit(max((sweep.points[i].latency_ns(sweep.metric) or 0.0 for i in measured), default=None))
+    places = {i: ((sweep.points[i].latency_ns(sweep.metric) or 0.0) / scale, sweep.points[i].throughput or 0.0)
+              for i in measured}
 
     def xy(indices: Sequence[int]) -> tuple[list[float], list[float]]:
-        return ([(sweep.points[i].latency_ns(sweep.metric) or 0.0) / scale for i in indices],
-                [sweep.points[i].throughput or 0.0 for i in indices])
+        return [places[i][0] for i in indices], [places[i][1] for i in indices]
 
     with rendering() as new_figure:
         figure = new_figure(7.4, 4.0)
@@ -258,27 +288,73 @@ def sweep_figure(sweep: Sweep, ident: str) -> str:
             axes.scatter(*xy(others), s=28, color="#9a9a9a", zorder=3, label="measured point")
         if frontier:
             axes.plot(*xy(frontier), "-o", color=FILL, linewidth=2.0, markersize=7, zorder=4, label="Pareto frontier")
-        best = sweep.best()
         if best is not None:
             axes.scatter(*xy([best]), marker="*", s=260, color="#d95f02", edgecolors="white", zorder=5,
                          label=f"best ({sweep.goal})")
-        for index in measured if len(measured) <= 24 else frontier:
-            text = _short(sweep.points[index].label, 30) + "".join(f" · {m}" for m in marks.get(index, ()))
-            (x,), (y,) = xy([index])
-            axes.annotate(text, (x, y), xytext=(6, -11), textcoords="offset points", fontsize=7.5,
-                          fontweight="bold" if index in marks else "normal")
+        slo_x = _sweep_slo(axes, sweep, scale)
+        limits = (1.15 * max([x for x, _ in places.values()] + [slo_x or 0.0, 1e-9]),
+                  1.15 * max([y for _, y in places.values()] + [1e-9]))
+        axes.set(xlim=(0, limits[0]), ylim=(0, limits[1]), title=f"Throughput against latency {sweep.metric}",
+                 xlabel=f"latency {sweep.metric} ({unit})", ylabel="throughput (items/s)")
+        _label_points(axes, sweep, places if len(measured) <= 24 else {i: places[i] for i in frontier}, limits)
         if not measured:
             axes.text(0.5, 0.5, "no point was measured", transform=axes.transAxes, ha="center", va="center")
-        _sweep_limits(axes, sweep, scale)
         _failed_note(axes, sweep)
-        axes.set(title=f"Throughput against latency {sweep.metric}", xlabel=f"latency {sweep.metric} ({unit})",
-                 ylabel="throughput (items/s)")
-        axes.set_xlim(left=0)
-        axes.set_ylim(bottom=0)
-        axes.margins(0.12)
         if axes.get_legend_handles_labels()[0]:
-            axes.legend(loc="upper left", frameon=True, framealpha=0.9)
+            axes.legend(loc="best", frameon=True, framealpha=0.9)
         return to_svg(figure, ident)
+
+
+def _label_points(axes: Axes, sweep: Sweep, places: dict[int, tuple[float, float]],
+                  limits: tuple[float, float]) -> None:
+    """Name each point (with best/knee marks). Points that nearly coincide share one label of several lines;
+    each label goes to the first of a few spots around its point where it covers no other label and no point
+    (text sizes estimated from the font size, so the result is deterministic)."""
+    marks = _sweep_marks(sweep)
+    scaled = {i: (x / limits[0], y / limits[1]) for i, (x, y) in places.items()}
+    groups: list[list[int]] = []
+    for index in sorted(places, key=lambda i: (i not in marks, -places[i][1], i)):
+        near = next((g for g in groups if abs(scaled[g[0]][0] - scaled[index][0]) < 0.015
+                     and abs(scaled[g[0]][1] - scaled[index][1]) < 0.02), None)
+        if near is None:
+            groups.append([index])
+        else:
+            near.append(index)
+    taken = [(x - 0.012, y - 0.02, x + 0.012, y + 0.02) for x, y in scaled.values()]  # the markers
+    for group in groups:
+        lines = [_short(sweep.points[i].label, 30) + "".join(f" · {m}" for m in marks.get(i, ())) for i in group]
+        offset, box = _free_spot(scaled[group[0]], lines, taken)
+        taken.append(box)
+        axes.annotate("\n".join(lines), places[group[0]], xytext=offset, textcoords="offset points",
+                      ha="left" if offset[0] > 0 else "right" if offset[0] < 0 else "center",
+                      va="top" if offset[1] < 0 else "bottom", fontsize=LABEL_SIZE, zorder=6,
+                      bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
+                      fontweight="bold" if any(i in marks for i in group) else "normal")
+
+
+LABEL_SIZE = 7.5
+_AXES_PT = (7.4 * 72 * 0.86, 4.0 * 72 * 0.78)  # about the size of the sweep figure's axes, in points
+_SPOTS = ((7.0, -5.0), (7.0, 5.0), (-7.0, -5.0), (-7.0, 5.0), (0.0, -9.0), (0.0, 9.0))
+
+
+def _free_spot(anchor: tuple[float, float], lines: Sequence[str],
+               taken: Sequence[tuple[float, float, float, float]]) -> tuple[tuple[float, float],
+                                                                         tuple[float, float, float, float]]:
+    """The first offset (points) around ``anchor`` (axes fraction) whose text box stays inside the axes and
+    overlaps nothing in ``taken``; the first inside the axes when every spot is covered."""
+    width = max(len(line) for line in lines) * LABEL_SIZE * 0.6 / _AXES_PT[0]
+    height = len(lines) * LABEL_SIZE * 1.25 / _AXES_PT[1]
+    fallback = None
+    for dx, dy in _SPOTS:
+        x0 = anchor[0] + dx / _AXES_PT[0] - (width if dx < 0 else width / 2 if dx == 0 else 0.0)
+        y0 = anchor[1] + dy / _AXES_PT[1] - (height if dy < 0 else 0.0)
+        box = (x0, y0, x0 + width, y0 + height)
+        if x0 < 0 or y0 < 0 or box[2] > 1 or box[3] > 1:
+            continue
+        if not any(box[0] < t[2] and t[0] < box[2] and box[1] < t[3] and t[1] < box[3] for t in taken):
+            return (dx, dy), box
+        fallback = fallback or ((dx, dy), box)
+    return fallback or ((_SPOTS[0]), (anchor[0], anchor[1] - height, anchor[0] + width, anchor[1]))
 
 
 def _sweep_marks(sweep: Sweep) -> dict[int, list[str]]:
@@ -289,15 +365,17 @@ def _sweep_marks(sweep: Sweep) -> dict[int, list[str]]:
     return marks
 
 
-def _sweep_limits(axes: Axes, sweep: Sweep, scale: float) -> None:
+def _sweep_slo(axes: Axes, sweep: Sweep, scale: float) -> float | None:
+    """Draw the SLO limit when it is on the plotted metric (returns its x); otherwise say it is not drawn."""
     if sweep.slo is None:
-        return
+        return None
     if sweep.slo.metric == sweep.metric:
         axes.axvline(sweep.slo.limit_ns / scale, color="#b2182b", linestyle="--", linewidth=1.3,
                      label=f"SLO {sweep.slo.text()}")
-    else:
-        axes.text(0.99, 0.98, f"SLO {sweep.slo.text()} (another metric: not drawn)", transform=axes.transAxes,
-                  ha="right", va="top", fontsize=7.5, color="#b2182b")
+        return sweep.slo.limit_ns / scale
+    axes.text(0.99, 0.98, f"SLO {sweep.slo.text()} (another metric: not drawn)", transform=axes.transAxes,
+              ha="right", va="top", fontsize=7.5, color="#b2182b")
+    return None
 
 
 def _failed_note(axes: Axes, sweep: Sweep) -> None:
