@@ -51,7 +51,11 @@ def sweep_findings(sweep: Sweep) -> list[str]:
     best = sweep.best()
     goal = f"goal {sweep.goal}" + (f", SLO {sweep.slo.text()}" if sweep.slo else "")
     if best is None:
-        lines.append(f"best ({goal}): no measured point meets it")
+        unknown = sweep.slo is not None and all(sweep.points[i].latency_ns(sweep.slo.metric) is None
+                                                for i in sweep.measured())
+        reason = (f"the {sweep.slo.metric} is unknown for every point (too few requests per run: measure longer "
+                  "with -t or -niter)" if unknown and sweep.slo is not None else "no measured point meets it")
+        lines.append(f"best ({goal}): {reason}")
     else:
         point = sweep.points[best]
         lines.append(f"best ({goal}): {point.label} — {format_rate(point.throughput)} items/s, {sweep.metric} "
