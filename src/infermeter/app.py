@@ -145,6 +145,10 @@ def _report(prepared: Prepared, command: Sequence[str] | None, measured: Measure
                         durations.get("inputs"), measured.first_inference_ns if measured is not None else None,
                         runtime.cached_compile_ns)
     machine = environment.collect({info.name: info.version})
+    fake = info.name == "fake"  # virtual time: no compute figure, and no file reads the tests cannot pin
+    peak = None if fake else _machine_peak(machine)
+    if peak is not None:
+        machine["fp32_peak"] = peak
     requests = measured.run.requests if measured is not None else runtime.optimal_requests
     findings = () if measured is None else tuple(check_run(measured.run, check_context(
         config, machine, runtime, measured, fake=info.name == "fake")))
@@ -154,7 +158,7 @@ def _report(prepared: Prepared, command: Sequence[str] | None, measured: Measure
         config=_config_dict(config),
         environment=machine,
         engine=_engine_dict(config, info, prepared.why, runtime, requests),
-        model=_model_dict(prepared.model, prepared.plan, prepared.inputs, prepared.ready),
+        model=_model_dict(prepared.model, prepared.plan, prepared.inputs, prepared.ready, count_flops=not fake),
         phases=phases,
         run=measured.run if measured is not None else None,
         timed=what_was_timed(config, runtime, requests, prepared.ready.feed),
@@ -164,6 +168,30 @@ def _report(prepared: Prepared, command: Sequence[str] | None, measured: Measure
         findings=findings,
         counters=_counters(prepared.compiled) if config.tuning.perf_counts and measured is not None else None,
     )
+
+
+def _machine_peak(machine: dict[str, Any]) -> dict[str, Any] | None:
+    """The FP32 ceiling measured earlier by ``infermeter peak`` on this CPU model with all usable cores."""
+    from .peak import cached_peak
+
+    found = cached_peak(str(machine.get("cpu_model")), int(machine.get("usable_cpus") or 1))
+    return dataclasses.asdict(found) if found is not None else None
+
+
+def _model_flops(model: ModelRef, plan: ShapePlan) -> dict[str, Any] | None:
+    """MACs and FLOPs of one request, counted from the ONNX graph at the run's shapes (None for IR files)."""
+    from .flops import model_flops
+
+    if (model.path is None and model.zoo is None) or model.format == "openvino-ir":
+        return None
+    try:
+        counted = model_flops(model.file(), plan.shapes())
+    except OSError:
+        return None
+    if counted is None or counted.macs == 0:
+        return None
+    return {"macs": counted.macs, "flops": counted.flops, "by_op": dict(counted.by_op),
+            "uncounted": list(counted.uncounted)}
 
 
 def _counters(compiled: CompiledModel) -> dict[str, Any] | None:
@@ -223,9 +251,10 @@ def _engine_dict(config: BenchmarkConfig, info: EngineInfo, why: str, runtime: R
 
 
 def _model_dict(model: ModelRef, plan: ShapePlan, prepared: dict[str, PreparedInput],
-                ready: InputsReady) -> dict[str, Any]:
+                ready: InputsReady, count_flops: bool = True) -> dict[str, Any]:
     feed = ready.feed
     return {
+        "flops_per_request": _model_flops(model, plan) if count_flops else None,
         "input_sets": len(feed.sets) if feed is not None else 1,
         "full_mode": feed.copy_in if feed is not None else False,
         "shape_groups": list(feed.labels) if feed is not None and len(feed.labels) > 1 else [],

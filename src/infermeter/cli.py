@@ -48,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_sweep_parser(commands)
     engines = commands.add_parser("engines", help="list engines, versions and devices")
     engines.set_defaults(handler=_engines)
+    peak = commands.add_parser("peak", help="measure this machine's FP32 ceiling (sgemm) for '%% of peak'",
+                               allow_abbrev=False)
+    peak.add_argument("--threads", metavar="N", help="threads (default: the usable cores)")
+    peak.add_argument("--time", default="3", metavar="SECONDS", help="timing budget (default 3 s)")
+    peak.add_argument("--size", default="2048", metavar="N", help="matrix size N×N (default 2048)")
+    peak.set_defaults(handler=_peak)
     zoo = commands.add_parser("zoo", help="list the built-in models (generated in code, no download)")
     zoo.set_defaults(handler=_zoo)
     show = commands.add_parser("show", help="re-render a saved report or session (no engine needed)",
@@ -69,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "(default 2%%)")
     compare.add_argument("--markdown", action="store_true", help="print a Markdown table (pull-request comment)")
     compare.set_defaults(handler=compare_command)
-    for sub in (engines, zoo, show, compare):
+    for sub in (engines, zoo, show, compare, peak):
         sub.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -313,6 +319,21 @@ def _engines(args: argparse.Namespace, argv: list[str]) -> int:
             continue
         table.add_row(name, info.version, ", ".join(info.devices), escape(info.detail or "ok"))
     _console().print(table)
+    return 0
+
+
+def _peak(args: argparse.Namespace, argv: list[str]) -> int:
+    from .environment import usable_cpu_count
+    from .options import parse_duration, positive_int
+    from .peak import measure_peak, save_peak
+
+    threads = positive_int("--threads", args.threads) or usable_cpu_count()
+    size = positive_int("--size", args.size) or 2048
+    seconds = parse_duration("--time", args.time) / 1e9
+    peak = measure_peak(threads, size, seconds)
+    path = save_peak(peak)
+    _console().print(f"FP32 peak (numpy sgemm {size}×{size}, {threads} thread(s), best of {peak.runs}): "
+                     f"{peak.gflops:,.1f} GFLOP/s on {peak.cpu}; saved to {path}", highlight=False, soft_wrap=True)
     return 0
 
 

@@ -43,7 +43,7 @@ def collect(engine_versions: dict[str, str] | None = None, root: Path = SYSTEM_R
         "python": platform.python_version(),
         "python_implementation": platform.python_implementation(),
         "numpy": np.__version__,
-        "cpu_model": cpu.get("model name") or platform.processor() or "unknown",
+        "cpu_model": cpu.get("model name") or platform.processor() or "unknown",  # = cpu_model_name()
         "cpu_flags": [flag for flag in _FLAGS_OF_INTEREST if flag in cpu.get("flags", "").split()],
         "logical_cpus": os.cpu_count(),
         "usable_cpus": _usable_cpus(),
@@ -312,3 +312,13 @@ def _ticks_per_second() -> int:
         return os.sysconf("SC_CLK_TCK")
     except (AttributeError, ValueError, OSError):
         return 100
+
+
+def cpu_model_name(root: Path = SYSTEM_ROOT) -> str:
+    """The CPU model as collect() records it (the peak cache is keyed by it)."""
+    return _cpuinfo(root).get("model name") or platform.processor() or "unknown"
+
+
+def usable_cpu_count() -> int:
+    """Cores this process may run on (affinity), at least 1."""
+    return _usable_cpus() or os.cpu_count() or 1

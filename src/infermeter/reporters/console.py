@@ -193,6 +193,9 @@ def _results(report: Report) -> Any:
     table.add_row("requests", f"{run.count:,}", f"{run.items:,} items (batch {run.batch}) in "
                   f"{format_duration(run.window_ns)}{stopped}")
     table.add_row("throughput", _with_interval(run.throughput, run.throughput_interval), "items/s")
+    compute = compute_text(report)
+    if compute is not None:
+        table.add_row("compute", compute[0], compute[1])
     if run.errors:
         table.add_row("errors", f"{run.errors:,}", "failed requests, left out of the samples (--on-error continue)")
     latency = run.latency
@@ -209,6 +212,22 @@ def _results(report: Report) -> Any:
         note = unit if value is not None else f"needs more samples ({run.count} taken)"
         table.add_row(f"latency {label}", shown, note)
     return table
+
+
+def compute_text(report: Report) -> tuple[str, str] | None:
+    """Achieved GFLOP/s from the graph's FLOPs per request, and the share of the machine's measured peak."""
+    flops = (report.model.get("flops_per_request") or {}).get("flops")
+    run = report.run
+    if not flops or run is None or not run.requests_per_second:
+        return None
+    achieved = flops * run.requests_per_second / 1e9
+    peak = report.environment.get("fp32_peak")
+    if peak:
+        share = f"GFLOP/s = {achieved / peak['gflops']:.0%} of this machine's FP32 peak ({peak['gflops']:,.0f} " \
+                f"GFLOP/s, infermeter peak)"
+    else:
+        share = "GFLOP/s (run infermeter peak once for the share of this machine's FP32 peak)"
+    return f"{achieved:,.1f}", share
 
 
 def _with_interval(value: float | None, interval: Interval | None) -> str:
