@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_sweep_parser(commands)
     engines = commands.add_parser("engines", help="list engines, versions and devices")
+    engines.add_argument("--refresh", action="store_true", help="look for devices again instead of using what "
+                         "was found last time for the same engine versions")
     engines.set_defaults(handler=_engines)
     peak = commands.add_parser("peak", help="measure this machine's FP32 ceiling (sgemm) for '%% of peak'",
                                allow_abbrev=False)
@@ -304,6 +306,7 @@ def _engines(args: argparse.Namespace, argv: list[str]) -> int:
     from rich.markup import escape
     from rich.table import Table
 
+    from . import engine_cache
     from .engines import available_engines, create_engine, is_installed
     from .errors import EngineNotInstalled
 
@@ -312,11 +315,17 @@ def _engines(args: argparse.Namespace, argv: list[str]) -> int:
         if not is_installed(name):
             table.add_row(name, "–", "–", escape(f"not installed: pip install 'infermeter[{name}]'"))
             continue
+        cached = None if args.refresh else engine_cache.cached_info(name)
+        if cached is not None:
+            table.add_row(name, cached["version"], ", ".join(cached["devices"]),
+                          escape(f"{cached['detail'] or 'ok'} (as found before: --refresh to look again)"))
+            continue
         try:
             info = create_engine(name, build_config("zoo:resnet18", engine=name)).info()
         except EngineNotInstalled as error:
             table.add_row(name, "–", "–", escape(str(error)))
             continue
+        engine_cache.remember(name, info.version, info.devices, info.detail)
         table.add_row(name, info.version, ", ".join(info.devices), escape(info.detail or "ok"))
     _console().print(table)
     return 0

@@ -1,0 +1,65 @@
+"""What ``infermeter engines`` lists, remembered between calls.
+
+Importing OpenVINO alone takes about a third of a second, so the devices and execution providers found the
+last time are kept in ``~/.cache/infermeter/engines.json``, keyed by the engine's installed version (read from
+package metadata, which imports nothing). A new version, ``--refresh``, or a damaged file means a fresh look.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+PACKAGES = {"openvino": "openvino", "onnxruntime": "onnxruntime"}
+
+
+def cache_path() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "infermeter" / "engines.json"
+
+
+def installed_version(name: str) -> str | None:
+    package = PACKAGES.get(name)
+    if package is None:
+        return None
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
+def cached_info(name: str) -> dict[str, Any] | None:
+    """The entry stored for this engine at its installed version, or None."""
+    wanted = installed_version(name)
+    entry = _read().get(name)
+    if wanted is None or not isinstance(entry, dict) or entry.get("package_version") != wanted:
+        return None
+    return entry
+
+
+def remember(name: str, info_version: str, devices: tuple[str, ...], detail: str) -> None:
+    package_version = installed_version(name)
+    if package_version is None:
+        return
+    known = _read()
+    known[name] = {"package_version": package_version, "version": info_version, "devices": list(devices),
+                   "detail": detail}
+    path = cache_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(known, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError:
+        pass  # a read-only home only costs the next call its speed
+
+
+def _read() -> dict[str, Any]:
+    try:
+        data = json.loads(cache_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
