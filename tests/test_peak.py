@@ -83,3 +83,15 @@ def test_real_engine_counts_flops(cache_home: Path) -> None:
     assert "fp32_peak" not in report.environment  # nothing measured in this cache
     text = compute_text(report)
     assert text is not None and text[1].startswith("GFLOP/s (run infermeter peak")
+
+
+def test_openvino_counts_from_its_own_graph_and_agrees_with_onnx() -> None:
+    """OpenVINO counts from the shapes it already inferred (no reload); the ONNX count gives the same MACs."""
+    pytest.importorskip("openvino")
+    pytest.importorskip("onnx")
+    one = app.run(build_config("zoo:resnet18", engine="openvino", api="sync", niter=1, no_warmup=True))
+    assert one.model["flops_per_request"] == {"macs": 1_814_073_344, "flops": 3_628_146_688,
+                                              "by_op": {"Convolution": 1_813_561_344, "MatMul": 512_000},
+                                              "uncounted": []}
+    four = app.run(build_config("zoo:resnet18", engine="openvino", api="sync", niter=1, no_warmup=True, batch=4))
+    assert four.model["flops_per_request"]["macs"] == 4 * 1_814_073_344

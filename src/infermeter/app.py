@@ -18,7 +18,7 @@ from .checks import CheckContext, check_run
 from .clock import Clock, FakeClock, system_clock
 from .config import BenchmarkConfig
 from .engines import choose_engine, create_engine
-from .engines.base import CompiledModel, EngineInfo, EngineOptions, RuntimeInfo
+from .engines.base import CompiledModel, EngineInfo, EngineOptions, ModelHandle, RuntimeInfo
 from .errors import BenchmarkInterrupted, UsageError
 from .events import NullObserver, Observer, PhaseTimer
 from .inputs.feeding import InputsReady, prepare_inputs
@@ -49,6 +49,7 @@ class Prepared:
     timer: PhaseTimer
     clock: Clock
     ready: InputsReady
+    flops: dict[str, Any] | None = None  # work of one request (MACs, FLOPs), when it could be counted cheaply
 
 
 def run(config: BenchmarkConfig, observer: Observer | None = None, clock: Clock | None = None,
@@ -76,11 +77,12 @@ def prepare(config: BenchmarkConfig, observer: Observer, clock: Clock | None = N
             ready = prepare_inputs(config, handle, model)
         with timer.phase("reshape"):
             handle.reshape(_reshape_target(engine_name, ready.model_shapes))
+        flops = None if engine_name == "fake" else _model_flops(model, handle, ready.plan)
         with timer.phase("compile"):
             compiled = handle.compile(_engine_options(config))
     except KeyboardInterrupt:
         raise BenchmarkInterrupted(f"interrupted during {timer.current or 'loading'}; nothing was measured") from None
-    return Prepared(config, model, info, why, ready.plan, ready.inputs, compiled, timer, clock, ready)
+    return Prepared(config, model, info, why, ready.plan, ready.inputs, compiled, timer, clock, ready, flops)
 
 
 def _reshape_target(engine: str, shapes: dict[str, tuple[int | None, ...]]) -> Any:
@@ -158,7 +160,7 @@ def _report(prepared: Prepared, command: Sequence[str] | None, measured: Measure
         config=_config_dict(config),
         environment=machine,
         engine=_engine_dict(config, info, prepared.why, runtime, requests),
-        model=_model_dict(prepared.model, prepared.plan, prepared.inputs, prepared.ready, count_flops=not fake),
+        model=_model_dict(prepared.model, prepared.plan, prepared.inputs, prepared.ready, prepared.flops),
         phases=phases,
         run=measured.run if measured is not None else None,
         timed=what_was_timed(config, runtime, requests, prepared.ready.feed),
@@ -178,15 +180,23 @@ def _machine_peak(machine: dict[str, Any]) -> dict[str, Any] | None:
     return dataclasses.asdict(found) if found is not None else None
 
 
-def _model_flops(model: ModelRef, plan: ShapePlan) -> dict[str, Any] | None:
-    """MACs and FLOPs of one request, counted from the ONNX graph at the run's shapes (None for IR files)."""
+FLOPS_FROM_FILE_LIMIT = 64 * 1024 * 1024  # reloading a bigger ONNX file for shape inference costs seconds and GBs
+
+
+def _model_flops(model: ModelRef, handle: ModelHandle, plan: ShapePlan) -> dict[str, Any] | None:
+    """MACs and FLOPs of one request: from the engine's own graph when it has shapes (OpenVINO, cheap), else
+    from the ONNX file with shape inference, for files up to FLOPS_FROM_FILE_LIMIT."""
     from .flops import model_flops
 
-    if (model.path is None and model.zoo is None) or model.format == "openvino-ir":
-        return None
+    counter = getattr(handle, "count_flops", None)
     try:
-        counted = model_flops(model.file(), plan.shapes())
-    except OSError:
+        if counter is not None:
+            counted = counter()
+        elif model.format == "openvino-ir" or model.file().stat().st_size > FLOPS_FROM_FILE_LIMIT:
+            return None
+        else:
+            counted = model_flops(model.file(), plan.shapes())
+    except (OSError, RuntimeError):
         return None
     if counted is None or counted.macs == 0:
         return None
@@ -251,10 +261,10 @@ def _engine_dict(config: BenchmarkConfig, info: EngineInfo, why: str, runtime: R
 
 
 def _model_dict(model: ModelRef, plan: ShapePlan, prepared: dict[str, PreparedInput],
-                ready: InputsReady, count_flops: bool = True) -> dict[str, Any]:
+                ready: InputsReady, flops: dict[str, Any] | None = None) -> dict[str, Any]:
     feed = ready.feed
     return {
-        "flops_per_request": _model_flops(model, plan) if count_flops else None,
+        "flops_per_request": flops,
         "input_sets": len(feed.sets) if feed is not None else 1,
         "full_mode": feed.copy_in if feed is not None else False,
         "shape_groups": list(feed.labels) if feed is not None and len(feed.labels) > 1 else [],

@@ -31,6 +31,7 @@ from .base import (
 
 if TYPE_CHECKING:
     from ..counters import LayerCounter
+    from ..flops import FlopCount
 
 try:
     import openvino as ov
@@ -41,7 +42,7 @@ except ImportError as _missing:  # pragma: no cover - exercised when the extra i
 
 from ..tuning import Tuning
 from . import openvino_setup as setup
-from .openvino_graph import describe_inputs, element_dtype, port_dims, port_name
+from .openvino_graph import count_flops, describe_inputs, element_dtype, port_dims, port_name
 
 _VIRTUAL = {"AUTO", "MULTI", "HETERO", "BATCH"}
 _READ_BACK = ("PERFORMANCE_HINT", "NUM_STREAMS", "INFERENCE_NUM_THREADS", "INFERENCE_PRECISION_HINT",
@@ -182,6 +183,10 @@ class OpenVINOModel:
             self._model.reshape(wanted)
         except (RuntimeError, TypeError) as error:
             raise UsageError(f"openvino cannot reshape to {_shapes_text(shapes)}: {ov_message(error)}") from None
+
+    def count_flops(self) -> FlopCount:
+        """Work of one request at the shapes the model now has (after reshape and pre-processing)."""
+        return count_flops(self._model)
 
     def compile(self, options: EngineOptions) -> OpenVINOCompiled:
         setup.check_device_options(options.tuning, options.device, options.infer_precision)

@@ -5,6 +5,7 @@ the size of the table an index input feeds (so synthetic ids stay in range). Imp
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import numpy as np
 import openvino as ov
 
 from ..errors import InputError
+from ..flops import FlopCount
 from ..modelfile import describe_onnx, load_onnx
 from .base import Dim, InputDescription
 
@@ -107,3 +109,46 @@ def _gather_table_size(gather: Any) -> int | None:
     if shape.rank.is_dynamic or not -len(shape) <= axis < len(shape) or shape[axis].is_dynamic:
         return None
     return int(shape[axis].get_length())
+
+
+_COUNTED_OPS = ("Convolution", "GroupConvolution", "ConvolutionBackpropData", "MatMul")
+
+
+def count_flops(model: Any) -> FlopCount:
+    """MACs of the model's Convolution, GroupConvolution, ConvolutionBackpropData and MatMul nodes, from the
+    shapes OpenVINO already inferred (cheap: no second copy of the model, unlike reloading the ONNX file)."""
+    by_op: dict[str, int] = {}
+    uncounted: set[str] = set()
+    for node in model.get_ordered_ops():
+        kind = node.get_type_name()
+        if kind not in _COUNTED_OPS:
+            continue
+        macs = _node_macs(node, kind)
+        if macs is None:
+            uncounted.add(kind)
+        else:
+            by_op[kind] = by_op.get(kind, 0) + macs
+    total = sum(by_op.values())
+    return FlopCount(total, 2 * total, by_op, tuple(sorted(uncounted)))
+
+
+def _static(shape: Any) -> list[int] | None:
+    return [int(d.get_length()) for d in shape] if shape.is_static else None
+
+
+def _node_macs(node: Any, kind: str) -> int | None:
+    output = _static(node.get_output_partial_shape(0))
+    data = _static(node.input_value(0).get_partial_shape())
+    weights = _static(node.input_value(1).get_partial_shape())
+    if output is None or data is None or weights is None:
+        return None
+    if kind == "Convolution":  # weights [C_out, C_in, k...]
+        return math.prod(output) * weights[1] * math.prod(weights[2:])
+    if kind == "GroupConvolution":  # weights [G, C_out/G, C_in/G, k...]
+        return math.prod(output) * weights[2] * math.prod(weights[3:])
+    if kind == "ConvolutionBackpropData":  # weights [C_in, C_out, k...]
+        return math.prod(data) * weights[1] * math.prod(weights[2:])
+    if len(data) == 1:
+        return math.prod(output) * data[0]
+    inner = data[-2] if node.get_attributes().get("transpose_a") else data[-1]
+    return math.prod(output) * inner
