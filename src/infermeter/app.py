@@ -76,7 +76,7 @@ def prepare(config: BenchmarkConfig, observer: Observer, clock: Clock | None = N
         with timer.phase("inputs"):
             ready = prepare_inputs(config, handle, model)
         with timer.phase("reshape"):
-            handle.reshape(_reshape_target(engine_name, ready.model_shapes))
+            handle.reshape(ready.model_shapes)
         flops = None if engine_name == "fake" else _model_flops(model, handle, ready.plan)
         with timer.phase("compile"):
             compiled = handle.compile(_engine_options(config))
@@ -84,12 +84,6 @@ def prepare(config: BenchmarkConfig, observer: Observer, clock: Clock | None = N
         raise BenchmarkInterrupted(f"interrupted during {timer.current or 'loading'}; nothing was measured") from None
     return Prepared(config, model, info, why, ready.plan, ready.inputs, compiled, timer, clock, ready, flops)
 
-
-def _reshape_target(engine: str, shapes: dict[str, tuple[int | None, ...]]) -> Any:
-    """Dims left dynamic (several data shapes) stay as the model has them on engines that cannot reshape."""
-    if engine == "openvino":
-        return shapes
-    return {name: shape for name, shape in shapes.items() if None not in shape}
 
 
 def measure(prepared: Prepared, observer: Observer, command: Sequence[str] | None = None) -> Report:

@@ -7,7 +7,6 @@ import argparse
 import sys
 from typing import Any
 
-from .config import headline_metric
 from .errors import EXIT_REGRESSION, InputError
 
 
@@ -19,6 +18,7 @@ def show_command(args: argparse.Namespace, argv: list[str]) -> int:
     from .reporters.comparison import render_session
     from .reporters.console import render_report
     from .reporters.export import write_exports
+    from .session import default_metric
 
     exports = export_list(args)
     console = _console(stderr=any(export.to_stdout for export in exports))
@@ -33,7 +33,7 @@ def show_command(args: argparse.Namespace, argv: list[str]) -> int:
     if single is not None:
         render_report(single, console, quiet=args.quiet)
     else:
-        render_session(session, console, _default_metric(session), 0.02, quiet=args.quiet)
+        render_session(session, console, default_metric(session), 0.02, quiet=args.quiet)
     write_exports(exports, single if single is not None else session)
     return 0
 
@@ -64,12 +64,12 @@ def compare_command(args: argparse.Namespace, argv: list[str]) -> int:
     from .cli import _console
     from .options import parse_fraction
     from .reporters.comparison import print_file_comparisons
-    from .session import compare_sessions, load_session_or_report
+    from .session import compare_sessions, default_metric, load_session_or_report
 
     threshold = parse_fraction("--threshold", args.threshold)
     baseline = load_session_or_report(Path(args.baseline))
     candidate = load_session_or_report(Path(args.candidate))
-    metric = args.metric or _default_metric(baseline)
+    metric = args.metric or default_metric(baseline)
     metrics = [metric] + [m for m in ("throughput", "median", "p99") if m != metric]
     results = compare_sessions(baseline, candidate, metrics, threshold)
     print_file_comparisons(results, _console(), metric, markdown=args.markdown)
@@ -79,10 +79,3 @@ def compare_command(args: argparse.Namespace, argv: list[str]) -> int:
               f"({', '.join(slower)})", file=sys.stderr)
         return EXIT_REGRESSION
     return 0
-
-
-def _default_metric(session: Any) -> str:
-    for reports in session.reports:
-        for report in reports:
-            return headline_metric(report.config.get("scenario", ""))
-    return "throughput"

@@ -109,7 +109,7 @@ def _run_option_strings() -> set[str]:
 def run_sweep_command(args: argparse.Namespace, argv: list[str]) -> int:
     from .cli import _console, _model_argument
     from .cli_options import split_model_from_flags
-    from .options import parse_duration
+    from .options import non_negative_int, parse_duration, positive_int
     from .reporters.sweep_console import render_sweep
     from .sweep import Sweep, SweepPoint, parse_slo
     from .sweep_runner import grid, run_sweep
@@ -117,7 +117,7 @@ def run_sweep_command(args: argparse.Namespace, argv: list[str]) -> int:
     split_model_from_flags(args)
     model = _model_argument(args)
     axes = axes_from(args)
-    repeat = _positive("--repeat", args.repeat)
+    repeat = positive_int("--repeat", args.repeat) or 1
     exports = _exports(args)
     sweep = Sweep(model=model, axes=axes, points=tuple(SweepPoint(options) for options in grid(axes)),
                   repeat=repeat, metric=args.metric, goal=args.goal, slo=parse_slo(args.slo),
@@ -136,7 +136,7 @@ def run_sweep_command(args: argparse.Namespace, argv: list[str]) -> int:
     timeout = parse_duration("--point-timeout", args.point_timeout) / 1e9 if args.point_timeout else None
     if timeout == 0:
         raise UsageError("--point-timeout must be more than 0")
-    sweep = run_sweep(sweep, seed=_positive("--seed-order", args.seed_order, zero=True), timeout_s=timeout,
+    sweep = run_sweep(sweep, seed=non_negative_int("--seed-order", args.seed_order), timeout_s=timeout,
                       on_update=update)
     _write_exports(sweep, exports)
     render_sweep(sweep, console, quiet=args.quiet)
@@ -185,13 +185,3 @@ def _write_exports(sweep: Sweep, exports: list[Any]) -> None:
     from .reporters.export import write_exports
 
     write_exports(exports, sweep)
-
-
-def _positive(flag: str, value: str, zero: bool = False) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise UsageError(f"{flag} expects an integer, got {value!r}") from None
-    if number < (0 if zero else 1):
-        raise UsageError(f"{flag} must be {'0' if zero else '1'} or more, got {number}")
-    return number

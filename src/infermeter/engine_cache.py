@@ -13,12 +13,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from .paths import cache_root
+
 PACKAGES = {"openvino": "openvino", "onnxruntime": "onnxruntime"}
 
 
 def cache_path() -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "infermeter" / "engines.json"
+    return cache_root() / "engines.json"
 
 
 def installed_version(name: str) -> str | None:

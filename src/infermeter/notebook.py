@@ -17,9 +17,9 @@ import numpy as np
 from .compare import DEFAULT_THRESHOLD
 from .errors import UsageError
 from .reporters.comparison import SUMMARY_METRICS, format_interval, format_ratio, metric_label
-from .reporters.tables import RUN_COLUMNS, Exportable, Exportables, run_rows, sample_blocks, session_metric
+from .reporters.tables import RUN_COLUMNS, Exportable, Exportables, run_rows, sample_blocks
 from .results import Report
-from .session import Session
+from .session import Session, default_metric
 from .sweep import Sweep
 from .units import format_duration, format_rate
 
@@ -144,7 +144,7 @@ def _report_html(report: Report) -> str:
 
 
 def _session_html(session: Session) -> str:
-    metric = session_metric(session)
+    metric = default_metric(session)
     comparisons = dict(session.comparisons(metric, DEFAULT_THRESHOLD))
     rows = []
     for index, label in enumerate(session.labels):
@@ -162,14 +162,11 @@ def _session_html(session: Session) -> str:
 
 
 def _sweep_html(sweep: Sweep) -> str:
-    best, knee, frontier = sweep.best(), sweep.knee(), set(sweep.pareto())
-    order = sorted(range(len(sweep.points)), key=lambda i: -(sweep.points[i].throughput or -1.0))
+    all_marks = sweep.marks()
     rows = []
-    for index in order:
+    for index in sweep.by_throughput():
         point = sweep.points[index]
-        marks = [mark for mark, on in (("best", index == best), ("knee", index == knee),
-                                       ("frontier", index in frontier)) if on]
-        marks += [f"failed: {point.errors[0]}"] if point.errors else []
+        marks = all_marks[index] + ([f"failed: {point.errors[0]}"] if point.errors else [])
         rows.append([_e(point.label), _e(format_rate(point.throughput)),
                      _e(format_duration(point.latency_ns(sweep.metric))), _e(f"{len(point.reports)}/{sweep.repeat}"),
                      _e(", ".join(marks))])

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import EngineError
+from .paths import cache_root
 
 PROBE = r"""
 import json, sys, time
@@ -67,8 +68,7 @@ def measure_peak(threads: int, size: int = 2048, seconds: float = 3.0) -> Peak:
 
 
 def cache_path() -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "infermeter" / "peak.json"
+    return cache_root() / "peak.json"
 
 
 def save_peak(peak: Peak) -> Path:

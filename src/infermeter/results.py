@@ -18,6 +18,7 @@ from .checks import CheckContext, Finding, check_run, verdict
 from .errors import InputError
 from .intervals import Interval, throughput_interval, window_rates
 from .stats import LatencyStats, throughput
+from .views import NotebookViews
 
 SCHEMA_VERSION = 2
 READABLE_VERSIONS = (1, 2)  # version 1 had no findings, verdict or CPU record: they are derived on load
@@ -189,7 +190,7 @@ class PhaseTimes:
 
 
 @dataclass(frozen=True)
-class Report:
+class Report(NotebookViews):
     """Everything one ``infermeter run`` produced. ``partial`` is true when measurement was cut short."""
 
     tool_version: str
@@ -206,17 +207,6 @@ class Report:
     command: tuple[str, ...] | None = None
     findings: tuple[Finding, ...] = ()
     counters: dict[str, Any] | None = None  # per-layer counters (counters.counters_to_dict), when asked for
-
-    def to_pandas(self, samples: bool = False) -> Any:
-        """One row per run (or per request with ``samples=True``) as a pandas DataFrame (pandas optional)."""
-        from .notebook import to_pandas
-
-        return to_pandas(self, samples)
-
-    def _repr_html_(self) -> str:
-        from .notebook import repr_html
-
-        return repr_html(self)
 
     @property
     def compile_only(self) -> bool:

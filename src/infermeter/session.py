@@ -22,18 +22,19 @@ import numpy as np
 
 from . import app
 from .compare import DEFAULT_THRESHOLD, METRICS, Comparison, compare_runs, metric_values
-from .config import BenchmarkConfig, build_config
+from .config import BenchmarkConfig, build_config, headline_metric
 from .errors import BenchmarkInterrupted, InfermeterError, InputError, UsageError
 from .events import Observer
 from .intervals import Interval, mean_log_interval
 from .results import Report, RunResult, load_report_data, report_from_data
+from .views import NotebookViews
 
 SESSION_SCHEMA = "infermeter.session"
 SESSION_VERSION = 1
 
 
 @dataclass(frozen=True)
-class Session:
+class Session(NotebookViews):
     labels: tuple[str, ...]
     rounds: int  # rounds asked for
     order: tuple[tuple[int, ...], ...]  # per round started: configuration indices in the order they ran
@@ -41,17 +42,6 @@ class Session:
     interrupted: bool = False
     command: tuple[str, ...] | None = None
     error: str | None = None  # what stopped the session early (a measurement that could not run)
-
-    def to_pandas(self, samples: bool = False) -> Any:
-        """One row per run (or per request with ``samples=True``) as a pandas DataFrame (pandas optional)."""
-        from .notebook import to_pandas
-
-        return to_pandas(self, samples)
-
-    def _repr_html_(self) -> str:
-        from .notebook import repr_html
-
-        return repr_html(self)
 
     @property
     def partial(self) -> bool:
@@ -153,6 +143,12 @@ def configuration_labels(varied: Sequence[Sequence[tuple[str, str]]], single: st
 
 
 LISTABLE_OPTIONS = ("engine", "device", "api", "nireq", "hint", "batch", "infer_precision", "nthreads")
+
+
+def default_metric(session: Session) -> str:
+    """The metric a session is compared on by default: its scenario's headline (median latency or throughput)."""
+    first = next((reports[0] for reports in session.reports if reports), None)
+    return headline_metric(str(first.config.get("scenario", ""))) if first is not None else "throughput"
 
 
 def expand_configurations(model: str, options: dict[str, Any]) -> tuple[list[BenchmarkConfig], list[str]]:

@@ -18,6 +18,7 @@ from typing import Any
 from .errors import UsageError
 from .results import Report
 from .sweep_axes import AXES, LATENCY_METRICS, RUN_CONFIG_SCHEMA, SWEEP_SCHEMA, SWEEP_VERSION
+from .views import NotebookViews
 
 __all__ = ["AXES", "LATENCY_METRICS", "RUN_CONFIG_SCHEMA", "Slo", "Sweep", "SweepPoint", "best_point", "knee_point",
            "pareto_frontier", "parse_axis", "parse_slo"]
@@ -81,7 +82,7 @@ class SweepPoint:
 
 
 @dataclass(frozen=True)
-class Sweep:
+class Sweep(NotebookViews):
     model: str
     axes: dict[str, list[str]]
     points: tuple[SweepPoint, ...]
@@ -92,17 +93,6 @@ class Sweep:
     command: tuple[str, ...] | None = None
     interrupted: bool = False
     base_args: tuple[str, ...] = field(default=())  # run options shared by every point
-
-    def to_pandas(self, samples: bool = False) -> Any:
-        """One row per run (or per request with ``samples=True``) as a pandas DataFrame (pandas optional)."""
-        from .notebook import to_pandas
-
-        return to_pandas(self, samples)
-
-    def _repr_html_(self) -> str:
-        from .notebook import repr_html
-
-        return repr_html(self)
 
     @property
     def partial(self) -> bool:
@@ -124,6 +114,17 @@ class Sweep:
 
     def best(self) -> int | None:
         return best_point(self.points, self.measured(), self.goal, self.metric, self.slo)
+
+    def by_throughput(self) -> list[int]:
+        """Point indices, highest throughput first (unmeasured points last, ties in grid order)."""
+        return sorted(range(len(self.points)), key=lambda i: (-(self.points[i].throughput or -1.0), i))
+
+    def marks(self) -> dict[int, list[str]]:
+        """Per point: "best", "knee", "frontier" where they apply, in that order (what every table shows)."""
+        best, knee, frontier = self.best(), self.knee(), set(self.pareto())
+        return {index: [mark for mark, on in (("best", index == best), ("knee", index == knee),
+                                              ("frontier", index in frontier)) if on]
+                for index in range(len(self.points))}
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema": SWEEP_SCHEMA, "schema_version": SWEEP_VERSION, "model": self.model,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .errors import InputError, UsageError
+from .options import positive_int
 
 PIN_VALUES = {"yes": "YES", "no": "NO", "numa": "NUMA", "hybrid_aware": "HYBRID_AWARE",
               # deepsparse.benchmark -pin spellings
@@ -332,21 +333,9 @@ def build_tuning(
         runtime_graph_path=exec_graph_path,
         execution_provider=ep,
         provider_options=parse_key_values("--ep-option", ep_options),
-        inter_op_threads=_positive("--inter-op-threads", inter_op_threads),
+        inter_op_threads=positive_int("--inter-op-threads", inter_op_threads),
         graph_optimization_level=parse_graph_level(graph_opt_level),
         session_config=parse_key_values("--session-config", session_config),
         io_binding=io_binding,
         elastic=elastic,
     )
-
-
-def _positive(flag: str, value: int | str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise UsageError(f"{flag} expects an integer, got {value!r}") from None
-    if number < 1:
-        raise UsageError(f"{flag} must be 1 or more, got {number}")
-    return number

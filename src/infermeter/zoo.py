@@ -388,12 +388,9 @@ def is_zoo_ref(model: str) -> bool:
 
 def cache_dir() -> Path:
     """$INFERMETER_CACHE_DIR/zoo, else $XDG_CACHE_HOME/infermeter/zoo, else ~/.cache/infermeter/zoo."""
-    own = os.environ.get("INFERMETER_CACHE_DIR")
-    if own:
-        return Path(own).expanduser() / "zoo"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
-    return base / "infermeter" / "zoo"
+    from .paths import cache_root
+
+    return cache_root() / "zoo"
 
 
 def build(name: str) -> onnx.ModelProto:

@@ -130,7 +130,9 @@ class ModelHandle(Protocol):
     inputs: list[InputDescription]  # as declared by the model, before shapes are resolved
     outputs: list[OutputDescription]
 
-    def reshape(self, shapes: Mapping[str, tuple[int, ...]]) -> None: ...
+    def reshape(self, shapes: Mapping[str, tuple[int | None, ...]]) -> None:
+        """Static shapes to compile for; a None dim stays dynamic (several data shapes)."""
+        ...
 
     def compile(self, options: EngineOptions) -> CompiledModel: ...
 

@@ -193,7 +193,7 @@ class FakeModel:
         self._clock = clock
         self._counter = counter
 
-    def reshape(self, shapes: Mapping[str, tuple[int, ...]]) -> None:
+    def reshape(self, shapes: Mapping[str, tuple[int | None, ...]]) -> None:
         return None
 
     def compile(self, options: EngineOptions) -> FakeCompiledModel:

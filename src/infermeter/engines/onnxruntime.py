@@ -163,14 +163,17 @@ class OrtModel:
         self._overrides: dict[str, int] = {}
         self._rebatch: dict[str, int] = {}  # input -> new size of its static dim 0 (-b on a static model)
 
-    def reshape(self, shapes: Mapping[str, tuple[int, ...]]) -> None:
+    def reshape(self, shapes: Mapping[str, tuple[int | None, ...]]) -> None:
         """ORT cannot reshape: symbolic dims become free-dimension overrides; a static batch dim (dim 0) that
         -b changes is made symbolic in a copy of the graph (as deepsparse does); any other static dim that
         differs is refused before compiling."""
         sizes: dict[str, set[int]] = {}
         self._rebatch = {}
         for description in self.inputs:
-            shape = shapes.get(description.name)
+            wanted = shapes.get(description.name)
+            if wanted is not None and None in wanted:
+                continue  # left dynamic (several -data_shape sizes): the model keeps its own dims
+            shape = tuple(d for d in wanted if d is not None) if wanted is not None else None
             if shape and description.dims and isinstance(description.dims[0], int) and shape[0] != description.dims[0]:
                 self._rebatch[description.name] = shape[0]
                 shape = (description.dims[0], *shape[1:])

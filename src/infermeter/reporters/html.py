@@ -194,18 +194,16 @@ def _curve_caption(sweep: Sweep) -> str:
 
 
 def _points_table(sweep: Sweep) -> Html:
-    best, knee, frontier = sweep.best(), sweep.knee(), set(sweep.pareto())
-    order = sorted(range(len(sweep.points)), key=lambda i: (-(sweep.points[i].throughput or -1.0), i))
+    all_marks = sweep.marks()
     rows, classes = [], []
-    for index in order:
+    for index in sweep.by_throughput():
         point = sweep.points[index]
-        marks = ", ".join(mark for mark, on in (("best", index == best), ("knee", index == knee),
-                                                ("frontier", index in frontier)) if on)
+        marks = ", ".join(all_marks[index])
         errors = "; ".join(point.errors)
         rows.append([point.label, format_rate(point.throughput), format_duration(point.latency_ns(sweep.metric)),
                      format_duration(point.latency_ns("p99")), f"{len(point.reports)}/{sweep.repeat}", marks,
                      f"failed: {errors}" if errors else ""])
-        classes.append("best" if index == best else "failed" if point.errors else "")
+        classes.append("best" if "best" in all_marks[index] else "failed" if point.errors else "")
     headers = ["point", "items/s", f"latency {sweep.metric}", "latency p99", "runs", "marks", "error"]
     if not any(point.errors for point in sweep.points):
         headers, rows = headers[:-1], [row[:-1] for row in rows]

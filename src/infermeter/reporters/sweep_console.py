@@ -12,7 +12,6 @@ from ..units import format_duration, format_rate
 
 
 def render_sweep(sweep: Sweep, console: Console, quiet: bool = False) -> None:
-    best, knee, frontier = sweep.best(), sweep.knee(), set(sweep.pareto())
     if quiet:
         console.print(sweep_summary_line(sweep), soft_wrap=True, highlight=False)
         return
@@ -20,18 +19,16 @@ def render_sweep(sweep: Sweep, console: Console, quiet: bool = False) -> None:
                         f"{sweep.metric})", title_justify="left")
     for column in ("point", "items/s", f"latency {sweep.metric}", "latency p99", "runs", "notes"):
         table.add_column(column, justify="right" if column not in ("point", "notes") else "left")
-    order = sorted(range(len(sweep.points)), key=lambda i: -(sweep.points[i].throughput or -1.0))
-    for index in order:
+    marks = sweep.marks()
+    for index in sweep.by_throughput():
         point = sweep.points[index]
-        marks = [mark for mark, on in (("best", index == best), ("knee", index == knee),
-                                       ("frontier", index in frontier)) if on]
-        notes = ", ".join(marks)
+        notes = ", ".join(marks[index])
         if point.errors:
             notes = (notes + "; " if notes else "") + f"failed: {point.errors[0]}"
         table.add_row(escape(point.label), format_rate(point.throughput),
                       format_duration(point.latency_ns(sweep.metric)), format_duration(point.latency_ns("p99")),
                       f"{len(point.reports)}/{sweep.repeat}", escape(notes),
-                      style="bold" if index == best else None)
+                      style="bold" if "best" in marks[index] else None)
     console.print(table)
     for line in sweep_findings(sweep):
         console.print(Text(line), soft_wrap=True)

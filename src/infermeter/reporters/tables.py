@@ -22,9 +22,8 @@ from typing import Any, TypeAlias
 import numpy as np
 
 from ..compare import DEFAULT_THRESHOLD, SLOWER, describe_change
-from ..config import headline_metric
 from ..results import Report
-from ..session import Session
+from ..session import Session, default_metric
 from ..sweep import Sweep
 from ..units import format_duration, format_durations_common, format_rate, format_rate_interval
 from .comparison import SUMMARY_METRICS, format_interval, format_ratio, metric_label, verdict_counts
@@ -261,7 +260,7 @@ def verdict_markdown(report: Report) -> str:
 
 def session_markdown(session: Session, metric: str | None = None, threshold: float = DEFAULT_THRESHOLD) -> str:
     """One row per configuration (value ± CI across rounds) and its ratio to the first, paired by round."""
-    metric = metric or session_metric(session)
+    metric = metric or default_metric(session)
     done = min((len(r) for r in session.reports), default=0)
     state = " — PARTIAL" if session.partial else ""
     comparisons = dict(session.comparisons(metric, threshold))
@@ -291,24 +290,16 @@ def session_markdown(session: Session, metric: str | None = None, threshold: flo
     return "\n".join(lines) + "\n"
 
 
-def session_metric(session: Session) -> str:
-    """The metric a session is compared on by default: its scenario's headline (median latency or throughput)."""
-    first = next((reports[0] for reports in session.reports if reports), None)
-    return headline_metric(str(first.config.get("scenario", ""))) if first is not None else "throughput"
-
-
 def sweep_markdown(sweep: Sweep) -> str:
     """Points by throughput (highest first) with best / knee / frontier marks, failed points, and the findings."""
-    best, knee, frontier = sweep.best(), sweep.knee(), set(sweep.pareto())
-    order = sorted(range(len(sweep.points)), key=lambda i: -(sweep.points[i].throughput or -1.0))
+    all_marks = sweep.marks()
     rows = []
-    for index in order:
+    for index in sweep.by_throughput():
         point = sweep.points[index]
-        marks = [mark for mark, on in (("best", index == best), ("knee", index == knee),
-                                       ("frontier", index in frontier)) if on]
+        marks = all_marks[index]
         notes = ", ".join(marks) + ("; " if marks and point.errors else "")
         notes += f"failed ({len(point.errors)}): {point.errors[0]}" if point.errors else ""
-        label = f"**{cell(point.label)}**" if index == best else cell(point.label)
+        label = f"**{cell(point.label)}**" if "best" in marks else cell(point.label)
         rows.append([label, format_rate(point.throughput), format_duration(point.latency_ns(sweep.metric)),
                      format_duration(point.latency_ns("p99")), f"{len(point.reports)}/{sweep.repeat}", cell(notes)])
     state = " — PARTIAL" if sweep.partial else ""
