@@ -84,8 +84,9 @@ def compare_configurations(model: str, variants: list[dict[str, Any]], *, rounds
     options they share. ``session.comparisons("throughput", 0.02)`` gives each against the first.
     """
     from .config import build_config
+    from .configurations import configuration_labels
     from .events import NullObserver
-    from .session import configuration_labels, run_session
+    from .session import run_session
 
     if not variants:
         raise ValueError("compare_configurations needs at least one variant")

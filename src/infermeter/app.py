@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import __version__, environment
-from .checks import CheckContext, check_run
+from . import __version__
 from .clock import Clock, FakeClock, system_clock
 from .config import BenchmarkConfig
 from .engines import choose_engine, create_engine
@@ -25,10 +24,13 @@ from .inputs.feeding import InputsReady, prepare_inputs
 from .inputs.shapes import ShapePlan
 from .inputs.synthetic import PreparedInput
 from .modelfile import ModelRef, resolve_model
-from .results import PhaseTimes, Report
 from .scenarios.feed import InputFeed
 from .scenarios.runner import Measured, Runner
 from .tuning import check_engine_support
+
+if TYPE_CHECKING:  # the report's modules are imported after the first inference (start-up time)
+    from .checks import CheckContext
+    from .results import Report
 
 _OPENVINO_ONLY = (("infer_precision", "-infer_precision"),)
 _REAL_ENGINE_ONLY = (("threads", "-nthreads"),)
@@ -65,7 +67,7 @@ def prepare(config: BenchmarkConfig, observer: Observer, clock: Clock | None = N
     engine = create_engine(engine_name, config)
     if config.tuning.execution_provider is None:  # --ep chooses the provider; -d is then only a label
         engine.check_device(config.device)
-    info = engine.info()
+    info = engine.info(devices=False)
     clock = clock or (FakeClock() if engine_name == "fake" else system_clock)
     if model.zoo is not None and engine_name != "fake":
         observer.note(f"zoo model {model.zoo.name}: {model.file()}")
@@ -95,7 +97,12 @@ def measure(prepared: Prepared, observer: Observer, command: Sequence[str] | Non
     if config.compile_only:
         prepared.compiled.finish()
         return _report(prepared, command, None)
-    measured = _measure(config, prepared.compiled, prepared.ready, prepared.plan, prepared.clock, observer)
+    requests = _requests_in_flight(config, prepared.compiled.runtime)
+
+    def announce(first_ns: int) -> None:
+        observer.ready(lambda: _report(prepared, command, None, preview=(first_ns, requests)))
+
+    measured = _measure(config, prepared, observer, requests, announce)
     prepared.compiled.finish()
     return _report(prepared, command, measured)
 
@@ -118,34 +125,48 @@ def _engine_options(config: BenchmarkConfig) -> EngineOptions:
                          threads=config.threads, tuning=config.tuning)
 
 
-def _measure(config: BenchmarkConfig, compiled: CompiledModel, ready: InputsReady,
-             plan: ShapePlan, clock: Clock, observer: Observer) -> Measured:
-    runtime = compiled.runtime
-    requests = 1 if config.scenario == "latency" else (config.requests or runtime.optimal_requests)
+def _requests_in_flight(config: BenchmarkConfig, runtime: RuntimeInfo) -> int:
+    return 1 if config.scenario == "latency" else (config.requests or runtime.optimal_requests)
+
+
+def _measure(config: BenchmarkConfig, prepared: Prepared, observer: Observer, requests: int,
+             on_first_inference: Callable[[int], None]) -> Measured:
+    from . import environment
+
+    ready, clock = prepared.ready, prepared.clock
     arrays = {name: item.array for name, item in ready.inputs.items()}
     progress = observer.progress if observer.wants_progress and not isinstance(clock, FakeClock) else None
     meter = None if isinstance(clock, FakeClock) else environment.CpuMeter()
-    runner = Runner(compiled, arrays, config.scenario, requests, plan.batch, clock, progress,
+    runner = Runner(prepared.compiled, arrays, config.scenario, requests, prepared.plan.batch, clock, progress,
                     continue_on_error=config.on_error == "continue", cpu_meter=meter, feed=ready.feed,
-                    max_rate=config.max_rate)
+                    max_rate=config.max_rate, on_first_inference=on_first_inference)
     return runner.execute(config.stop, config.warmup)
 
 
-def _report(prepared: Prepared, command: Sequence[str] | None, measured: Measured | None) -> Report:
+def _report(prepared: Prepared, command: Sequence[str] | None, measured: Measured | None,
+            preview: tuple[int, int] | None = None) -> Report:
+    """The report of a measurement (or of a compile-only run). ``preview`` = (first inference ns, requests in
+    flight): the report as it stands when measuring starts, without samples and without the environment
+    record (its clock calibration would delay the warm-up)."""
+    from . import environment
+    from .checks import check_run
+    from .results import PhaseTimes, Report
+
     config, info, runtime = prepared.config, prepared.info, prepared.compiled.runtime
     durations = prepared.timer.durations
     compile_ns = durations.get("compile")
     if compile_ns is not None and runtime.cached_compile_ns is not None:
         compile_ns -= runtime.cached_compile_ns  # the second, cached compile ran inside the phase
+    first_ns = measured.first_inference_ns if measured is not None else preview[0] if preview is not None else None
     phases = PhaseTimes(durations.get("read"), durations.get("reshape"), compile_ns,
-                        durations.get("inputs"), measured.first_inference_ns if measured is not None else None,
-                        runtime.cached_compile_ns)
-    machine = environment.collect({info.name: info.version})
+                        durations.get("inputs"), first_ns, runtime.cached_compile_ns)
+    machine = environment.collect({info.name: info.version}) if preview is None else {}
     fake = info.name == "fake"  # virtual time: no compute figure, and no file reads the tests cannot pin
-    peak = None if fake else _machine_peak(machine)
+    peak = None if fake or preview is not None else _machine_peak(machine)
     if peak is not None:
         machine["fp32_peak"] = peak
-    requests = measured.run.requests if measured is not None else runtime.optimal_requests
+    requests = measured.run.requests if measured is not None else preview[1] if preview is not None else \
+        runtime.optimal_requests
     findings = () if measured is None else tuple(check_run(measured.run, check_context(
         config, machine, runtime, measured, fake=info.name == "fake")))
     return Report(
@@ -211,6 +232,8 @@ def check_context(config: BenchmarkConfig, machine: dict[str, Any], runtime: Run
                   fake: bool) -> CheckContext:
     """What the checks need besides the samples. The fake engine's virtual clock has 1-ns resolution and
     costs nothing to read; its requests all run in parallel, so it has no queueing to report."""
+    from .checks import CheckContext
+
     clock = machine.get("clock") or {}
     clock_cost = 1.0 if fake else float(max(clock.get("resolution_ns") or 1, clock.get("read_cost_ns") or 1))
     capacity = None if fake else (runtime.streams or machine.get("usable_cpus"))

@@ -10,7 +10,6 @@ import argparse
 import os
 import signal
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -34,9 +33,10 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def build_parser(engine_list: bool = False) -> argparse.ArgumentParser:
+def build_parser(engine_list: bool = False, run_only: bool = False) -> argparse.ArgumentParser:
     """The command line. ``engine_list``: end run's help with the engines installed (only when help is
-    asked for: reading package metadata costs ~30 ms on every start otherwise)."""
+    asked for: reading package metadata costs ~30 ms on every start otherwise). ``run_only``: the other
+    subcommands are left out (``infermeter run ...`` does not need their parsers or their modules)."""
     parser = _Parser(prog="infermeter", allow_abbrev=False,
                      description="Benchmark deep-learning inference with numbers you can trust.")
     parser.add_argument("--version", action="version", version=f"infermeter {__version__}")
@@ -44,6 +44,8 @@ def build_parser(engine_list: bool = False) -> argparse.ArgumentParser:
     _add_run(commands.add_parser("run", help="benchmark a model", allow_abbrev=False,
                                  description="Benchmark MODEL: a .onnx file, an OpenVINO .xml, or zoo:NAME.",
                                  epilog=_installed_engines() if engine_list else None))
+    if run_only:
+        return parser
     from .cli_files import compare_command, show_command
     from .cli_sweep import add_sweep_parser
 
@@ -131,12 +133,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in arguments
     if argv is None:  # a real process, not a call from Python code
         _Termination.install()
+        from .engines import use_lean_sdk_imports
+
+        use_lean_sdk_imports()
     try:
         from .cli_options import expand_run_config
 
         arguments = expand_run_config(arguments)
         help_asked = any(token in ("-h", "--help") for token in arguments)
-        args = build_parser(engine_list=help_asked).parse_args(arguments)
+        run_only = bool(arguments) and arguments[0] == "run"
+        args = build_parser(engine_list=help_asked, run_only=run_only).parse_args(arguments)
         if getattr(args, "handler", None) is None:
             build_parser().print_help()
             return 0
@@ -153,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _fail(error: BaseException, code: int, message: str, debug: bool) -> int:
     if debug:
+        import traceback
+
         traceback.print_exception(error)
     print(f"infermeter: error: {message}", file=sys.stderr)
     return code
@@ -161,26 +169,32 @@ def _fail(error: BaseException, code: int, message: str, debug: bool) -> int:
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
     from . import app
     from .cli_options import export_list, run_options, split_model_from_flags
-    from .reporters.console import ConsoleObserver, render_report
-    from .reporters.export import write_exports
-    from .reporters.extras import render_extras, write_files
-    from .session import expand_configurations
+    from .configurations import expand_configurations
+    from .reporters.live import ConsoleObserver
 
     split_model_from_flags(args)
     configs, labels = expand_configurations(_model_argument(args), run_options(args))
     rounds = _rounds(args.rounds, len(configs))
     exports = export_list(args)
-    console = _console(stderr=any(export.to_stdout for export in exports))
+    stderr = any(export.to_stdout for export in exports)
     output = configs[0].output
-    observer = ConsoleObserver(console, quiet=args.quiet, style=output.progress)
     if len(configs) > 1 or rounds > 1:
         _check_session_outputs(output)
-        return _run_session(args, argv, configs, labels, rounds, console, observer, exports)
+        observer = ConsoleObserver(lambda: _console(stderr), quiet=args.quiet, style=output.progress, stderr=stderr)
+        return _run_session(args, argv, configs, labels, rounds, observer.console, observer, exports)
+    # The console is made, and rich imported, only when something is shown (see reporters.live).
+    observer = ConsoleObserver(lambda: _console(stderr), quiet=args.quiet, style=output.progress, header=True,
+                               stderr=stderr)
     try:
         report = app.run(configs[0], observer=observer, command=["infermeter", *argv])
     finally:
         observer.close()
-    render_report(report, console, quiet=args.quiet)
+    from .reporters.console import render_report
+    from .reporters.export import write_exports
+    from .reporters.extras import render_extras, write_files
+
+    console = observer.console
+    render_report(report, console, quiet=args.quiet, header=not observer.header_shown)
     if not args.quiet:
         render_extras(report, console, output)
     for path in write_files(report, output):

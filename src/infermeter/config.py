@@ -246,7 +246,7 @@ def _fake_spec(engine: str | None, latency: str, first_call: str | None, fail_at
     if engine != "fake" and (first_call or fail_at is not None or contention is not None):
         raise UsageError("--fake-first-call/--fake-fail-at/--fake-contention apply to --engine fake only")
     return FakeSpec(
-        latency=_fake_latency(latency),
+        latency=_fake_latency(latency) if engine == "fake" else latency,  # parsed only where it is used
         first_call_ns=parse_duration("--fake-first-call", first_call) if first_call else 0,
         fail_at=positive_int("--fake-fail-at", fail_at),
         contention=_contention(contention),

@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 import platform
 import re
-import socket
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -37,7 +35,7 @@ _COMPARABILITY_KEYS = ("cpu_model", "logical_cpus", "usable_cpus", "cpus_online"
 def collect(engine_versions: dict[str, str] | None = None, root: Path = SYSTEM_ROOT) -> dict[str, Any]:
     cpu = _cpuinfo(root)
     record: dict[str, Any] = {
-        "hostname": socket.gethostname(),
+        "hostname": platform.node(),
         "os": platform.platform(),
         "kernel": platform.release(),
         "python": platform.python_version(),
@@ -216,7 +214,7 @@ def _clock_read_cost_ns() -> int:
     for _ in range(_CLOCK_COST_SAMPLES):
         before = read()
         gaps.append(read() - before)
-    return int(statistics.median(gaps))
+    return int(np.median(gaps))
 
 
 class _ProcessTimes(Protocol):

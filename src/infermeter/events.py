@@ -6,11 +6,14 @@ Progress calls arrive from a monitor thread at a low rate, never from the timed 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .clock import Clock
+
+if TYPE_CHECKING:
+    from .results import Report
 
 
 class Observer(Protocol):
@@ -21,6 +24,12 @@ class Observer(Protocol):
     def note(self, text: str) -> None: ...
 
     def progress(self, completed: int, elapsed_ns: int) -> None: ...
+
+    def ready(self, report: Callable[[], Report]) -> None:
+        """The model is loaded and its first inference done; measuring starts now. ``report()`` builds the
+        report as it stands (engine, precision, layout, inputs, phase times; no samples, no environment
+        record), for a console to show at once; an observer that shows nothing does not call it."""
+        ...
 
     @property
     def wants_progress(self) -> bool: ...
@@ -39,6 +48,9 @@ class NullObserver:
         return None
 
     def progress(self, completed: int, elapsed_ns: int) -> None:
+        return None
+
+    def ready(self, report: Callable[[], Report]) -> None:
         return None
 
 

@@ -57,9 +57,9 @@ class ModelRef:
 
 
 def resolve_model(text: str) -> ModelRef:
-    from .zoo import get, is_zoo_ref
+    if text.startswith("zoo:"):  # = zoo.ZOO_PREFIX; the zoo module (model builders) loads only for zoo models
+        from .zoo import get
 
-    if is_zoo_ref(text):
         return ModelRef(text, zoo=get(text.split(":", 1)[1]))
     path = Path(text)
     if not path.exists():

@@ -18,6 +18,18 @@ if TYPE_CHECKING:
     from .base import Engine
 
 BUILTIN = ("openvino", "onnxruntime", "fake")
+_LEAN_SDK_IMPORTS = [False]
+
+
+def use_lean_sdk_imports() -> None:
+    """For the command-line process only: engine SDKs are imported without parts infermeter never uses
+    (OpenVINO's model-conversion API and the telemetry it starts: 0.3 s of start-up and exit). Not done for
+    library use, where the caller's own code may want ``openvino.convert_model``."""
+    _LEAN_SDK_IMPORTS[0] = True
+
+
+def lean_sdk_imports() -> bool:
+    return _LEAN_SDK_IMPORTS[0]
 _SDK_MODULE = {"openvino": "openvino", "onnxruntime": "onnxruntime"}
 _REGISTERED: dict[str, Callable[[BenchmarkConfig], Engine]] = {}
 

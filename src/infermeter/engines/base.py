@@ -148,7 +148,10 @@ class EngineInfo:
 class Engine(Protocol):
     name: str
 
-    def info(self) -> EngineInfo: ...
+    def info(self, devices: bool = True) -> EngineInfo:
+        """Name and version; with ``devices``, also the devices found (for OpenVINO that loads every
+        device plugin, tens of ms: a run does not ask, ``infermeter engines`` does)."""
+        ...
 
     def check_device(self, device: str) -> None:
         """Raise UsageError (before anything is read) when the engine cannot use ``device``."""

@@ -211,7 +211,7 @@ class FakeEngine:
             raise UsageError(f"--fake-latency {latency!r}: {error}") from None
         self._counter = _CallCounter(model, first_call_ns, fail_at, contention=contention)
 
-    def info(self) -> EngineInfo:
+    def info(self, devices: bool = True) -> EngineInfo:
         return EngineInfo("fake", __version__, ("CPU",), "deterministic, virtual clock")
 
     def check_device(self, device: str) -> None:

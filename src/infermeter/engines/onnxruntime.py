@@ -283,8 +283,8 @@ def _dominant_precision(graph: Graph) -> str:
 class OnnxRuntimeEngine:
     name = "onnxruntime"
 
-    def info(self) -> EngineInfo:
-        return EngineInfo("onnxruntime", ort.__version__, tuple(ort.get_available_providers()))
+    def info(self, devices: bool = True) -> EngineInfo:
+        return EngineInfo("onnxruntime", ort.__version__, tuple(ort.get_available_providers()) if devices else ())
 
     def check_device(self, device: str) -> None:
         provider_for(device)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,6 +19,8 @@ import numpy as np
 
 from ..errors import EngineError, EngineNotInstalled, InputError, UsageError
 from ..modelfile import ModelRef, load_onnx, read_ir_xml
+from ..onnx_graph import Graph
+from . import lean_sdk_imports
 from .base import (
     AsyncSession,
     Clock,
@@ -33,16 +36,28 @@ if TYPE_CHECKING:
     from ..counters import LayerCounter
     from ..flops import FlopCount
 
+_OVC = "openvino.tools.ovc"
+# openvino's __init__ imports its model-conversion API (ovc) inside ``try/except ImportError``; ovc imports
+# TensorFlow/PyTorch frontend helpers and starts telemetry, which costs ~0.3 s of start-up and exit. A None
+# entry in sys.modules makes that import fail fast, which openvino tolerates by design; the entry is removed
+# right after, so a later ``import openvino.tools.ovc`` works as usual.
+_SKIP_OVC = lean_sdk_imports() and "openvino" not in sys.modules and _OVC not in sys.modules
+if _SKIP_OVC:
+    sys.modules[_OVC] = None  # type: ignore[assignment]
 try:
     import openvino as ov
     from openvino._pyopenvino import AsyncInferQueue as _QueueBase
     from openvino._pyopenvino import InferRequest as _RequestBase
 except ImportError as _missing:  # pragma: no cover - exercised when the extra is absent
     raise EngineNotInstalled("engine openvino is not installed: pip install 'infermeter[openvino]'") from _missing
+finally:
+    if _SKIP_OVC:
+        del sys.modules[_OVC]
 
-from ..tuning import Tuning
-from . import openvino_setup as setup
-from .openvino_graph import count_flops, describe_inputs, element_dtype, port_dims, port_name
+# These import openvino themselves, so they come after the import above.
+from ..tuning import Tuning  # noqa: E402
+from . import openvino_setup as setup  # noqa: E402
+from .openvino_graph import count_flops, describe_inputs, element_dtype, port_dims, port_name  # noqa: E402
 
 _VIRTUAL = {"AUTO", "MULTI", "HETERO", "BATCH"}
 _READ_BACK = ("PERFORMANCE_HINT", "NUM_STREAMS", "INFERENCE_NUM_THREADS", "INFERENCE_PRECISION_HINT",
@@ -161,12 +176,12 @@ class OpenVINOCompiled:
 
 
 class OpenVINOModel:
-    def __init__(self, core: Any, model: Any, path: Path, tuning: Tuning) -> None:
+    def __init__(self, core: Any, model: Any, path: Path, tuning: Tuning, graph: Graph | None = None) -> None:
         self._core = core
         self._model = model
         self._path = path
         self._tuning = tuning
-        self.inputs = describe_inputs(model, path)
+        self.inputs = describe_inputs(model, graph)
         self.outputs = [OutputDescription(port_name(p, i, "output"), element_dtype(p), port_dims(p))
                          for i, p in enumerate(model.outputs)]
 
@@ -313,12 +328,15 @@ class OpenVINOEngine:
         self._tuning = tuning or Tuning()
         setup.load_extensions(self._core, self._tuning.extensions)
 
-    def info(self) -> EngineInfo:
-        return EngineInfo("openvino", ov.get_version().split("-")[0], tuple(self._core.available_devices),
-                          f"build {ov.get_version()}")
+    def info(self, devices: bool = True) -> EngineInfo:
+        return EngineInfo("openvino", ov.get_version().split("-")[0],
+                          tuple(self._core.available_devices) if devices else (), f"build {ov.get_version()}")
 
     def check_device(self, device: str) -> None:
-        """Refuse devices this machine does not have; virtual devices are checked by what they list."""
+        """Refuse devices this machine does not have; virtual devices are checked by what they list. The CPU
+        plugin ships in every OpenVINO wheel, so "CPU" is taken without loading every plugin to list them."""
+        if device == "CPU":
+            return
         available = {name.split(".")[0] for name in self._core.available_devices}
         available |= set(self._core.available_devices)
         prefix, _, listed = device.partition(":")
@@ -334,15 +352,16 @@ class OpenVINOEngine:
         path = model.file()
         # Check the file ourselves first: on a damaged file OpenVINO tries every frontend, and some of them
         # print to stderr before the error comes back.
+        graph = None
         if path.suffix.lower() == ".xml":
             read_ir_xml(path)
         else:
-            load_onnx(path)
+            graph = load_onnx(path)  # kept: it names the dynamic dims OpenVINO leaves anonymous
         try:
             read = self._core.read_model(str(path))
         except RuntimeError as error:
             raise InputError(f"openvino cannot read model {path}: {ov_message(error)}") from None
         if self._tuning.compile_from_file:
             setup.refuse_preprocessing_with_lfile(self._tuning)
-            return OpenVINOModel(self._core, read, path, self._tuning)
-        return OpenVINOModel(self._core, setup.apply_preprocessing(read, self._tuning), path, self._tuning)
+            return OpenVINOModel(self._core, read, path, self._tuning, graph)
+        return OpenVINOModel(self._core, setup.apply_preprocessing(read, self._tuning), path, self._tuning, graph)

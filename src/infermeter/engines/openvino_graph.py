@@ -6,15 +6,14 @@ the size of the table an index input feeds (so synthetic ids stay in range). Imp
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import openvino as ov
 
-from ..errors import InputError
 from ..flops import FlopCount
-from ..modelfile import describe_onnx, load_onnx
+from ..modelfile import describe_onnx
+from ..onnx_graph import Graph
 from .base import Dim, InputDescription
 
 _PASS_THROUGH = {"Convert", "Unsqueeze", "Squeeze", "Reshape", "Transpose", "Broadcast"}
@@ -43,9 +42,11 @@ def port_dims(port: Any) -> tuple[Dim, ...] | None:
     return tuple(int(d.get_length()) if d.is_static else None for d in shape)
 
 
-def describe_inputs(model: Any, path: Path) -> list[InputDescription]:
+def describe_inputs(model: Any, graph: Graph | None = None) -> list[InputDescription]:
+    """``graph``: the ONNX file's structure, when the model came from one (OpenVINO keeps no names for
+    dynamic dims; the file has them)."""
     bounds = _index_bounds(model)
-    names = _onnx_dim_names(path) if path.suffix.lower() == ".onnx" and _has_dynamic(model) else {}
+    names = _onnx_dim_names(graph) if graph is not None and _has_dynamic(model) else {}
     described = []
     for index, port in enumerate(model.inputs):
         name = port_name(port, index, "input")
@@ -62,12 +63,8 @@ def _has_dynamic(model: Any) -> bool:
     return any(port.get_partial_shape().is_dynamic for port in model.inputs)
 
 
-def _onnx_dim_names(path: Path) -> dict[str, tuple[Dim, ...] | None]:
-    """OpenVINO keeps no names for dynamic dims; read them from the ONNX file (cheap: no weights)."""
-    try:
-        inputs, _ = describe_onnx(load_onnx(path))
-    except InputError:
-        return {}
+def _onnx_dim_names(graph: Graph) -> dict[str, tuple[Dim, ...] | None]:
+    inputs, _ = describe_onnx(graph)
     return {description.name: description.dims for description in inputs}
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,9 +17,11 @@ from ..errors import InputError, UsageError
 from ..modelfile import ModelRef
 from ..options import ShapeOverride
 from ..scenarios.feed import InputFeed
-from . import files as input_files
 from .shapes import ShapePlan, check_batch_applies, is_batch_dim, resolve_shapes
 from .synthetic import PreparedInput, synthesize
+
+if TYPE_CHECKING:
+    from . import files as input_files
 
 
 @dataclass(frozen=True)
@@ -36,19 +39,25 @@ def prepare_inputs(config: BenchmarkConfig, handle: ModelHandle, model: ModelRef
     overrides = _static_batch(config, handle, overrides)
     if config.data_shapes:
         return _shape_groups(config, handle, model, overrides)
-    loaded = input_files.load_input_files(config.input_files, handle.inputs)
-    overrides = overrides + _image_sizes(loaded, handle, overrides, dict(config.tuning.layouts))
-    plan = _resolve(config, handle, model, overrides, input_files.file_shapes(loaded),
-                    input_files.file_sources(loaded))
-    samples, notes = input_files.finish_input_samples(loaded, plan.inputs, _layouts(config, plan),
-                                                      config.channel_order)
+    if config.input_files:
+        from . import files as input_files  # with its image reader: only for runs that read files
+
+        loaded = input_files.load_input_files(config.input_files, handle.inputs)
+        overrides = overrides + _image_sizes(loaded, handle, overrides, dict(config.tuning.layouts))
+        plan = _resolve(config, handle, model, overrides, input_files.file_shapes(loaded),
+                        input_files.file_sources(loaded))
+        samples, notes = input_files.finish_input_samples(loaded, plan.inputs, _layouts(config, plan),
+                                                          config.channel_order)
+    else:
+        plan = _resolve(config, handle, model, overrides)
+        samples, notes = {}, []
     for item in plan.inputs:
         if item.name not in samples:
             samples[item.name] = [synthesize(item, config.seed)]
     count = max(len(s) for s in samples.values()) if samples else 1
     sets = [{name: s[k % len(s)].array for name, s in samples.items()} for k in range(count)]
     first = {name: s[0] for name, s in samples.items()}
-    if len(samples) and count > 1 and len({len(s) for s in samples.values()}) > 1:
+    if samples and count > 1 and len({len(s) for s in samples.values()}) > 1:
         notes.append(f"inputs have different numbers of samples; {count} sets are cycled, shorter lists repeat")
     feed = None
     if count > 1 or config.full_mode:

@@ -7,7 +7,6 @@ The batch dim is a dim whose symbolic name says batch, or else a dynamic first d
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -91,6 +90,8 @@ def _overrides_by_name(overrides: Sequence[ShapeOverride], names: list[str]) -> 
 
 
 def _known(wrong: str, names: Sequence[str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(wrong, names, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
     return f"{hint}inputs: {', '.join(names)}"

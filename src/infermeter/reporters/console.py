@@ -1,16 +1,14 @@
-"""Console rendering (rich): a live status line while running, then the report.
+"""Console rendering (rich) of a report: header, results, histogram, what was timed, verdict.
 
-The live line is updated from the progress monitor thread at ≤ 4 Hz and only on a terminal; the timed
-loop never touches it.
+While a benchmark runs, ``live.ConsoleObserver`` shows the status line (updated from the progress monitor
+thread at ≤ 4 Hz, only on a terminal; the timed loop never touches it) and prints the header early.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from rich.console import Console
-from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
@@ -19,71 +17,14 @@ from ..intervals import Interval
 from ..results import Report
 from ..units import format_duration, format_durations_common, format_rate, format_rate_interval
 
-_PHASE_WORDS = {"read": "reading model", "inputs": "preparing inputs", "reshape": "reshaping",
-                "compile": "compiling"}
 
-
-class ConsoleObserver:
-    """Shows what is happening on a terminal; stays silent when output is piped or ``quiet``."""
-
-    def __init__(self, console: Console, quiet: bool = False, style: str = "auto") -> None:
-        self._console = console
-        self._quiet = quiet
-        self._style = style  # auto (live line on a terminal) | bar (live line) | lines (-stream_output) | none
-        self._live: Live | None = None
-        self._lock = threading.Lock()
-        self._last_line_s = 0.0
-
-    @property
-    def wants_progress(self) -> bool:
-        if self._style == "none":
-            return False
-        if self._style in ("bar", "lines"):
-            return True
-        return not self._quiet and self._console.is_terminal
-
-    def phase_started(self, name: str) -> None:
-        self._show(Text(f"{_PHASE_WORDS.get(name, name)}…", style="dim"))
-
-    def phase_finished(self, name: str, duration_ns: int) -> None:
-        return None
-
-    def note(self, text: str) -> None:
-        if not self._quiet:
-            self._console.print(Text(text, style="dim"))
-
-    def progress(self, completed: int, elapsed_ns: int) -> None:
-        seconds = elapsed_ns / 1e9
-        rate = completed / seconds if seconds > 0 else 0.0
-        text = Text(f"measuring: {seconds:6.1f} s · {completed:,} requests · {rate:,.1f} requests/s", style="cyan")
-        if self._style == "lines":
-            if seconds - self._last_line_s >= 1.0:  # plain lines for logs, one a second
-                self._last_line_s = seconds
-                self._console.print(text)
-            return
-        self._show(text)
-
-    def _show(self, text: Text) -> None:
-        if not self.wants_progress or self._style == "lines":
-            return
-        with self._lock:
-            if self._live is None:
-                self._live = Live(text, console=self._console, transient=True, auto_refresh=False)
-                self._live.start()
-            self._live.update(text, refresh=True)
-
-    def close(self) -> None:
-        with self._lock:
-            if self._live is not None:
-                self._live.stop()
-                self._live = None
-
-
-def render_report(report: Report, console: Console, quiet: bool = False) -> None:
+def render_report(report: Report, console: Console, quiet: bool = False, header: bool = True) -> None:
+    """``header=False``: the header was printed already (``ConsoleObserver.ready``)."""
     if quiet:
         console.print(summary_line(report), soft_wrap=True)
         return
-    console.print(_header(report))
+    if header:
+        console.print(header_table(report))
     if report.compile_only:
         console.print(Text("compile only (-niter 0): the model was read and compiled; nothing was run"))
         return
@@ -136,7 +77,7 @@ def verdict_text(report: Report) -> str:
     return report.verdict + (f" ({', '.join(codes)})" if codes else "")
 
 
-def _header(report: Report) -> Table:
+def header_table(report: Report) -> Table:
     engine, model, phases = report.engine, report.model, report.phases
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
@@ -163,7 +104,7 @@ def _header(report: Report) -> Table:
 
 
 def _scenario_text(report: Report) -> str:
-    engine, run = report.engine, report.run
+    engine = report.engine
     scenario = report.config.get("scenario", "")
     api = "sync" if scenario == "latency" else "async"
     parts = [f"{scenario} (-api {api})", f"{engine['requests_in_flight']} request(s) in flight",
@@ -174,7 +115,7 @@ def _scenario_text(report: Report) -> str:
     applied = engine.get("properties") or {}
     if (report.config.get("tuning") or {}).get("pinning") and "ENABLE_CPU_PINNING" in applied:
         parts.append(f"pinning {applied['ENABLE_CPU_PINNING']} (ENABLE_CPU_PINNING)")
-    if run is not None and engine.get("async_mode"):
+    if engine.get("async_mode") and not report.compile_only:
         parts.append(engine["async_mode"])
     return " · ".join(parts)
 

@@ -18,13 +18,15 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
-from ..results import Report
-from ..session import Session
-from ..sweep import Sweep
-from .tables import Exportable, report_markdown, runs_csv, samples_csv, session_markdown, sweep_markdown
+
+if TYPE_CHECKING:  # the renderers are imported when an export is written: a run without one never loads them
+    from ..results import Report
+    from ..session import Session
+    from ..sweep import Sweep
+    from .tables import Exportable
 
 # kind -> the command-line flag that asks for it (named in error messages)
 EXPORT_FLAGS = {"json": "-x/--export-json", "markdown": "--export-markdown", "csv": "--export-csv",
@@ -96,6 +98,10 @@ def render(kind: str, result: Exportable, html_renderer: HtmlRenderer | None = N
     """The text of one export of a Report, Session or Sweep."""
     if kind == "json":
         return to_json(result)
+    from ..session import Session
+    from ..sweep import Sweep
+    from .tables import report_markdown, runs_csv, samples_csv, session_markdown, sweep_markdown
+
     if kind == "markdown":
         if isinstance(result, Session):
             return session_markdown(result)
@@ -111,6 +117,9 @@ def render(kind: str, result: Exportable, html_renderer: HtmlRenderer | None = N
 
 def _html_renderer(result: Exportable) -> HtmlRenderer:
     """``report_html`` / ``session_html`` / ``sweep_html`` of the HTML reporter, imported when first needed."""
+    from ..session import Session
+    from ..sweep import Sweep
+
     name = "session_html" if isinstance(result, Session) else "sweep_html" if isinstance(result, Sweep) \
         else "report_html"
     try:

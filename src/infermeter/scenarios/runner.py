@@ -16,18 +16,21 @@ import time
 from array import array
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..clock import Clock, FakeClock
 from ..config import StopRule, Warmup
 from ..engines.base import AsyncSession, CompiledModel, RequestFailed, Session
-from ..environment import CpuMeter
 from ..errors import BenchmarkInterrupted, EngineError, InfermeterError, one_line
-from ..results import RunResult
 from .feed import CyclingSession, InputFeed, Pacer
 from .loops import SampleBuffer, ThreadedRun, capacity_for, run_async, run_sync
 from .precision import PrecisionCheck
+
+if TYPE_CHECKING:  # imported when the run ends, not before the first inference
+    from ..environment import CpuMeter
+    from ..results import RunResult
 
 ProgressCallback = Callable[[int, int], None]  # (completed requests, elapsed real ns)
 PROGRESS_PERIOD_S = 0.25
@@ -44,7 +47,9 @@ class Runner:
     def __init__(self, compiled: CompiledModel, inputs: Mapping[str, np.ndarray], scenario: str, requests: int,
                  batch: int, clock: Clock, progress: ProgressCallback | None = None,
                  continue_on_error: bool = False, cpu_meter: CpuMeter | None = None,
-                 feed: InputFeed | None = None, max_rate: float | None = None) -> None:
+                 feed: InputFeed | None = None, max_rate: float | None = None,
+                 on_first_inference: Callable[[int], None] | None = None) -> None:
+        self._on_first_inference = on_first_inference  # called with its duration, before warm-up
         self._feed = feed
         self._pace = Pacer(max_rate, clock) if max_rate else None
         self._compiled = compiled
@@ -70,6 +75,8 @@ class Runner:
             raise
         except Exception as failure:  # the engine refused to create or bind a request
             raise EngineError(f"could not create an inference request: {one_line(failure)}") from None
+        if self._on_first_inference is not None:
+            self._on_first_inference(first_ns)
         if warmup.enabled:
             self._warm_up(warmup)
         for session in self._sessions:
@@ -99,6 +106,8 @@ class Runner:
         starts, ends, groups = _merge(buffers, self._groups(buffers, sum(errors)))
         del buffers  # their spare capacity goes now, before statistics allocate
         partial = stop_reason not in ("stop rule met", PRECISION_MET, PRECISION_MISSED)
+        from ..results import RunResult
+
         run = RunResult(self._scenario, self._requests, self._batch, starts, ends, stop_reason, partial,
                         errors=sum(errors), cpu=usage.to_dict() if usage is not None else None,
                         groups=groups, group_labels=tuple(self._feed.labels) if groups is not None and
