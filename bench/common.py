@@ -1,34 +1,141 @@
-"""Helpers shared by the bench scripts (not part of the package)."""
+"""Helpers shared by the bench scripts (not part of the package).
+
+Every comparison in bench/ runs its sides in fresh processes, interleaved (A B, then B A, ...), and reports
+medians, min–max and the median of the per-pair ratios: on these machines identical runs differ by 5-40 %.
+"""
 
 from __future__ import annotations
 
+import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-MAKE_MODELS = Path(__file__).resolve().parent.parent.parent / "shared" / "tools" / "make_models.py"
+HERE = Path(__file__).resolve().parent
+SHARED = HERE.parent.parent / "shared"
+MAKE_MODELS = SHARED / "tools" / "make_models.py"
+RESULTS = HERE / "results"
+MODELS = ("resnet50", "mobilenetv2", "squeezenet1_1", "bert_base")
+CNN_SHAPE = "[1,3,224,224]"
 
 
-def ensure_models(folder: Path, names: list[str]) -> None:
+def ensure_models(folder: Path, names: Sequence[str]) -> None:
     """Build the named models with ../shared/tools/make_models.py unless they are already there."""
     missing = [name for name in names if not (folder / f"{name}.onnx").exists()]
     if missing:
+        if not MAKE_MODELS.exists():
+            raise SystemExit(f"{MAKE_MODELS} not found: ../shared must sit beside the repository")
         folder.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, str(MAKE_MODELS), str(folder), "--only", ",".join(missing)], check=True)
 
 
-def spread(values: list[float], digits: int = 1) -> str:
+def build_trivial_model(path: Path) -> Path:
+    """Y = X + 1 with X float32 [1,8]: the engine does almost nothing, so the harness is what is measured."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["X", "one"], ["Y"])], "add8",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 8])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 8])],
+        [numpy_helper.from_array(np.ones([1, 8], np.float32), "one")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+def child_env() -> dict[str, str]:
+    """The environment for measured processes: bytecode caching on (PYTHONDONTWRITEBYTECODE removed), so both
+    tools start from cached bytecode as they do after a normal pip install."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def benchmark_app() -> str:
+    """benchmark_app from the openvino wheel installed beside this Python."""
+    tool = Path(sys.executable).parent / "benchmark_app"
+    found = str(tool) if tool.exists() else shutil.which("benchmark_app")
+    if not found:
+        raise SystemExit("benchmark_app not found: pip install -e '.[openvino]' (it ships in the openvino wheel)")
+    return found
+
+
+def interleaved(pairs: int, sides: dict[str, Callable[[], Any]], progress: str = "") -> dict[str, list[Any]]:
+    """Run every side once per pair, rotating which goes first (A B C, B C A, ...), fresh order each pair."""
+    names = list(sides)
+    results: dict[str, list[Any]] = {name: [] for name in names}
+    for pair in range(pairs):
+        order = names[pair % len(names):] + names[:pair % len(names)]
+        for name in order:
+            results[name].append(sides[name]())
+        if progress:
+            shown = ", ".join(f"{name} {_short(results[name][-1])}" for name in names)
+            print(f"{progress} pair {pair + 1}/{pairs}: {shown}", flush=True)
+    return results
+
+
+def _short(value: Any) -> str:
+    return f"{value:,.4g}" if isinstance(value, float) else str(value)
+
+
+def ratios(numerators: Sequence[float], denominators: Sequence[float]) -> list[float]:
+    return [a / b for a, b in zip(numerators, denominators, strict=True)]
+
+
+def spread(values: Sequence[float], digits: int = 1) -> str:
     """'median (min–max)'."""
     return f"{statistics.median(values):,.{digits}f} ({min(values):,.{digits}f}–{max(values):,.{digits}f})"
 
 
+def ratio_text(values: Sequence[float]) -> str:
+    return f"{statistics.median(values):.3f} ({min(values):.3f}–{max(values):.3f})"
+
+
 def cpu_model() -> str:
+    info = cpu_info()
+    return info.get("model name") or platform.processor() or "unknown CPU"
+
+
+def cpu_info() -> dict[str, str]:
+    found: dict[str, str] = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+            key, _, value = line.partition(":")
+            found.setdefault(key.strip(), value.strip())
     except OSError:
         pass
-    return platform.processor() or "unknown CPU"
+    return found
+
+
+def machine() -> str:
+    """One line: CPU (family/model), cores, the ISA that matters here, OS, Python and engine versions."""
+    info = cpu_info()
+    flags = set(info.get("flags", "").split())
+    isa = ", ".join(flag for flag in ("avx2", "avx512f", "avx512_bf16", "amx_tile") if flag in flags) or "?"
+    versions = []
+    for package in ("openvino", "onnxruntime", "numpy"):
+        try:
+            from importlib.metadata import version
+
+            versions.append(f"{package} {version(package)}")
+        except Exception:  # not installed
+            continue
+    return (f"{cpu_model()} (family {info.get('cpu family', '?')}, model {info.get('model', '?')}), "
+            f"{os.cpu_count()} cores, {isa}; {platform.system()} {platform.release()}; Python "
+            f"{platform.python_version()}; {', '.join(versions)}")
+
+
+def write_result(name: str, text: str) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / name
+    path.write_text(text if text.endswith("\n") else text + "\n")
+    print(text)
+    return path

@@ -1,138 +1,189 @@
 #!/usr/bin/env python3
-"""Harness cost, side by side: infermeter vs the anchors' bare Python loops on a trivial model.
+"""Harness cost, side by side: infermeter against bare Python loops over the engine's fastest call.
 
-The anchor loops are ``../shared/anchors/scripts/overhead.py`` (run from a scratch copy, since it writes its
-model beside itself); infermeter runs the identical graph (Y = X + 1, X float32 [1,8]) through its CLI. Every
-measurement is a fresh process; the order is interleaved A B A B ... for ``--pairs`` rounds, and the table
-reports the median of the per-round ratios (infermeter / bare), min–max, and the ns per call the harness adds.
+On a trivial model (Y = X + 1, X float32 [1,8]) the engine does almost nothing, so what a harness adds
+shows. Per case (ONNX Runtime and OpenVINO, sync and async), in fresh processes interleaved over ``--pairs``
+pairs (the order rotates each pair), the same duration each:
 
-Usage: python bench/harness_overhead.py [--pairs 3] [--seconds 3] [--out bench/results/harness_overhead.md]
-Needs: pip install -e ".[openvino,onnxruntime]" and ../shared beside the repository. Not part of the tests.
+  untimed    bench/bare_loops.py: nothing but the fastest call in a loop (the floor)
+  timed      bench/bare_loops.py: a hand-written benchmark loop with the fastest call, stamped before and
+             after each call (what a user writes to get latencies)
+  infermeter ``infermeter run add8.onnx ... -t S -w 200it``, requests/s from its JSON
+  anchor     ../shared/anchors/scripts/overhead.py, once per pair, for reference (its loops build a feeds
+             dict per ORT call and time each call with perf_counter)
+
+Reported: calls/s medians (min–max), the median of the per-pair ratios infermeter / untimed and infermeter /
+timed, and the harness cost in ns per call (1e9 / infermeter − 1e9 / untimed). Then, in this process, the
+engine-free cost of each timed loop: a C-level no-op as the call, infermeter's loop against a bare loop.
+
+Usage: python bench/harness_overhead.py [--pairs 5] [--seconds 3]
+Run it alone: two timing jobs on a 2-core machine halve each other.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
-from common import cpu_model, spread
+from common import (
+    HERE,
+    SHARED,
+    build_trivial_model,
+    child_env,
+    interleaved,
+    machine,
+    ratio_text,
+    ratios,
+    spread,
+    write_result,
+)
 
-HERE = Path(__file__).resolve().parent
-ANCHOR = HERE.parent.parent / "shared" / "anchors" / "scripts" / "overhead.py"
+ANCHOR = SHARED / "anchors" / "scripts" / "overhead.py"
 
-# case: (anchor RESULT name prefix, infermeter arguments)
+# case: (infermeter arguments, the anchor's RESULT name prefix or None)
 CASES = {
-    "onnxruntime sync (intra-op 1)": ("ort_run", ["-e", "onnxruntime", "-api", "sync", "-nthreads", "1"]),
-    "openvino sync (LATENCY, f32)": ("ov_infer_preset", ["-e", "openvino", "-api", "sync", "-hint", "latency",
-                                                          "-infer_precision", "f32"]),
-    "openvino async (THROUGHPUT, f32)": ("ov_asyncq", ["-e", "openvino", "-api", "async", "-hint", "throughput",
-                                                       "-infer_precision", "f32"]),
+    "ort-sync": (["-e", "onnxruntime", "-api", "sync", "-nthreads", "1"], "ort_run"),
+    "ort-async": (["-e", "onnxruntime", "-api", "async"], None),
+    "ov-sync": (["-e", "openvino", "-api", "sync", "-hint", "latency", "-infer_precision", "f32"], "ov_infer_preset"),
+    "ov-async": (["-e", "openvino", "-api", "async", "-hint", "throughput", "-infer_precision", "f32"], "ov_asyncq"),
+}
+LABELS = {
+    "ort-sync": "onnxruntime sync (intra-op 1)",
+    "ort-async": "onnxruntime async (2 threads, one session)",
+    "ov-sync": "openvino sync (LATENCY, f32)",
+    "ov-async": "openvino async (THROUGHPUT, f32)",
 }
 
 
-def build_model(path: Path) -> None:
-    import numpy as np
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    graph = helper.make_graph(
-        [helper.make_node("Add", ["X", "one"], ["Y"])], "add8",
-        [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 8])],
-        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 8])],
-        [numpy_helper.from_array(np.ones([1, 8], np.float32), "one")])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
+def bare(case: str, model: Path, seconds: float, loop: str) -> float:
+    done = subprocess.run([sys.executable, str(HERE / "bare_loops.py"), case, str(model), f"{seconds:g}", loop],
+                          capture_output=True, text=True, check=True, env=child_env())
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["calls_per_s"])
 
 
-def run_anchor(scratch: Path, seconds: float) -> dict[str, float]:
-    done = subprocess.run([sys.executable, str(scratch / "overhead.py"), str(seconds)], capture_output=True,
-                          text=True, check=True, cwd=scratch)
-    rates = {}
+def infermeter(args: list[str], model: Path, seconds: float, out: Path) -> float:
+    subprocess.run([sys.executable, "-m", "infermeter", "run", str(model), *args, "-t", f"{seconds:g}", "-w",
+                    "200it", "-q", "-x", str(out)], check=True, capture_output=True, text=True, env=child_env())
+    return float(json.loads(out.read_text())["run"]["requests_per_s"])
+
+
+def anchor(scratch: Path, seconds: float) -> dict[str, float]:
+    done = subprocess.run([sys.executable, str(scratch / "overhead.py"), f"{seconds:g}"], capture_output=True,
+                          text=True, check=True, cwd=scratch, env=child_env())
+    found = {}
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
             result = json.loads(line[7:])
-            rates[result["case"]] = float(result["calls_per_s"])
-    return rates
+            found[result["case"]] = float(result["calls_per_s"])
+    return found
 
 
-def run_infermeter(model: Path, args: list[str], seconds: float, scratch: Path) -> float:
-    out = scratch / "report.json"
-    subprocess.run([sys.executable, "-m", "infermeter", "run", str(model), *args, "-t", str(seconds),
-                    "-w", "200it", "-q", "-x", str(out)], check=True, capture_output=True, text=True)
-    report = json.loads(out.read_text())
-    return float(report["run"]["requests_per_s"])
+def engine_free_costs(repeats: int = 7, seconds: float = 0.3) -> dict[str, float]:
+    """ns per call each loop adds to a C-level no-op call, medians over ``repeats`` interleaved rounds."""
+    from array import array
 
+    from infermeter.scenarios.loops import ThreadedRun, run_sync
+    from infermeter.scenarios.recording import SampleBuffer
 
-def anchor_rate(rates: dict[str, float], prefix: str) -> float:
-    return next(value for name, value in rates.items() if name.startswith(prefix))
+    class NoOp:
+        infer = "".strip  # a C-level call that does nothing
+
+    def bare_ns() -> float:
+        call = NoOp.infer
+        began = time.perf_counter()
+        count = 0
+        while time.perf_counter() - began < seconds:
+            for _ in range(4096):
+                call()
+            count += 4096
+        return (time.perf_counter() - began) / count * 1e9
+
+    def sync_ns() -> float:
+        buffer = SampleBuffer()
+        began = time.perf_counter()
+        run_sync(NoOp(), time.perf_counter_ns, 0, int(seconds * 1e9), buffer, array("q", [0]))
+        return (time.perf_counter() - began) / buffer.count * 1e9
+
+    def thread_ns() -> float:
+        buffers = [SampleBuffer()]
+        run = ThreadedRun([NoOp()], time.perf_counter_ns, 0, int(seconds * 1e9), buffers, array("q", [0]))
+        began = time.perf_counter()
+        run.run(lambda finished: [event.wait() for event in finished])
+        return (time.perf_counter() - began) / buffers[0].count * 1e9
+
+    rounds = interleaved(repeats, {"bare": bare_ns, "sync": sync_ns, "thread": thread_ns})
+    floor = statistics.median(rounds["bare"])
+    return {"bare loop, ns per no-op call": floor,
+            "infermeter sync loop (run_sync)": statistics.median(rounds["sync"]) - floor,
+            "infermeter runner thread (ThreadedRun, one thread)": statistics.median(rounds["thread"]) - floor}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "harness_overhead.md")
+    parser.add_argument("--cases", default=",".join(CASES))
     options = parser.parse_args()
-    if not ANCHOR.exists():
-        raise SystemExit(f"anchor script not found: {ANCHOR} (../shared must sit beside the repository)")
-    ratios: dict[str, list[float]] = {case: [] for case in CASES}
-    bare: dict[str, list[float]] = {case: [] for case in CASES}
-    ours: dict[str, list[float]] = {case: [] for case in CASES}
+    cases = [case for case in options.cases.split(",") if case]
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)
-        (scratch / "models").mkdir()
-        shutil.copy(ANCHOR, scratch / "overhead.py")
-        model = scratch / "add8.onnx"
-        build_model(model)
-        for round_index in range(options.pairs):
-            rates = run_anchor(scratch, options.seconds)  # A: every bare loop, one process
-            for case, (prefix, args) in CASES.items():  # B: infermeter, one process per case
-                a = anchor_rate(rates, prefix)
-                b = run_infermeter(model, args, options.seconds, scratch)
-                bare[case].append(a)
-                ours[case].append(b)
-                ratios[case].append(b / a)
-                print(f"round {round_index + 1}: {case}: bare {a:,.0f}/s infermeter {b:,.0f}/s ratio {b / a:.3f}",
-                      flush=True)
-    table = render(bare, ours, ratios, options)
-    options.out.parent.mkdir(parents=True, exist_ok=True)
-    options.out.write_text(table)
-    print(table)
+        model = build_trivial_model(scratch / "add8.onnx")
+        if ANCHOR.exists():
+            (scratch / "models").mkdir()
+            shutil.copy(ANCHOR, scratch / "overhead.py")
+        anchors = [anchor(scratch, options.seconds) for _ in range(options.pairs)] if ANCHOR.exists() else []
+        results = {}
+        for case in cases:
+            args = CASES[case][0]
+            out = scratch / "report.json"
+            results[case] = interleaved(options.pairs, {
+                "untimed": lambda c=case: bare(c, model, options.seconds, "untimed"),
+                "timed": lambda c=case: bare(c, model, options.seconds, "timed"),
+                "infermeter": lambda a=args: infermeter(a, model, options.seconds, out),
+            }, progress=case)
+    costs = engine_free_costs()
+    write_result("harness_overhead.md", render(results, anchors, costs, options))
     return 0
 
 
-def render(bare: dict[str, list[float]], ours: dict[str, list[float]], ratios: dict[str, list[float]],
+def render(results: dict[str, dict[str, list[float]]], anchors: list[dict[str, float]], costs: dict[str, float],
            options: argparse.Namespace) -> str:
-    import onnxruntime
-    import openvino
-
     lines = [
-        "# Harness cost: infermeter vs bare Python loops (trivial model, calls/s)",
+        "# Harness cost: infermeter vs bare Python loops (trivial model Y = X + 1, calls/s)",
         "",
-        f"{options.pairs} interleaved rounds (bare loops, then infermeter), {options.seconds:g} s per case, fresh "
-        f"processes. Machine: {platform.machine()}, {cpu_model()}, Python {platform.python_version()}, "
-        f"onnxruntime {onnxruntime.__version__}, openvino {openvino.get_version().split('-')[0]}.",
+        f"Machine: {machine()}.",
+        f"{options.pairs} interleaved pairs (order rotating), {options.seconds:g} s per run, fresh processes, "
+        "bytecode cached. `python bench/harness_overhead.py`",
         "",
-        "| case | bare calls/s, median (min–max) | infermeter calls/s, median (min–max) | ratio, median (min–max) "
-        "| harness cost per call |",
-        "|---|---|---|---|---|",
+        "| case | untimed loop | timed loop | infermeter | infermeter / untimed | infermeter / timed "
+        "| harness ns per call | anchor overhead.py |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for case, r in ratios.items():
-        a, b = bare[case], ours[case]
-        cost_ns = 1e9 / statistics.median(b) - 1e9 / statistics.median(a)
-        lines.append(f"| {case} | {spread(a, 0)} | {spread(b, 0)} | {statistics.median(r):.3f} "
-                     f"({min(r):.3f}–{max(r):.3f}) | {cost_ns:+,.0f} ns |")
-    lines += ["", "Bare loops: `../shared/anchors/scripts/overhead.py` (ORT `session.run(None, {X: x})`; OV "
-              "`InferRequest.infer()` with a preset tensor; OV `AsyncInferQueue.start_async()` loop). infermeter: "
-              "`infermeter run add8.onnx ... -t S -w 200it`, requests/s from its JSON.", ""]
+    for case, runs in results.items():
+        prefix = CASES[case][1]
+        anchor_rates = [value for found in anchors for name, value in found.items()
+                        if prefix is not None and name.startswith(prefix)]
+        cost = 1e9 / statistics.median(runs["infermeter"]) - 1e9 / statistics.median(runs["untimed"])
+        lines.append(
+            f"| {LABELS[case]} | {spread(runs['untimed'], 0)} | {spread(runs['timed'], 0)} | "
+            f"{spread(runs['infermeter'], 0)} | {ratio_text(ratios(runs['infermeter'], runs['untimed']))} | "
+            f"{ratio_text(ratios(runs['infermeter'], runs['timed']))} | {cost:+,.0f} | "
+            f"{spread(anchor_rates, 0) if anchor_rates else '–'} |")
+    lines += ["", "Engine-free: what each timed loop adds to a call, with a C-level no-op as the call (this "
+              "process, 7 interleaved rounds of 0.3 s):", "", "| loop | ns per call |", "|---|---:|"]
+    lines += [f"| {name} | {value:,.0f} |" for name, value in costs.items()]
+    lines += ["", "untimed = the fastest call in a plain loop (ORT: the fastest of `session.run`, the C-level "
+              "`_sess.run` and `run_with_iobinding`; OV: the fastest of `request.infer()` and the C-level "
+              "`InferRequest.infer`; OV async: `AsyncInferQueue.start_async` in a loop); timed = the same call "
+              "with `perf_counter_ns()` before and after and both stamps appended to lists (OV async: "
+              "`get_idle_request_id`, stamp, `start_async`, the request's own latency).", ""]
     return "\n".join(lines)
 
 

@@ -548,7 +548,8 @@ RUNNER_THREADS_SCRIPT = """
 import os, signal, threading, time
 from array import array
 signal.signal(signal.SIGINT, signal.default_int_handler)
-from infermeter.scenarios.loops import SampleBuffer, ThreadedRun
+from infermeter.scenarios.loops import ThreadedRun
+from infermeter.scenarios.recording import SampleBuffer
 from infermeter.scenarios.runner import _join_interruptibly
 
 release = threading.Event()

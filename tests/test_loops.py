@@ -13,14 +13,8 @@ from infermeter.clock import FakeClock, system_clock
 from infermeter.engines.base import AsyncSession, EngineOptions, RequestFailed, Session
 from infermeter.engines.fake import FakeCompiledModel, FakeEngine
 from infermeter.modelfile import ModelRef
-from infermeter.scenarios.loops import (
-    INITIAL_CAPACITY,
-    SampleBuffer,
-    ThreadedRun,
-    capacity_for,
-    run_async,
-    run_sync,
-)
+from infermeter.scenarios.loops import ThreadedRun, run_async, run_sync
+from infermeter.scenarios.recording import INITIAL_CAPACITY, SampleBuffer, capacity_for
 
 MS = 1_000_000
 

@@ -79,7 +79,7 @@ def test_defaults_are_reported(named_model: Path) -> None:
     assert dict(compiled.runtime.properties) == {
         "providers": "CPUExecutionProvider", "provider_options": "", "intra_op_num_threads": "auto",
         "inter_op_num_threads": "1", "execution_mode": "sequential", "graph_optimization_level": "all",
-        "session_config": "", "custom_op_libraries": "", "profiling": "off", "io_binding": "off",
+        "session_config": "", "custom_op_libraries": "", "profiling": "off", "io_binding": "on",
         "optimized_model_filepath": "", "free_dimension_overrides": "batch=1",
     }
     assert compiled.runtime.optimal_requests == 1
@@ -383,10 +383,43 @@ def test_io_binding_gives_the_outputs_of_a_plain_run(multi_io_model: Path) -> No
         np.testing.assert_array_equal(got, want)
 
 
-def test_without_io_binding_there_is_no_binding(named_model: Path) -> None:
+def test_io_binding_is_the_default(named_model: Path) -> None:
     session: Any = compile_model(named_model).create_session({"x": X})
     session.infer()
+    assert session.binding is not None
+    assert session.infer.func.__name__ == "run_with_iobinding"
+
+
+def test_without_io_binding_there_is_no_binding(named_model: Path) -> None:
+    compiled = compile_model(named_model, tuning=Tuning(io_binding=False))
+    assert compiled.runtime.properties["io_binding"] == "off"
+    session: Any = compiled.create_session({"x": X})
+    session.infer()
     assert session.binding is None
+
+
+def test_string_inputs_run_without_io_binding_unless_asked(tmp_path: Path) -> None:
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph([helper.make_node("Identity", ["text"], ["same"])], "strings",
+                              [helper.make_tensor_value_info("text", TensorProto.STRING, [2])],
+                              [helper.make_tensor_value_info("same", TensorProto.STRING, [2])])
+    path = tmp_path / "strings.onnx"
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path.write_bytes(model.SerializeToString())
+    assert props(path)["io_binding"] == "off"
+    assert props(path, tuning=Tuning(io_binding=True))["io_binding"] == "on"
+
+
+def test_what_was_timed_says_where_the_outputs_go(named_model: Path) -> None:
+    import infermeter
+
+    bound = infermeter.benchmark(str(named_model), engine="onnxruntime", niter=2, no_warmup=True, api="sync")
+    assert "outputs stay in engine memory" in bound.timed
+    plain = infermeter.benchmark(str(named_model), engine="onnxruntime", niter=2, no_warmup=True, api="sync",
+                                 tuning=Tuning(io_binding=False))
+    assert "each call copies the outputs into new numpy arrays (session.run, no IO binding)" in plain.timed
 
 
 # --- end to end --------------------------------------------------------------------------------------------------

@@ -24,7 +24,8 @@ from infermeter.config import build_config
 from infermeter.errors import InfermeterError, InputError
 from infermeter.reporters.console import render_report
 from infermeter.results import load_report
-from infermeter.scenarios.loops import SampleBuffer, ThreadedRun
+from infermeter.scenarios.loops import ThreadedRun
+from infermeter.scenarios.recording import SampleBuffer
 
 MS = 1_000_000
 

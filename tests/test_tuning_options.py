@@ -943,7 +943,7 @@ SPELLINGS: dict[str, tuple[tuple[str, ...], str | None, Any]] = {
     "inter_op_threads": (("--inter-op-threads",), "2", "2"),
     "graph_opt_level": (("--graph-opt-level",), "basic", "basic"),
     "session_config": (("--session-config",), "k=v", ["k=v"]),
-    "io_binding": (("--io-binding",), None, True),
+    "io_binding": (("--io-binding", "--no-io-binding"), None, True),
 }
 SPELLING_CASES = [pytest.param(dest, spelling, id=spelling) for dest, (spellings, _, _) in SPELLINGS.items()
                   for spelling in spellings]
@@ -952,6 +952,8 @@ SPELLING_CASES = [pytest.param(dest, spelling, id=spelling) for dest, (spellings
 @pytest.mark.parametrize(("dest", "spelling"), SPELLING_CASES)
 def test_every_spelling_parses(dest: str, spelling: str) -> None:
     _, value, expected = SPELLINGS[dest]
+    if spelling == "--no-io-binding":  # the negative form of a boolean flag
+        expected = not expected
     args = parse("model.onnx", spelling, *([] if value is None else [value]))
     assert getattr(args, dest) == expected
     assert args.model == "model.onnx"

@@ -320,6 +320,9 @@ def what_was_timed(config: BenchmarkConfig, runtime: RuntimeInfo, requests: int,
             setup.replace("inputs prepared and bound once before timing; ", "")
     if config.max_rate:
         setup += f"; starts capped at {config.max_rate:g}/s (-max_irate), the wait is not in the latency"
+    if runtime.properties.get("io_binding") == "off":
+        setup = setup.replace("outputs stay in engine memory", "each call copies the outputs into new numpy arrays "
+                              "(session.run, no IO binding)")
     throughput = "throughput = batch × completed requests / (last completion − first submission)"
     if feed is not None and "threads" not in runtime.async_mode and config.scenario == "throughput":
         runtime = dataclasses.replace(runtime, async_mode="runner threads")

@@ -182,7 +182,10 @@ def _add_onnxruntime_options(run: argparse.ArgumentParser) -> None:
     add("--inter-op-threads", metavar="N", help="inter-op threads (switches to parallel execution mode)")
     add("--graph-opt-level", metavar="LEVEL", help="0/disable, 1/basic, 2/extended, 3/layout, 99/all (default all)")
     add("--session-config", action="append", metavar="KEY=VALUE", help="session config entry (repeatable)")
-    add("--io-binding", action="store_true", help="bind inputs and outputs once with IO binding")
+    add("--io-binding", action=argparse.BooleanOptionalAction, default=None,
+        help="bind inputs and outputs once with an IOBinding; outputs stay in onnxruntime memory (the default, "
+        "except for string inputs); --no-io-binding: session.run, copying the outputs into new numpy arrays "
+        "on every call")
 
 
 def split_model_from_flags(args: argparse.Namespace) -> None:

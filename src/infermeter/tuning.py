@@ -55,7 +55,7 @@ class Tuning:
     inter_op_threads: int | None = None  # --inter-op-threads (onnxruntime)
     graph_optimization_level: str | None = None  # disable | basic | extended | layout | all
     session_config: tuple[tuple[str, str], ...] = ()  # --session-config key=value
-    io_binding: bool = False  # --io-binding (onnxruntime)
+    io_binding: bool | None = None  # --io-binding / --no-io-binding (onnxruntime); None = on where it can be
     elastic: bool = False  # deepsparse -s elastic: async with the engine's own scheduler
 
     def requested(self) -> list[str]:
@@ -86,7 +86,7 @@ ENGINE_SUPPORT: dict[str, tuple[str, tuple[str, ...]]] = {
     "inter_op_threads": ("--inter-op-threads", ("onnxruntime",)),
     "graph_optimization_level": ("--graph-opt-level", ("onnxruntime",)),
     "session_config": ("--session-config", ("onnxruntime",)),
-    "io_binding": ("--io-binding", ("onnxruntime",)),
+    "io_binding": ("--io-binding/--no-io-binding", ("onnxruntime",)),
     "elastic": ("-s elastic", ("openvino",)),
 }
 
@@ -305,7 +305,7 @@ def build_tuning(
     inter_op_threads: int | str | None = None,
     graph_opt_level: str | int | None = None,
     session_config: str | Iterable[str] | None = None,
-    io_binding: bool = False,
+    io_binding: bool | None = None,
     elastic: bool = False,
 ) -> Tuning:
     """Validate the tuning options (as typed, or as passed to the Python API) into a ``Tuning``."""

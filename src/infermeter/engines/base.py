@@ -88,20 +88,23 @@ class AsyncSession(Protocol):
     """A fixed number of request slots, driven by the runner from one thread.
 
     ``next_idle`` blocks until some slot is idle and returns it: first the never-used slots, then slots
-    whose request completed, whose completion time (on the runner's clock) is then in ``completed_ns[slot]``.
-    It raises ``RequestFailed`` if that request failed. The runner stamps the submission time and passes it
-    to ``start(slot, submitted_ns)``. ``wait_all`` waits for every request in flight without raising; a
-    failed one gets ``completed_ns[slot] = -1``.
-    """
+    whose request completed; it raises ``RequestFailed`` if that request failed. The runner stamps the
+    submission time, then calls ``start(slot)``. For a slot whose request completed (``next_idle`` returned
+    it, or ``wait_all`` waited for it), ``end_ns(slot, submitted_ns)`` is its completion time on the runner's
+    clock, or -1 if it failed. ``wait_all`` waits for every request in flight without raising.
 
-    completed_ns: list[int]
+    These are called once per request from the timed loop: implementations keep them to a few operations
+    (OpenVINO's ``start`` is the C++ ``start_async`` itself).
+    """
 
     @property
     def slots(self) -> int: ...
 
     def next_idle(self) -> int: ...
 
-    def start(self, slot: int, submitted_ns: int) -> None: ...
+    def start(self, slot: int) -> None: ...
+
+    def end_ns(self, slot: int, submitted_ns: int) -> int: ...
 
     def wait_all(self) -> None: ...
 

@@ -125,7 +125,7 @@ class FakeAsyncSession:
         self._slots = slots
         self._idle = list(range(slots - 1, -1, -1))  # popped from the end: slot 0 first
         self._pending: list[tuple[int, int, int, bool]] = []  # (end_ns, call_index, slot, failed)
-        self.completed_ns = [0] * slots
+        self._completed_ns = [0] * slots  # per slot: when its last request completed, -1 if it failed
 
     @property
     def slots(self) -> int:
@@ -137,12 +137,15 @@ class FakeAsyncSession:
         end_ns, index, slot, failed = heapq.heappop(self._pending)
         self._clock.advance_to(end_ns)
         if failed:
-            self.completed_ns[slot] = -1
+            self._completed_ns[slot] = -1
             raise RequestFailed(index, f"fake engine: request failed at call {index} (--fake-fail-at)", slot)
-        self.completed_ns[slot] = end_ns
+        self._completed_ns[slot] = end_ns
         return slot
 
-    def start(self, slot: int, submitted_ns: int) -> None:
+    def end_ns(self, slot: int, submitted_ns: int) -> int:
+        return self._completed_ns[slot]
+
+    def start(self, slot: int) -> None:
         index, latency_ns = self._counter.next_call()
         if self._counter.contention:  # a constructed load curve: latency grows with requests in flight
             latency_ns = round(latency_ns * (1.0 + self._counter.contention * len(self._pending)))
@@ -153,7 +156,7 @@ class FakeAsyncSession:
         while self._pending:
             end_ns, _, slot, failed = heapq.heappop(self._pending)
             self._clock.advance_to(end_ns)
-            self.completed_ns[slot] = -1 if failed else end_ns
+            self._completed_ns[slot] = -1 if failed else end_ns
         self._idle = list(range(self._slots - 1, -1, -1))
 
 

@@ -88,8 +88,8 @@ def _bind(session: Any, feeds: Mapping[str, np.ndarray]) -> Any:
         try:
             binding.bind_cpu_input(name, array)
         except Exception as error:  # ORT raises its own pybind exception types
-            raise UsageError(f"--io-binding: input {name!r} ({array.dtype}) cannot be bound "
-                             f"({first_line(error)})") from None
+            raise UsageError(f"IO binding: input {name!r} ({array.dtype}) cannot be bound ({first_line(error)}); "
+                             "--no-io-binding runs without it") from None
     for output in session.get_outputs():
         binding.bind_output(output.name)
     return binding
@@ -196,7 +196,7 @@ class OrtModel:
             if plan.profile_dir:
                 shutil.rmtree(plan.profile_dir, ignore_errors=True)
             raise
-        io_binding = options.tuning.io_binding
+        io_binding = _use_io_binding(options.tuning.io_binding, self.inputs)
         runtime = RuntimeInfo(
             precision=self._precision,
             precision_note="as stored in the model; onnxruntime CPU does not change it",
@@ -213,6 +213,15 @@ class OrtModel:
 
 
 REBATCH_DIM = "infermeter_batch"
+
+
+def _use_io_binding(asked: bool | None, inputs: Sequence[InputDescription]) -> bool:
+    """IO binding unless --no-io-binding: a run then skips converting its outputs into new numpy arrays
+    (outputs stay in onnxruntime memory, as OpenVINO's do), the least a harness can add per call. onnxruntime
+    cannot bind string tensors, so models with string inputs use session.run unless --io-binding insists."""
+    if asked is not None:
+        return asked
+    return not any(description.dtype == "string" for description in inputs)
 
 
 def rebatched_model(path: str, rebatch: Mapping[str, int]) -> bytes:

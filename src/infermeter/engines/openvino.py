@@ -95,6 +95,8 @@ class OpenVINOAsyncSession:
     A Python callback costs a GIL hand-off per request (about 30 µs, and its wait for the GIL lands inside the
     measured latency). Instead the queue's own C++ callback records each request's start and end on the
     monotonic clock, and the completion time is the runner's submission stamp + that measured duration.
+    ``start`` is the C++ ``start_async`` itself: it starts the queue's next idle request, which is the one
+    ``next_idle`` just returned, since nothing else starts requests on this queue.
     """
 
     def __init__(self, compiled: Any, slot_inputs: Sequence[Mapping[str, np.ndarray]], requests: list[Any]) -> None:
@@ -103,38 +105,28 @@ class OpenVINOAsyncSession:
         requests.extend(self._requests)
         self._tensors = [_bind(request, compiled, inputs) for request, inputs in zip(self._requests, slot_inputs,
                                                                                          strict=True)]
-        self.completed_ns = [0] * len(slot_inputs)
-        self._submitted_ns = [0] * len(slot_inputs)
-        self._busy = [False] * len(slot_inputs)
         self._get_idle = functools.partial(_QueueBase.get_idle_request_id, self._queue)
-        self._start = functools.partial(_QueueBase.start_async, self._queue, {})
+        self._latency_ms = _RequestBase.latency.__get__  # the request's last inference, measured in C++
+        self.start = functools.partial(_QueueBase.start_async, self._queue, {})  # userdata = the slot
 
     @property
     def slots(self) -> int:
-        return len(self.completed_ns)
+        return len(self._requests)
 
     def next_idle(self) -> int:
         try:
             slot: int = self._get_idle()
         except RuntimeError as error:
             raise RequestFailed(-1, ov_message(error)) from None
-        if self._busy[slot]:
-            self._busy[slot] = False
-            self.completed_ns[slot] = self._submitted_ns[slot] + round(self._requests[slot].latency * 1e6)
         return slot
 
-    def start(self, slot: int, submitted_ns: int) -> None:
-        self._submitted_ns[slot] = submitted_ns
-        self._busy[slot] = True
-        self._start(slot)
+    def end_ns(self, slot: int, submitted_ns: int) -> int:
+        duration_ns: int = round(self._latency_ms(self._requests[slot]) * 1e6)
+        return submitted_ns + duration_ns
 
     def wait_all(self) -> None:
         with contextlib.suppress(RuntimeError):  # a failed request already surfaced, or will not matter now
             self._queue.wait_all()
-        for slot, busy in enumerate(self._busy):
-            if busy:
-                self._busy[slot] = False
-                self.completed_ns[slot] = self._submitted_ns[slot] + round(self._requests[slot].latency * 1e6)
 
 
 class OpenVINOCompiled:

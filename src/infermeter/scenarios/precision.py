@@ -18,7 +18,7 @@ import numpy as np
 
 from ..clock import Clock
 from ..intervals import Interval, percentile_interval_unsorted, throughput_interval
-from .loops import SampleBuffer
+from .recording import SampleBuffer
 
 FIRST_CHECK = 16
 GROWTH = 0.25

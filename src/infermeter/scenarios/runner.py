@@ -25,8 +25,9 @@ from ..config import StopRule, Warmup
 from ..engines.base import AsyncSession, CompiledModel, RequestFailed, Session
 from ..errors import BenchmarkInterrupted, EngineError, InfermeterError, one_line
 from .feed import CyclingSession, InputFeed, Pacer
-from .loops import SampleBuffer, ThreadedRun, capacity_for, run_async, run_sync
+from .loops import ThreadedRun, run_async, run_sync
 from .precision import PrecisionCheck
+from .recording import SampleBuffer, capacity_for
 
 if TYPE_CHECKING:  # imported when the run ends, not before the first inference
     from ..environment import CpuMeter
