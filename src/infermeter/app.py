@@ -305,6 +305,11 @@ def _model_dict(model: ModelRef, plan: ShapePlan, prepared: dict[str, PreparedIn
     }
 
 
+_STAMPS_CHAINED = ("one clock read after each call ends it and starts the next (the loop's bookkeeping between "
+                   "calls, a fraction of a µs, counts in the latency)")
+_STAMPS_TWO = "clock read just before and just after it"
+
+
 def what_was_timed(config: BenchmarkConfig, runtime: RuntimeInfo, requests: int,
                    feed: InputFeed | None = None) -> str:
     if config.compile_only:
@@ -326,12 +331,13 @@ def what_was_timed(config: BenchmarkConfig, runtime: RuntimeInfo, requests: int,
     throughput = "throughput = batch × completed requests / (last completion − first submission)"
     if feed is not None and "threads" not in runtime.async_mode and config.scenario == "throughput":
         runtime = dataclasses.replace(runtime, async_mode="runner threads")
+    stamps = _STAMPS_TWO if config.max_rate or config.on_error == "continue" else _STAMPS_CHAINED
     if config.scenario == "latency":
-        latency = "latency = one blocking infer call, clock read just before and just after it"
+        latency = f"latency = one blocking infer call, {stamps}"
         return f"{latency}; one request at a time; {throughput}; {setup}."
     if "threads" in runtime.async_mode:
         latency = (f"latency = one blocking run call in one of {requests} runner threads that share the model "
-                   "(includes waiting for a free core)")
+                   f"(includes waiting for a free core), {stamps}")
     else:
         latency = ("latency = submission to completion, including queueing inside the engine "
                    f"with {requests} requests in flight")
