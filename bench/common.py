@@ -83,6 +83,8 @@ def interleaved(pairs: int, sides: dict[str, Callable[[], Any]], progress: str =
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, dict) and "items_per_s" in value:
+        value = value["items_per_s"]
     return f"{value:,.4g}" if isinstance(value, float) else str(value)
 
 

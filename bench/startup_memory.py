@@ -1,104 +1,148 @@
 #!/usr/bin/env python3
 """Start-up time and peak memory: infermeter vs OpenVINO's benchmark_app, same model, side by side.
 
-For each model, interleaved A B A B over ``--pairs`` rounds, fresh processes under ``/usr/bin/time``:
-1. start-up: the whole process, start to exit, with one measured inference (``-niter 1 -api sync``, no warm-up
-   for infermeter; benchmark_app always does its one warm-up inference): imports, read, compile, first
-   inference and the report;
-2. memory: peak RSS of a normal run (``-api async -hint throughput -t SECONDS``).
-The table gives medians (min–max) and the median of the per-round ratios infermeter / benchmark_app
-(< 1 = infermeter faster / smaller). Run it alone: two timing jobs on a 2-core machine disturb each other.
+For each model, interleaved over ``--pairs`` pairs (order alternating), fresh processes, bytecode cached:
+1. start-up, one measured inference (``-niter 1 -api sync -hint latency``; infermeter ``--no-warmup``):
+   - process start → first inference: from just before the process is started to the arrival of the line
+     each tool prints right after its first inference (benchmark_app: ``First inference took``; infermeter:
+     its header's ``phases`` line, printed as soon as the first inference is done);
+   - the whole process, start to exit (imports, read, compile, first inference, report, teardown);
+2. memory: peak RSS (``getrusage`` of the child) of a normal run (``-api async -hint throughput -t SECONDS``).
+The table gives medians (min–max) and the median of the per-pair ratios infermeter / benchmark_app
+(< 1 = infermeter faster / smaller). ``infermeter --help`` and ``infermeter engines`` are timed too (target
+< 0.3 s). Run it alone: two timing jobs on a 2-core machine disturb each other.
 
-Usage: python bench/startup_memory.py [--pairs 3] [--seconds 5] [--models resnet50,bert_base]
+Usage: python bench/startup_memory.py [--pairs 5] [--seconds 4] [--models resnet50,bert_base]
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
-import statistics
+import os
 import subprocess
 import sys
-import tempfile
+import time
 from pathlib import Path
 
-from common import cpu_model, ensure_models, spread
+from common import (
+    CNN_SHAPE,
+    HERE,
+    MODELS,
+    benchmark_app,
+    child_env,
+    ensure_models,
+    interleaved,
+    machine,
+    ratio_text,
+    ratios,
+    spread,
+    write_result,
+)
 
-HERE = Path(__file__).resolve().parent
-MODELS = ("resnet50", "mobilenetv2", "squeezenet1_1", "bert_base")
+MARKERS = {"benchmark_app": "First inference took", "infermeter": "phases "}
 
 
-def timed(command: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MiB) of one process."""
-    with tempfile.NamedTemporaryFile(suffix=".time") as stats:
-        subprocess.run(["/usr/bin/time", "-o", stats.name, "-f", "%e %M", *command], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wall, rss_kib = Path(stats.name).read_text().split()[-2:]
-    return float(wall), int(rss_kib) / 1024.0
+def first_inference(command: list[str], marker: str) -> tuple[float, float]:
+    """(seconds to the marker line, seconds to exit) of one process."""
+    began = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=child_env())
+    assert process.stdout is not None
+    seen = None
+    for line in process.stdout:
+        if seen is None and marker in line:
+            seen = time.perf_counter() - began
+    if process.wait() != 0 or seen is None:
+        raise RuntimeError(f"{command[0]} failed or printed no {marker!r} line")
+    return seen, time.perf_counter() - began
 
 
-def commands(model: Path, seconds: float) -> dict[str, tuple[list[str], list[str]]]:
-    tool = shutil.which("benchmark_app") or str(Path(sys.executable).parent / "benchmark_app")
-    shape = [] if model.stem == "bert_base" else ["-shape", "[1,3,224,224]"]
-    mine = [sys.executable, "-m", "infermeter", "run", str(model), "-e", "openvino", "-q", *shape]
-    theirs = [tool, "-m", str(model), "-d", "CPU", *shape]
-    return {
-        "startup": ([*theirs, "-niter", "1", "-api", "sync", "-hint", "latency"],
-                    [*mine, "-niter", "1", "-api", "sync", "-hint", "latency", "--no-warmup"]),
-        "memory": ([*theirs, "-t", f"{seconds:g}", "-api", "async", "-hint", "throughput"],
-                   [*mine, "-t", f"{seconds:g}", "-api", "async", "-hint", "throughput"]),
-    }
+def peak_rss_mib(command: list[str]) -> float:
+    """Peak RSS of one child process (wait4's rusage: that child only)."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=child_env())
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} exited with {process.returncode}")
+    return usage.ru_maxrss / 1024.0
+
+
+def commands(model: Path, seconds: float) -> dict[str, dict[str, list[str]]]:
+    shape = [] if model.stem == "bert_base" else ["-shape", CNN_SHAPE]
+    mine = [sys.executable, "-m", "infermeter", "run", str(model), "-e", "openvino", *shape]
+    theirs = [benchmark_app(), "-m", str(model), "-d", "CPU", *shape]
+    once = ["-niter", "1", "-api", "sync", "-hint", "latency"]
+    load = ["-t", f"{seconds:g}", "-api", "async", "-hint", "throughput"]
+    return {"benchmark_app": {"startup": [*theirs, *once], "memory": [*theirs, *load]},
+            "infermeter": {"startup": [*mine, *once, "--no-warmup"], "memory": [*mine, *load, "-q"]}}
+
+
+def time_command(args: list[str], repeats: int) -> list[float]:
+    found = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "infermeter", *args], check=True, stdout=subprocess.DEVNULL,
+                       env=child_env())
+        found.append(time.perf_counter() - began)
+    return found
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pairs", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--model-dir", type=Path, default=HERE / "models")
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "startup_memory.md")
     options = parser.parse_args()
     names = [name for name in options.models.split(",") if name]
     ensure_models(options.model_dir, names)
-    results: dict[str, dict[str, list[float]]] = {name: {k: [] for k in ("ba_s", "im_s", "ba_mb", "im_mb")}
-                                                  for name in names}
-    for round_index in range(options.pairs):
-        for name in names:
-            runs = commands(options.model_dir / f"{name}.onnx", options.seconds)
-            ba_s, _ = timed(runs["startup"][0])
-            im_s, _ = timed(runs["startup"][1])
-            _, ba_mb = timed(runs["memory"][0])
-            _, im_mb = timed(runs["memory"][1])
-            for key, value in (("ba_s", ba_s), ("im_s", im_s), ("ba_mb", ba_mb), ("im_mb", im_mb)):
-                results[name][key].append(value)
-            print(f"round {round_index + 1} {name}: start-up {ba_s:.2f} s vs {im_s:.2f} s; peak RSS "
-                  f"{ba_mb:.0f} MiB vs {im_mb:.0f} MiB", flush=True)
-    write_table(options, names, results)
+    for tool, runs in commands(options.model_dir / f"{names[0]}.onnx", options.seconds).items():
+        first_inference(runs["startup"], MARKERS[tool])  # writes bytecode caches; not counted
+    results = {}
+    for name in names:
+        runs = commands(options.model_dir / f"{name}.onnx", options.seconds)
+        startup = interleaved(options.pairs, {tool: (lambda c=runs[tool]["startup"], t=tool:
+                                                     first_inference(c, MARKERS[t])) for tool in runs},
+                              progress=f"{name} start-up")
+        memory = interleaved(options.pairs, {tool: (lambda c=runs[tool]["memory"]: peak_rss_mib(c))
+                                             for tool in runs}, progress=f"{name} memory")
+        results[name] = (startup, memory)
+    light = {"--help": time_command(["--help"], 5), "engines": time_command(["engines"], 5)}
+    write_result("startup_memory.md", render(results, light, options))
     return 0
 
 
-def write_table(options: argparse.Namespace, names: list[str], results: dict[str, dict[str, list[float]]]) -> None:
+def render(results: dict[str, tuple[dict[str, list[tuple[float, float]]], dict[str, list[float]]]],
+           light: dict[str, list[float]], options: argparse.Namespace) -> str:
     lines = [
         "# Start-up and peak memory: infermeter vs benchmark_app (OpenVINO, CPU)",
         "",
-        f"{options.pairs} interleaved pairs per model, fresh processes under /usr/bin/time. Machine: "
-        f"{cpu_model()}, 2 cores. Start-up = whole process with one inference (`-niter 1 -api sync`); memory = "
-        f"peak RSS of a `-t {options.seconds:g} -api async -hint throughput` run. Ratio = infermeter / "
-        "benchmark_app (below 1: infermeter faster or smaller).",
+        f"Machine: {machine()}.",
+        f"{options.pairs} interleaved pairs per model (order alternating), fresh processes, bytecode cached "
+        "(PYTHONDONTWRITEBYTECODE unset for both). Start-up: `-niter 1 -api sync -hint latency` (infermeter "
+        "`--no-warmup`); first inference = process start to the line each tool prints after it. Memory: peak "
+        f"RSS of `-t {options.seconds:g} -api async -hint throughput`. Ratio = infermeter / benchmark_app, "
+        "median of the pairs (< 1: infermeter faster or smaller). `python bench/startup_memory.py`",
         "",
-        "| model | start-up s, benchmark_app | start-up s, infermeter | ratio | peak RSS MiB, benchmark_app "
-        "| peak RSS MiB, infermeter | ratio |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| model | start → first inference, s: BA | infermeter | ratio (target ≤ 1) | whole process, s: BA "
+        "| infermeter | ratio | peak RSS MiB: BA | infermeter | ratio (target ≤ 1) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for name in names:
-        r = results[name]
-        time_ratio = statistics.median(a / b for a, b in zip(r["im_s"], r["ba_s"], strict=True))
-        rss_ratio = statistics.median(a / b for a, b in zip(r["im_mb"], r["ba_mb"], strict=True))
-        lines.append(f"| {name} | {spread(r['ba_s'], 2)} | {spread(r['im_s'], 2)} | {time_ratio:.3f} | "
-                     f"{spread(r['ba_mb'], 0)} | {spread(r['im_mb'], 0)} | {rss_ratio:.3f} |")
-    options.out.parent.mkdir(exist_ok=True)
-    options.out.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    for name, (startup, memory) in results.items():
+        ba_first = [first for first, _ in startup["benchmark_app"]]
+        im_first = [first for first, _ in startup["infermeter"]]
+        ba_all = [whole for _, whole in startup["benchmark_app"]]
+        im_all = [whole for _, whole in startup["infermeter"]]
+        lines.append(
+            f"| {name} | {spread(ba_first, 2)} | {spread(im_first, 2)} | {ratio_text(ratios(im_first, ba_first))} "
+            f"| {spread(ba_all, 2)} | {spread(im_all, 2)} | {ratio_text(ratios(im_all, ba_all))} "
+            f"| {spread(memory['benchmark_app'], 0)} | {spread(memory['infermeter'], 0)} "
+            f"| {ratio_text(ratios(memory['infermeter'], memory['benchmark_app']))} |")
+    lines += ["", "Commands that load no engine (5 runs each, target < 0.3 s):", ""]
+    lines += [f"- `infermeter {args}`: {spread(values, 3)} s (median, min–max)"
+              for args, values in light.items()]
+    lines.append("")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

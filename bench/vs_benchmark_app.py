@@ -2,32 +2,39 @@
 """infermeter vs OpenVINO's benchmark_app, same engine, same model, same config, side by side.
 
 For each model (built by ``../shared/tools/make_models.py``), precision (f32 / the device default) and hint
-(latency / throughput), both tools run for the same time in fresh processes, interleaved A B A B ... over
-``--pairs`` rounds. The table gives median throughput (min–max) per tool and the median of the per-round
-ratios infermeter / benchmark_app.
+(latency / throughput), both tools run for the same time in fresh processes, interleaved over ``--pairs``
+pairs (the order alternates: A B, B A, ...). The table gives median throughput (min–max) per tool and the
+median of the per-pair ratios infermeter / benchmark_app, and each tool's reported precision.
 
-Usage: python bench/vs_benchmark_app.py [--pairs 3] [--seconds 10] [--models resnet50,squeezenet1_1]
+Usage: python bench/vs_benchmark_app.py [--pairs 4] [--seconds 8] [--models resnet50,squeezenet1_1]
 Needs: pip install -e ".[openvino]" (benchmark_app ships in the openvino wheel), onnx, ../shared beside the repo.
+Run it alone: two timing jobs on a 2-core machine halve each other.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import platform
 import re
-import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from common import cpu_model, ensure_models, spread
-
-HERE = Path(__file__).resolve().parent
-MODELS = ("resnet50", "mobilenetv2", "squeezenet1_1", "bert_base")
-CNN_SHAPE = "[1,3,224,224]"
+from common import (
+    CNN_SHAPE,
+    HERE,
+    MODELS,
+    benchmark_app,
+    child_env,
+    ensure_models,
+    interleaved,
+    machine,
+    ratio_text,
+    ratios,
+    spread,
+    write_result,
+)
 
 
 def common_args(model: Path, precision: str, hint: str, seconds: float) -> list[str]:
@@ -39,74 +46,74 @@ def common_args(model: Path, precision: str, hint: str, seconds: float) -> list[
     return args
 
 
-def run_benchmark_app(model: Path, args: list[str]) -> float:
-    tool = shutil.which("benchmark_app") or str(Path(sys.executable).parent / "benchmark_app")
-    done = subprocess.run([tool, "-m", str(model), *args], capture_output=True, text=True, check=True)
+def run_benchmark_app(model: Path, args: list[str]) -> dict[str, object]:
+    done = subprocess.run([benchmark_app(), "-m", str(model), *args], capture_output=True, text=True, check=True,
+                          env=child_env())
     match = re.search(r"Throughput:\s+([0-9.]+)\s+FPS", done.stdout)
     if match is None:
         raise RuntimeError(f"no throughput in benchmark_app output:\n{done.stdout[-2000:]}")
-    return float(match.group(1))
+    precision = re.search(r"INFERENCE_PRECISION_HINT:\s*(?:<Type: ')?([A-Za-z0-9_]+)", done.stdout)
+    return {"items_per_s": float(match.group(1)), "precision": precision.group(1) if precision else "?"}
 
 
-def run_infermeter(model: Path, args: list[str], out: Path) -> float:
+def run_infermeter(model: Path, args: list[str], out: Path) -> dict[str, object]:
     subprocess.run([sys.executable, "-m", "infermeter", "run", str(model), "-e", "openvino", *args, "-q", "-x",
-                    str(out)], check=True, capture_output=True, text=True)
-    return float(json.loads(out.read_text())["run"]["throughput_items_per_s"])
+                    str(out)], check=True, capture_output=True, text=True, env=child_env())
+    report = json.loads(out.read_text())
+    return {"items_per_s": float(report["run"]["throughput_items_per_s"]), "precision": report["engine"]["precision"]}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pairs", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--pairs", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--model-dir", type=Path, default=HERE / "models")
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "vs_benchmark_app.md")
     options = parser.parse_args()
     names = [name for name in options.models.split(",") if name]
     ensure_models(options.model_dir, names)
-    configs = [(name, precision, hint) for name in names for precision in ("f32", "default")
-               for hint in ("latency", "throughput")]
-    results: dict[tuple[str, str, str], dict[str, list[float]]] = {c: {"ba": [], "im": []} for c in configs}
+    results = {}
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "report.json"
-        for round_index in range(options.pairs):
-            for config in configs:
-                model = options.model_dir / f"{config[0]}.onnx"
-                args = common_args(model, config[1], config[2], options.seconds)
-                ba = run_benchmark_app(model, args)
-                im = run_infermeter(model, args, out)
-                results[config]["ba"].append(ba)
-                results[config]["im"].append(im)
-                print(f"round {round_index + 1} {config}: benchmark_app {ba:.1f} infermeter {im:.1f} "
-                      f"ratio {im / ba:.3f}", flush=True)
-    table = render(results, options)
-    options.out.parent.mkdir(parents=True, exist_ok=True)
-    options.out.write_text(table)
-    print(table)
+        for name in names:
+            model = options.model_dir / f"{name}.onnx"
+            for precision in ("f32", "default"):
+                for hint in ("latency", "throughput"):
+                    args = common_args(model, precision, hint, options.seconds)
+                    results[(name, precision, hint)] = interleaved(options.pairs, {
+                        "benchmark_app": lambda a=args, m=model: run_benchmark_app(m, a),
+                        "infermeter": lambda a=args, m=model: run_infermeter(m, a, out),
+                    }, progress=f"{name} {precision} {hint}")
+    write_result("vs_benchmark_app.md", render(results, options))
     return 0
 
 
-def render(results: dict[tuple[str, str, str], dict[str, list[float]]], options: argparse.Namespace) -> str:
-    import openvino
-
+def render(results: dict[tuple[str, str, str], dict[str, list[dict[str, object]]]],
+           options: argparse.Namespace) -> str:
     lines = [
         "# infermeter vs benchmark_app (OpenVINO, CPU, throughput in items/s)",
         "",
-        f"{options.pairs} interleaved pairs per configuration, {options.seconds:g} s each, fresh processes. "
-        f"Machine: {cpu_model()}, Python {platform.python_version()}, openvino "
-        f"{openvino.get_version().split('-')[0]}. Precision 'default' = no -infer_precision (the device "
-        "default, which both tools report).",
+        f"Machine: {machine()}.",
+        f"{options.pairs} interleaved pairs per configuration (order alternating), {options.seconds:g} s each, "
+        "fresh processes, bytecode cached. Precision 'default' = no -infer_precision (the device default; the "
+        "column shows what each tool reported). `python bench/vs_benchmark_app.py`",
         "",
-        "| model | precision | hint | benchmark_app, median (min–max) | infermeter, median (min–max) "
-        "| ratio, median (min–max) |",
-        "|---|---|---|---|---|---|",
+        "| model | precision | hint | benchmark_app | infermeter | ratio infermeter / benchmark_app "
+        "(target ≥ 1.00) | precision used (BA / infermeter) |",
+        "|---|---|---|---:|---:|---:|---|",
     ]
+    all_ratios = []
     for (model, precision, hint), runs in results.items():
-        ratios = [b / a for a, b in zip(runs["ba"], runs["im"], strict=True)]
-        lines.append(f"| {model} | {precision} | {hint} | {spread(runs['ba'])} | {spread(runs['im'])} | "
-                     f"{statistics.median(ratios):.3f} ({min(ratios):.3f}–{max(ratios):.3f}) |")
+        ba = [float(str(r["items_per_s"])) for r in runs["benchmark_app"]]
+        im = [float(str(r["items_per_s"])) for r in runs["infermeter"]]
+        pair_ratios = ratios(im, ba)
+        all_ratios.append(pair_ratios)
+        used = f"{runs['benchmark_app'][0]['precision']} / {runs['infermeter'][0]['precision']}"
+        lines.append(f"| {model} | {precision} | {hint} | {spread(ba)} | {spread(im)} | {ratio_text(pair_ratios)} "
+                     f"| {used} |")
     lines += ["", "Both get the same `-d CPU -t S -hint H [-infer_precision f32] [-shape [1,3,224,224]]`; "
-              "infermeter adds `-e openvino -q -x report.json`.", ""]
+              "infermeter adds `-e openvino -q -x report.json`. benchmark_app measures from its first request "
+              "(no warm-up beyond one inference); infermeter warms up for 1 s first, outside its window.", ""]
     return "\n".join(lines)
 
 

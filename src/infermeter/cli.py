@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from . import __version__
-from .config import COMPARE_METRICS, build_config, headline_metric
 from .errors import (
     EXIT_INTERRUPTED,
     EXIT_NOT_VALID,
@@ -48,6 +47,7 @@ def build_parser(engine_list: bool = False, run_only: bool = False) -> argparse.
         return parser
     from .cli_files import compare_command, show_command
     from .cli_sweep import add_sweep_parser
+    from .config import COMPARE_METRICS
 
     add_sweep_parser(commands)
     engines = commands.add_parser("engines", help="list engines, versions and devices")
@@ -215,6 +215,8 @@ def _run_session(args: argparse.Namespace, argv: list[str], configs: list[Any], 
                               command=["infermeter", *argv])
     finally:
         observer.close()
+    from .config import headline_metric
+
     metric = headline_metric(configs[0].scenario)
     render_session(session, console, metric, 0.02, quiet=args.quiet)
     write_exports(exports, session)
@@ -324,11 +326,14 @@ def _engines(args: argparse.Namespace, argv: list[str]) -> int:
     from rich.table import Table
 
     from . import engine_cache
-    from .engines import available_engines, create_engine, is_installed
+    from .engines import FAKE_DETAIL, available_engines, create_engine, is_installed
     from .errors import EngineNotInstalled
 
     table = Table("engine", "version", "devices / execution providers", "status")
     for name in available_engines():
+        if name == "fake":  # known without loading it (it would import numpy)
+            table.add_row(name, __version__, "CPU", FAKE_DETAIL)
+            continue
         if not is_installed(name):
             table.add_row(name, "–", "–", escape(f"not installed: pip install 'infermeter[{name}]'"))
             continue
@@ -338,6 +343,8 @@ def _engines(args: argparse.Namespace, argv: list[str]) -> int:
                           escape(f"{cached['detail'] or 'ok'} (as found before: --refresh to look again)"))
             continue
         try:
+            from .config import build_config
+
             info = create_engine(name, build_config("zoo:resnet18", engine=name)).info()
         except EngineNotInstalled as error:
             table.add_row(name, "–", "–", escape(str(error)))

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .base import Engine
 
 BUILTIN = ("openvino", "onnxruntime", "fake")
+FAKE_DETAIL = "deterministic, virtual clock"  # the fake engine has one device, CPU, and infermeter's version
 _LEAN_SDK_IMPORTS = [False]
 
 

@@ -26,6 +26,7 @@ from ..counters import LayerCounter
 from ..errors import UsageError
 from ..modelfile import ModelRef, describe_model_file
 from ..units import parse_duration_ns
+from . import FAKE_DETAIL
 from .base import (
     AsyncSession,
     Clock,
@@ -215,7 +216,7 @@ class FakeEngine:
         self._counter = _CallCounter(model, first_call_ns, fail_at, contention=contention)
 
     def info(self, devices: bool = True) -> EngineInfo:
-        return EngineInfo("fake", __version__, ("CPU",), "deterministic, virtual clock")
+        return EngineInfo("fake", __version__, ("CPU",), FAKE_DETAIL)
 
     def check_device(self, device: str) -> None:
         if device.upper() != "CPU":

@@ -106,6 +106,9 @@ def plan_session(options: EngineOptions, overrides: Mapping[str, int], model_pat
     plan = SessionPlan(provider, _provider_options(provider, tuning.provider_options), ort.SessionOptions(),
                        latency, 1 if latency else usable_cpus(), overrides=dict(overrides))
     _apply_streams(plan, tuning.streams, names)
+    if options.requests and not latency:
+        plan.requests = options.requests
+        plan.reasons.append(f"-nireq {options.requests}: {options.requests} runner thread(s) sharing one session")
     _apply_threads(plan, options, file)
     _apply_graph_level(plan, tuning.graph_optimization_level, file)
     _apply_config_entries(plan, tuning.session_config, file)

@@ -264,7 +264,10 @@ def _runtime_info(compiled: Any, options: EngineOptions) -> RuntimeInfo:
         source = f"-load_config set NUM_STREAMS; the device applied {streams}"
     else:
         source = f"PERFORMANCE_HINT={values.get('PERFORMANCE_HINT', 'unset')} gave {streams} stream(s)"
-    reason = f"{source}; nireq = OPTIMAL_NUMBER_OF_INFER_REQUESTS = {optimal}"
+    if options.requests and options.scenario == "throughput":
+        reason = f"{source}; nireq {options.requests} (-nireq; OPTIMAL_NUMBER_OF_INFER_REQUESTS = {optimal})"
+    else:
+        reason = f"{source}; nireq = OPTIMAL_NUMBER_OF_INFER_REQUESTS = {optimal}"
     return RuntimeInfo(
         precision=precision,
         precision_note=note,
