@@ -146,7 +146,7 @@ def main() -> int:
             results[case] = interleaved(options.pairs, {
                 "untimed": lambda c=case: bare(c, model, options.seconds, "untimed"),
                 "timed": lambda c=case: bare(c, model, options.seconds, "timed"),
-                "infermeter": lambda a=args: infermeter(a, model, options.seconds, out),
+                "infermeter": lambda a=args, o=out: infermeter(a, model, options.seconds, o),
             }, progress=case)
     costs = engine_free_costs()
     write_result("harness_overhead.md", render(results, anchors, costs, options))

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Roofline: how close FP32 inference gets to this machine's practical FP32 ceiling, measured side by side.
+
+Per pair (``--pairs``, interleaved): the ceiling, then each configuration, fresh processes:
+  ceiling     ``infermeter.peak.measure_peak``: numpy float32 sgemm ``--size``² on all cores, in a subprocess
+              with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE removed, best repetition (what ``infermeter peak`` does)
+  configs     ``infermeter run MODEL`` with FP32 settings (OpenVINO ``-infer_precision f32``, throughput hint;
+              ONNX Runtime's default layout); achieved GFLOP/s = the FLOPs infermeter counts per request
+              (Conv, MatMul, Gemm, ...) × requests/s
+The share of the ceiling is taken within each pair (same minutes, same machine state); the table gives the
+median and min–max per configuration. Target: FP32 ResNet-50 ≥ 90 % with the best configuration.
+
+Usage: python bench/roofline.py [--models resnet50] [--pairs 3] [--seconds 8] [--size 4096]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from common import CNN_SHAPE, HERE, child_env, ensure_models, interleaved, machine, spread, write_result
+
+CONFIGS = {
+    "openvino f32, -hint throughput": ["-e", "openvino", "-infer_precision", "f32", "-hint", "throughput"],
+    "openvino f32, -hint latency": ["-e", "openvino", "-infer_precision", "f32", "-hint", "latency"],
+    "onnxruntime, default layout": ["-e", "onnxruntime"],
+}
+
+
+def flops_per_request(model: Path) -> int:
+    """FLOPs of one batch-1 request, counted by infermeter from the graph with ONNX shape inference (runs of
+    ONNX Runtime on files over 64 MB skip this count to keep start-up short, so it is done once here)."""
+    from infermeter.flops import model_flops
+
+    shapes = {} if model.stem == "bert_base" else {"input": (1, 3, 224, 224)}
+    counted = model_flops(model, shapes)
+    if counted is None:
+        raise SystemExit(f"cannot count the FLOPs of {model}: pip install onnx")
+    return counted.flops
+
+
+def run(model: Path, args: list[str], seconds: float, out: Path, flops: int) -> float:
+    """Achieved GFLOP/s of one run."""
+    shape = [] if model.stem == "bert_base" else ["-shape", CNN_SHAPE]
+    subprocess.run([sys.executable, "-m", "infermeter", "run", str(model), *args, *shape, "-t", f"{seconds:g}", "-q",
+                    "-x", str(out)], check=True, capture_output=True, text=True, env=child_env())
+    report = json.loads(out.read_text())
+    counted = (report["model"].get("flops_per_request") or {}).get("flops")
+    if counted is not None and counted != flops:
+        raise RuntimeError(f"{model.name}: the run counted {counted} FLOPs per request, the graph {flops}")
+    return float(flops * report["run"]["requests_per_s"] / 1e9)
+
+
+def ceiling(size: int) -> float:
+    from infermeter.environment import usable_cpu_count
+    from infermeter.peak import measure_peak
+
+    return measure_peak(usable_cpu_count(), size, 3.0).gflops
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", default="resnet50")
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--size", type=int, default=4096)
+    parser.add_argument("--model-dir", type=Path, default=HERE / "models")
+    options = parser.parse_args()
+    names = [name for name in options.models.split(",") if name]
+    ensure_models(options.model_dir, names)
+    results = {}
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "report.json"
+        for name in names:
+            model = options.model_dir / f"{name}.onnx"
+            flops = flops_per_request(model)
+            sides = {"ceiling": lambda: ceiling(options.size)}
+            sides.update({label: (lambda a=args, f=flops, m=model: run(m, a, options.seconds, out, f))
+                          for label, args in CONFIGS.items()})
+            results[name] = interleaved(options.pairs, sides, progress=f"{name} GFLOP/s")
+    write_result("roofline.md", render(results, options))
+    return 0
+
+
+def render(results: dict[str, dict[str, list[float]]], options: argparse.Namespace) -> str:
+    lines = [
+        "# Roofline: FP32 inference against this machine's sgemm ceiling",
+        "",
+        f"Machine: {machine()}.",
+        f"{options.pairs} interleaved rounds: the ceiling (numpy sgemm {options.size}², all cores, BLAS overrides "
+        f"removed, best repetition), then each configuration for {options.seconds:g} s. Share = achieved / "
+        "ceiling within the round. `python bench/roofline.py`",
+        "",
+        "| model | configuration | achieved GFLOP/s | ceiling GFLOP/s | share of the ceiling |",
+        "|---|---|---:|---:|---:|",
+    ]
+    best_lines = []
+    for model, runs in results.items():
+        ceilings = runs["ceiling"]
+        shares = {label: [a / c for a, c in zip(runs[label], ceilings, strict=True)] for label in CONFIGS}
+        for label in CONFIGS:
+            values = [100 * share for share in shares[label]]
+            lines.append(f"| {model} | {label} | {spread(runs[label])} | {spread(ceilings)} | "
+                         f"{statistics.median(values):.0f} % ({min(values):.0f}–{max(values):.0f} %) |")
+        best = max(CONFIGS, key=lambda label: statistics.median(shares[label]))
+        best_lines.append(f"- {model}: best configuration {best}, {100 * statistics.median(shares[best]):.0f} % "
+                          "of the ceiling (target for ResNet-50: ≥ 90 %)")
+    lines += ["", *best_lines, ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
