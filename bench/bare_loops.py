@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Bare Python loops over each engine's fastest call: what infermeter's harness is measured against.
 
-Two loops per case, after the same preparation infermeter does (inputs built and bound once, outside it):
+Two loops per case, after the same preparation infermeter does (inputs built and bound once, outside it)
+and the same warm-up (1 s of calls, as infermeter's default ``-w 1``):
   untimed   nothing but the call in a ``for`` loop (threads: a loop per thread): the floor
   timed     a hand-written benchmark loop: ``perf_counter_ns()`` before and after each call, both stamps
             appended to lists (async: the completion time from the request's own latency, as infermeter)
@@ -31,13 +32,18 @@ from collections.abc import Callable
 
 import numpy as np
 
-WARMUP_CALLS = 200
+WARMUP_SECONDS = 1.0  # as infermeter's default warm-up (-w 1)
+
+
+def warm_up(call: Callable[[], object]) -> None:
+    end = time.perf_counter() + WARMUP_SECONDS
+    while time.perf_counter() < end:
+        for _ in range(64):
+            call()
 
 
 def timed_loop(call: Callable[[], object], seconds: float) -> tuple[int, float]:
     """Calls in a plain loop for about ``seconds``: batches sized from a first timing, clock read per batch."""
-    for _ in range(WARMUP_CALLS):
-        call()
     batch = 64
     began = time.perf_counter()
     calls = 0
@@ -54,8 +60,6 @@ def timed_loop(call: Callable[[], object], seconds: float) -> tuple[int, float]:
 
 def timed_calls(call: Callable[[], object], seconds: float) -> tuple[int, float]:
     """A hand-written benchmark loop: each call stamped before and after, stamps kept in lists."""
-    for _ in range(WARMUP_CALLS):
-        call()
     clock = time.perf_counter_ns
     starts: list[int] = []
     ends: list[int] = []
@@ -79,6 +83,7 @@ def fastest(variants: dict[str, Callable[[], object]], seconds: float, loop: str
     """Every variant for a short trial, then the fastest one for the full time."""
     trial = {name: timed_loop(call, min(0.5, seconds / 4)) for name, call in variants.items()}
     best = max(trial, key=lambda name: trial[name][0] / trial[name][1])
+    warm_up(variants[best])
     calls, elapsed = LOOPS[loop](variants[best], seconds)
     return {"calls": calls, "seconds": elapsed, "calls_per_s": calls / elapsed, "variant": best}
 
@@ -87,14 +92,14 @@ def threads_loop(call_for: Callable[[int], Callable[[], object]], threads: int,
                  seconds: float, timed: bool = False) -> tuple[int, float]:
     """``threads`` threads, thread i calling ``call_for(i)`` in a plain loop; total calls and elapsed time."""
     counts = [0] * threads
-    barrier = threading.Barrier(threads + 1)
+    warmed, go = threading.Barrier(threads + 1), threading.Barrier(threads + 1)
     stop_at = [0.0]
 
     def worker(index: int) -> None:
         call = call_for(index)
-        for _ in range(WARMUP_CALLS):
-            call()
-        barrier.wait()
+        warm_up(call)
+        warmed.wait()
+        go.wait()
         n = 0
         end = stop_at[0]
         if timed:
@@ -121,9 +126,10 @@ def threads_loop(call_for: Callable[[int], Callable[[], object]], threads: int,
     pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
     for thread in pool:
         thread.start()
-    stop_at[0] = time.perf_counter() + seconds + 0.0  # set before the barrier releases the workers
+    warmed.wait()
     began = time.perf_counter()
-    barrier.wait()
+    stop_at[0] = began + seconds  # set before the second barrier releases the workers
+    go.wait()
     for thread in pool:
         thread.join()
     return sum(counts), time.perf_counter() - began
@@ -226,8 +232,7 @@ def ov_async(path: str, seconds: float, loop: str) -> dict[str, object]:
     for index in range(nireq):
         queue[index].set_tensor(compiled.inputs[0], ov_tensor(compiled))  # type: ignore[attr-defined]
     start = functools.partial(AsyncInferQueue.start_async, queue, {}, None)
-    for _ in range(WARMUP_CALLS):
-        start()
+    warm_up(start)
     queue.wait_all()
     if loop == "untimed":
         calls, elapsed = timed_loop(start, seconds)

@@ -8,7 +8,8 @@ pairs (the order rotates each pair), the same duration each:
   untimed    bench/bare_loops.py: nothing but the fastest call in a loop (the floor)
   timed      bench/bare_loops.py: a hand-written benchmark loop with the fastest call, stamped before and
              after each call (what a user writes to get latencies)
-  infermeter ``infermeter run add8.onnx ... -t S -w 200it``, requests/s from its JSON
+  infermeter ``infermeter run add8.onnx ... -t S`` (its default 1-s warm-up, as the bare loops'), requests/s
+             from its JSON
   anchor     ../shared/anchors/scripts/overhead.py, once per pair, for reference (its loops build a feeds
              dict per ORT call and time each call with perf_counter)
 
@@ -69,8 +70,8 @@ def bare(case: str, model: Path, seconds: float, loop: str) -> float:
 
 
 def infermeter(args: list[str], model: Path, seconds: float, out: Path) -> float:
-    subprocess.run([sys.executable, "-m", "infermeter", "run", str(model), *args, "-t", f"{seconds:g}", "-w",
-                    "200it", "-q", "-x", str(out)], check=True, capture_output=True, text=True, env=child_env())
+    subprocess.run([sys.executable, "-m", "infermeter", "run", str(model), *args, "-t", f"{seconds:g}", "-q", "-x",
+                    str(out)], check=True, capture_output=True, text=True, env=child_env())
     return float(json.loads(out.read_text())["run"]["requests_per_s"])
 
 

@@ -634,3 +634,23 @@ def test_counters_account_for_the_latency(conv_stack: Path, request: pytest.Fixt
     assert 0.35 <= of_all <= 1.1, measured  # measured down to 50 % with two busy loops on the 2 cores
     if quiet:
         assert 0.9 <= of_median <= 1.1, measured
+
+
+# --- requests in flight by default ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("options", "in_flight"), [
+    ({}, "two per stream"),  # the default scenario is throughput
+    ({"api": "async", "hint": "throughput"}, "two per stream"),
+    ({"api": "async", "hint": "latency"}, "optimal"),
+    ({"api": "async", "nireq": 3}, 3),
+    ({"api": "sync"}, 1),
+])
+def test_requests_in_flight_default_to_two_per_stream(square_model: Path, options: dict[str, Any],
+                                                      in_flight: Any) -> None:
+    report = app.run(build_config(str(square_model), engine="openvino", niter=4, no_warmup=True, **options))
+    engine = report.engine
+    expected = {"two per stream": 2 * engine["optimal_requests"], "optimal": engine["optimal_requests"]}.get(
+        in_flight, in_flight)
+    assert engine["requests_in_flight"] == expected
+    assert report.run is not None and report.run.requests == expected

@@ -281,9 +281,11 @@ def json_stats_nearest_rank(percentile: int) -> Check:
     return check
 
 
-def in_flight_is_optimal(o: Outcome) -> None:
+def in_flight_is_two_per_stream(o: Outcome) -> None:
+    """No -nireq in the throughput scenario: two requests per stream (OpenVINO's optimal number is one)."""
     engine = _report(o)["engine"]
-    assert engine["requests_in_flight"] == engine["optimal_requests"] >= 1
+    assert engine["requests_in_flight"] == 2 * engine["optimal_requests"] >= 2
+    assert f"nireq {engine['requests_in_flight']} = 2 × OPTIMAL_NUMBER_OF_INFER_REQUESTS" in engine["choice_reason"]
 
 
 def exec_graph(o: Outcome) -> None:
@@ -375,7 +377,7 @@ BENCHMARK_APP = [
     Row("default", "benchmark_app", "benchmark_app -m model.xml", "run -m model.xml",
         expect={"engine.name": "openvino", "engine.device": "CPU", "model.format": "openvino-ir",
                 "config.scenario": "throughput", "engine.hint": "throughput", "run.count": at_least(1)},
-        checks=(in_flight_is_optimal,)),
+        checks=(in_flight_is_two_per_stream,)),
     Row("onnx-model", "benchmark_app", "benchmark_app -m model.onnx", "run -m model.onnx",
         expect={"engine.name": "openvino", "model.format": "onnx", "run.count": at_least(1)}),
     Row("hint-latency", "benchmark_app",
@@ -387,7 +389,7 @@ BENCHMARK_APP = [
         "run -m model.xml -hint throughput",
         expect={"engine.hint": "throughput", "engine.properties.PERFORMANCE_HINT": "THROUGHPUT",
                 "run.scenario": "throughput"},
-        checks=(in_flight_is_optimal,)),
+        checks=(in_flight_is_two_per_stream,)),
     Row("hint-tput", "benchmark_app", "benchmark_app -m model.xml -hint tput", "run -m model.xml -hint tput",
         expect={"engine.hint": "throughput"}),
     Row("hint-ctput", "benchmark_app", "benchmark_app -m model.xml -hint cumulative_throughput",
@@ -514,7 +516,7 @@ BENCHMARK_APP = [
     Row("load-config-auto", "benchmark_app", "benchmark_app -m model.xml -d AUTO -load_config cfg.json",
         "run -m model.xml -d AUTO -load_config cfg.json", setup={"cfg.json": LOAD_CONFIG_AUTO},
         expect={"engine.device": "AUTO", "engine.properties.EXECUTION_DEVICES": "CPU",
-                "engine.requests_in_flight": 1}),
+                "engine.optimal_requests": 1, "engine.requests_in_flight": 2}),  # throughput hint: two per stream
     Row("dump-config", "benchmark_app", "benchmark_app -m model.xml -dump_config dump.json",
         "run -m model.xml -dump_config dump.json", checks=(dump_then_load,)),
     Row("exec-graph", "benchmark_app", "benchmark_app -m model.xml -exec_graph_path exec.xml",

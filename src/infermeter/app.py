@@ -126,7 +126,8 @@ def _engine_options(config: BenchmarkConfig) -> EngineOptions:
 
 
 def _requests_in_flight(config: BenchmarkConfig, runtime: RuntimeInfo) -> int:
-    return 1 if config.scenario == "latency" else (config.requests or runtime.optimal_requests)
+    return 1 if config.scenario == "latency" else (config.requests or runtime.default_requests or
+                                                    runtime.optimal_requests)
 
 
 def _measure(config: BenchmarkConfig, prepared: Prepared, observer: Observer, requests: int,
@@ -166,7 +167,7 @@ def _report(prepared: Prepared, command: Sequence[str] | None, measured: Measure
     if peak is not None:
         machine["fp32_peak"] = peak
     requests = measured.run.requests if measured is not None else preview[1] if preview is not None else \
-        runtime.optimal_requests
+        _requests_in_flight(config, runtime)
     findings = () if measured is None else tuple(check_run(measured.run, check_context(
         config, machine, runtime, measured, fake=info.name == "fake")))
     return Report(

@@ -67,6 +67,7 @@ class RuntimeInfo:
     precision: str
     precision_note: str = ""
     optimal_requests: int = 1
+    default_requests: int | None = None  # in flight without -nireq (throughput); None = optimal_requests
     streams: int | None = None
     threads: int | None = None
     hint: str | None = None
