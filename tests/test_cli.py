@@ -378,6 +378,20 @@ def test_ctrl_c_while_loading_in_process(inprocess_cli: Invoke, monkeypatch: pyt
         assert result.out == ""
 
 
+def test_ctrl_c_while_the_header_prints(inprocess_cli: Invoke, monkeypatch: pytest.MonkeyPatch,
+                                        tmp_path: Path) -> None:
+    from infermeter.reporters import live
+
+    def interrupt(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(live.ConsoleObserver, "ready", interrupt)
+    target = tmp_path / "out.json"
+    result = inprocess_cli("run", "zoo:resnet18", "-e", "fake", "-api", "sync", "-niter", "5", "-x", target)
+    assert assert_one_error_line(result, 130) == "interrupted after the first inference; nothing was measured"
+    assert not target.exists()
+
+
 @pytest.mark.parametrize(("raised", "code", "message"), [
     (KeyboardInterrupt, 130, "interrupted during read; nothing was measured"),
     (ValueError, 2, "cannot be parsed as ONNX"),

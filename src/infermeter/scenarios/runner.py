@@ -77,7 +77,10 @@ class Runner:
         except Exception as failure:  # the engine refused to create or bind a request
             raise EngineError(f"could not create an inference request: {one_line(failure)}") from None
         if self._on_first_inference is not None:
-            self._on_first_inference(first_ns)
+            try:
+                self._on_first_inference(first_ns)
+            except KeyboardInterrupt:
+                raise BenchmarkInterrupted("interrupted after the first inference; nothing was measured") from None
         if warmup.enabled:
             self._warm_up(warmup)
         for session in self._sessions:
