@@ -13,9 +13,9 @@ and the same warm-up (1 s of calls, as infermeter's default ``-w 1``):
                C-level run and a C-level run_with_iobinding with one IOBinding per thread
   ov-sync      OpenVINO (LATENCY hint, f32), one InferRequest with its input tensor set once: the faster of
                ``request.infer()`` and the C-level ``InferRequest.infer(request, {}, True, False)``
-  ov-async     OpenVINO (THROUGHPUT hint, f32), AsyncInferQueue with OPTIMAL_NUMBER_OF_INFER_REQUESTS,
-               tensors set once per request: ``start_async`` in a loop (the queue hands out idle requests
-               itself), ``wait_all`` at the end
+  ov-async     OpenVINO (THROUGHPUT hint, f32), AsyncInferQueue of N requests (THREADS, default 2; infermeter
+               gets the same -nireq), tensors set once per request: ``start_async`` in a loop (the queue
+               hands out idle requests itself), ``wait_all`` at the end
 
 Usage: python bench/bare_loops.py CASE MODEL.onnx SECONDS [untimed|timed] [THREADS]
 Prints one JSON line: {"case", "loop", "calls", "seconds", "calls_per_s", "variant"}.
@@ -222,12 +222,11 @@ def ov_sync(path: str, seconds: float, loop: str) -> dict[str, object]:
     }, seconds, loop)
 
 
-def ov_async(path: str, seconds: float, loop: str) -> dict[str, object]:
+def ov_async(path: str, seconds: float, nireq: int, loop: str) -> dict[str, object]:
     import openvino as ov
     from openvino._pyopenvino import AsyncInferQueue, InferRequest
 
     compiled = ov_compiled(path, "THROUGHPUT")
-    nireq = compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")  # type: ignore[attr-defined]
     queue = ov.AsyncInferQueue(compiled, nireq)
     for index in range(nireq):
         queue[index].set_tensor(compiled.inputs[0], ov_tensor(compiled))  # type: ignore[attr-defined]
@@ -274,7 +273,7 @@ def main() -> None:
     threads = int(sys.argv[5]) if len(sys.argv) > 5 else 2
     runs = {"ort-sync": lambda: ort_sync(path, seconds, loop),
             "ort-async": lambda: ort_async(path, seconds, threads, loop),
-            "ov-sync": lambda: ov_sync(path, seconds, loop), "ov-async": lambda: ov_async(path, seconds, loop)}
+            "ov-sync": lambda: ov_sync(path, seconds, loop), "ov-async": lambda: ov_async(path, seconds, threads, loop)}
     result = runs[case]()
     print(json.dumps({"case": case, "loop": loop, **result}))
 

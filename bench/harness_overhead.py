@@ -14,10 +14,12 @@ pairs (the order rotates each pair), the same duration each:
              dict per ORT call and time each call with perf_counter)
 
 Reported: calls/s medians (min–max), the median of the per-pair ratios infermeter / untimed and infermeter /
-timed, and the harness cost in ns per call (1e9 / infermeter − 1e9 / untimed). Then, in this process, the
-engine-free cost of each timed loop: a C-level no-op as the call, infermeter's loop against a bare loop.
+timed, and the harness cost in ns per call (1e9 / infermeter − 1e9 / untimed). Then, in this process (no
+process-to-process differences; the VM's own noise remains, and on these VMs it exceeds the harness): the
+same engine call, made by infermeter's own session classes, driven by the untimed, the timed and
+infermeter's loop in turn; and the engine-free cost of each loop, a C-level no-op as the call.
 
-Usage: python bench/harness_overhead.py [--pairs 5] [--seconds 3]
+Usage: python bench/harness_overhead.py [--pairs 9] [--seconds 3]
 Run it alone: two timing jobs on a 2-core machine halve each other.
 """
 
@@ -53,13 +55,14 @@ CASES = {
     "ort-sync": (["-e", "onnxruntime", "-api", "sync", "-nthreads", "1"], "ort_run"),
     "ort-async": (["-e", "onnxruntime", "-api", "async"], None),
     "ov-sync": (["-e", "openvino", "-api", "sync", "-hint", "latency", "-infer_precision", "f32"], "ov_infer_preset"),
-    "ov-async": (["-e", "openvino", "-api", "async", "-hint", "throughput", "-infer_precision", "f32"], "ov_asyncq"),
+    "ov-async": (["-e", "openvino", "-api", "async", "-hint", "throughput", "-infer_precision", "f32",
+                  "-nireq", "2"], "ov_asyncq"),
 }
 LABELS = {
     "ort-sync": "onnxruntime sync (intra-op 1)",
     "ort-async": "onnxruntime async (2 threads, one session)",
     "ov-sync": "openvino sync (LATENCY, f32)",
-    "ov-async": "openvino async (THROUGHPUT, f32)",
+    "ov-async": "openvino async (THROUGHPUT, f32, 2 requests in flight)",
 }
 
 
@@ -126,9 +129,51 @@ def engine_free_costs(repeats: int = 7, seconds: float = 0.3) -> dict[str, float
             "infermeter runner thread (ThreadedRun, one thread)": statistics.median(rounds["thread"]) - floor}
 
 
+def same_process_rates(model: Path, rounds: int = 9, seconds: float = 1.0) -> dict[str, dict[str, list[float]]]:
+    """calls/s of the same engine call (built by infermeter's own session classes) driven by the bare untimed
+    loop, the hand-timed loop and infermeter's ``run_sync``, in this process, interleaved over ``rounds``:
+    only the loops differ (the VM's own noise remains)."""
+    from array import array
+
+    import bare_loops
+    import numpy as np
+    import openvino as ov
+
+    from infermeter.engines.onnxruntime import OrtSession
+    from infermeter.engines.openvino import OpenVINOSession
+    from infermeter.scenarios.loops import run_sync
+    from infermeter.scenarios.recording import SampleBuffer
+
+    inputs = {"X": np.ones((1, 8), np.float32)}
+    compiled = ov.Core().compile_model(str(model), "CPU", {"PERFORMANCE_HINT": "LATENCY",
+                                                          "INFERENCE_PRECISION_HINT": "f32"})
+    sessions = {"onnxruntime sync (IOBinding run)": OrtSession(bare_loops.ort_session(str(model), 1), inputs, True),
+                "openvino sync (InferRequest.infer, preset tensor)": OpenVINOSession(compiled, inputs, [])}
+
+    def infermeter_loop(session: object) -> float:
+        buffer = SampleBuffer()
+        began = time.perf_counter()
+        run_sync(session, time.perf_counter_ns, 0, int(seconds * 1e9), buffer, array("q", [0]))  # type: ignore[arg-type]
+        return buffer.count / (time.perf_counter() - began)
+
+    def rate(result: tuple[int, float]) -> float:
+        return result[0] / result[1]
+
+    found = {}
+    for label, session in sessions.items():
+        call = session.infer  # type: ignore[attr-defined]
+        bare_loops.warm_up(call)
+        found[label] = interleaved(rounds, {
+            "untimed": lambda c=call: rate(bare_loops.timed_loop(c, seconds)),
+            "timed": lambda c=call: rate(bare_loops.timed_calls(c, seconds)),
+            "infermeter": lambda s=session: infermeter_loop(s),
+        })
+    return found
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--pairs", type=int, default=9)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--cases", default=",".join(CASES))
     options = parser.parse_args()
@@ -149,12 +194,14 @@ def main() -> int:
                 "timed": lambda c=case: bare(c, model, options.seconds, "timed"),
                 "infermeter": lambda a=args, o=out: infermeter(a, model, options.seconds, o),
             }, progress=case)
+        same_process = same_process_rates(model)
     costs = engine_free_costs()
-    write_result("harness_overhead.md", render(results, anchors, costs, options))
+    write_result("harness_overhead.md", render(results, anchors, same_process, costs, options))
     return 0
 
 
-def render(results: dict[str, dict[str, list[float]]], anchors: list[dict[str, float]], costs: dict[str, float],
+def render(results: dict[str, dict[str, list[float]]], anchors: list[dict[str, float]],
+           same_process: dict[str, dict[str, list[float]]], costs: dict[str, float],
            options: argparse.Namespace) -> str:
     lines = [
         "# Harness cost: infermeter vs bare Python loops (trivial model Y = X + 1, calls/s)",
@@ -177,6 +224,13 @@ def render(results: dict[str, dict[str, list[float]]], anchors: list[dict[str, f
             f"{spread(runs['infermeter'], 0)} | {ratio_text(ratios(runs['infermeter'], runs['untimed']))} | "
             f"{ratio_text(ratios(runs['infermeter'], runs['timed']))} | {cost:+,.0f} | "
             f"{spread(anchor_rates, 0) if anchor_rates else '–'} |")
+    lines += ["", "Same process, same call (made by infermeter's session classes), only the loop differs "
+              "(9 interleaved rounds of 1 s): no process-to-process differences, the VM's own noise remains", "",
+              "| call | untimed loop | timed loop | infermeter run_sync | infermeter / untimed | infermeter / timed |",
+              "|---|---:|---:|---:|---:|---:|"]
+    lines += [f"| {label} | {spread(runs['untimed'], 0)} | {spread(runs['timed'], 0)} | "
+              f"{spread(runs['infermeter'], 0)} | {ratio_text(ratios(runs['infermeter'], runs['untimed']))} | "
+              f"{ratio_text(ratios(runs['infermeter'], runs['timed']))} |" for label, runs in same_process.items()]
     lines += ["", "Engine-free: what each timed loop adds to a call, with a C-level no-op as the call (this "
               "process, 7 interleaved rounds of 0.3 s):", "", "| loop | ns per call |", "|---|---:|"]
     lines += [f"| {name} | {value:,.0f} |" for name, value in costs.items()]
