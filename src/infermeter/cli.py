@@ -95,14 +95,13 @@ def _add_run(run: argparse.ArgumentParser) -> None:
 
 def _installed_engines() -> str:
     """For -h: which engines this machine has, from package metadata (no engine is imported)."""
-    from importlib.metadata import PackageNotFoundError, version
+    from .engine_cache import PACKAGES, installed_version
 
     found = []
-    for name in ("openvino", "onnxruntime"):
-        try:
-            found.append(f"{name} {version(name)}")
-        except PackageNotFoundError:
-            found.append(f"{name} (not installed: pip install 'infermeter[{name}]')")
+    for name in PACKAGES:
+        installed = installed_version(name)
+        found.append(f"{name} {installed}" if installed is not None else
+                     f"{name} (not installed: pip install 'infermeter[{name}]')")
     return (f"engines on this machine: {', '.join(found)}, fake. Devices and execution providers: "
             "infermeter engines")
 
