@@ -39,7 +39,7 @@ CONFIGS = {  # label: (arguments, batch size)
 def flops_per_request(model: Path) -> int:
     """FLOPs of one batch-1 request, counted by infermeter from the graph with ONNX shape inference (runs of
     ONNX Runtime on files over 64 MB skip this count to keep start-up short, so it is done once here)."""
-    from infermeter.flops import model_flops
+    from infermeter.model.flops import model_flops
 
     shapes = {} if model.stem == "bert_base" else {"input": (1, 3, 224, 224)}
     counted = model_flops(model, shapes)
@@ -61,8 +61,8 @@ def run(model: Path, args: list[str], batch: int, seconds: float, out: Path, flo
 
 
 def ceiling(size: int) -> float:
-    from infermeter.environment import usable_cpu_count
-    from infermeter.peak import measure_peak
+    from infermeter.machine.environment import usable_cpu_count
+    from infermeter.machine.peak import measure_peak
 
     return measure_peak(usable_cpu_count(), size, 3.0).gflops
 

@@ -30,9 +30,9 @@ import numpy as np
 from common import cpu_model, ensure_models
 
 import infermeter
-from infermeter.compare import NO_DIFFERENCE, SLOWER, compare_runs
+from infermeter.analysis.compare import NO_DIFFERENCE, SLOWER, compare_runs
 from infermeter.engines import create_engine
-from infermeter.intervals import t_quantile_975
+from infermeter.stats.intervals import t_quantile_975
 
 HERE = Path(__file__).resolve().parent
 SLOW_ENGINE = "onnxruntime-slowed"

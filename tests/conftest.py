@@ -185,7 +185,7 @@ def zoo_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def built_resnet18(zoo_cache: Path) -> Path:
     """zoo:resnet18 built into ``zoo_cache`` (needs onnx), so a subprocess does not spend its time building it."""
     pytest.importorskip("onnx")
-    from infermeter import zoo
+    from infermeter.model import zoo
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("INFERMETER_CACHE_DIR", str(zoo_cache))

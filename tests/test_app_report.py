@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from infermeter import app
-from infermeter.config import build_config
-from infermeter.counters import LayerCounter, counters_from_dict
+from infermeter.config.benchmark import build_config
 from infermeter.errors import UsageError
+from infermeter.measure import run as app
 from infermeter.reporters.app_report import command_line_parameters, write_app_report
-from infermeter.results import Report
-from infermeter.stats import nearest_rank as nearest_rank_ns
+from infermeter.results.counters import LayerCounter, counters_from_dict
+from infermeter.results.report import Report
+from infermeter.stats.latency import nearest_rank as nearest_rank_ns
 
 COMMAND = ("infermeter", "run", "zoo:resnet18", "-e", "fake", "-niter", "10", "--no-warmup",
            "-latency_percentile=30")

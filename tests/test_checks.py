@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from infermeter.checks import (
+from infermeter.analysis.checks import (
     CODES,
     INFO,
     INSUFFICIENT,
@@ -24,7 +24,7 @@ from infermeter.checks import (
     outlier_cutoffs,
     verdict,
 )
-from infermeter.results import SCHEMA_ID, PhaseTimes, Report, RunResult
+from infermeter.results.report import SCHEMA_ID, PhaseTimes, Report, RunResult
 
 MS = 1_000_000
 CLEAN = CheckContext()

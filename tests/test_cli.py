@@ -23,7 +23,7 @@ import pytest
 
 from infermeter import cli
 from infermeter.engines import fake as fake_engine
-from infermeter.results import Report
+from infermeter.results.report import Report
 
 # Runs ``python -m infermeter`` with SIGINT raising KeyboardInterrupt even when the test runner was started as
 # a background job of a non-interactive shell (which makes children inherit SIGINT as ignored).
@@ -398,7 +398,7 @@ def test_ctrl_c_while_the_header_prints(inprocess_cli: Invoke, monkeypatch: pyte
 ], ids=["ctrl-c", "value-error"])
 def test_ctrl_c_while_parsing_the_model(inprocess_cli: Invoke, monkeypatch: pytest.MonkeyPatch, add_model: Path,
                                         raised: type[BaseException], code: int, message: str) -> None:
-    from infermeter import onnx_graph
+    from infermeter.model import onnx_graph
 
     def interrupt(*args: Any, **kwargs: Any) -> Any:
         raise raised
@@ -432,7 +432,7 @@ def test_ctrl_c_before_anything_loads(inprocess_cli: Invoke, monkeypatch: pytest
     def interrupt(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("infermeter.app.create_engine", interrupt)
+    monkeypatch.setattr("infermeter.measure.run.create_engine", interrupt)
     message = assert_one_error_line(inprocess_cli("run", "zoo:resnet18", "-e", "fake"), 130)
     assert message == "interrupted"
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from infermeter.compare import (
+from infermeter.analysis.compare import (
     FASTER,
     INCONCLUSIVE,
     NO_DIFFERENCE,
@@ -20,8 +20,8 @@ from infermeter.compare import (
     welch_log_ratio,
     within_run_ratio,
 )
-from infermeter.intervals import Interval, t_quantile_975
-from infermeter.results import RunResult
+from infermeter.results.report import RunResult
+from infermeter.stats.intervals import Interval, t_quantile_975
 
 MS = 1_000_000
 

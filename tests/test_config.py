@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from infermeter.config import (
+from infermeter.config.benchmark import (
     DEFAULT_DURATION_NS,
     DEFAULT_WARMUP_NS,
     BenchmarkConfig,

@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from infermeter.counters import (
+from infermeter.errors import EngineError
+from infermeter.reporters.counters import coverage_line, render_counters
+from infermeter.results.counters import (
     LayerCounter,
     average_counters,
     counters_coverage,
@@ -28,8 +30,6 @@ from infermeter.counters import (
     timedelta_ns,
     total_real_ns,
 )
-from infermeter.errors import EngineError
-from infermeter.reporters.counters import coverage_line, render_counters
 
 
 def layer(name: str, real_ns: int, cpu_ns: int = 0, status: str = "EXECUTED", layer_type: str = "Conv",

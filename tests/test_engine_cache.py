@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from infermeter import engine_cache
 from infermeter.cli import main
+from infermeter.engines import cache as engine_cache
 
 
 @pytest.fixture()

@@ -17,11 +17,11 @@ import pytest
 
 import infermeter
 from conftest import EMBEDDING_ROWS, ODD_DIM, ODD_INPUT
-from infermeter import app
 from infermeter.engines import fake as fake_engine
 from infermeter.errors import EngineError, UsageError
 from infermeter.events import NullObserver
-from infermeter.results import Report
+from infermeter.measure import run as app
+from infermeter.results.report import Report
 from infermeter.scenarios.runner import Runner
 
 NITER = 20

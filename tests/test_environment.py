@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from infermeter import environment
 from infermeter.clock import FakeClock
-from infermeter.environment import CpuMeter, CpuUsage, collect, differences
+from infermeter.machine import environment
+from infermeter.machine.environment import CpuMeter, CpuUsage, collect, differences
 
 CPUINFO = """processor\t: 0
 model name\t: AMD EPYC 9R14

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from infermeter import app, compare_configurations
-from infermeter.config import build_config
+from infermeter import compare_configurations
+from infermeter.config.benchmark import build_config
 from infermeter.errors import UsageError
-from infermeter.notebook import repr_html, to_pandas
+from infermeter.measure import run as app
 from infermeter.reporters.export import (
     Export,
     parse_exports,
@@ -30,6 +30,7 @@ from infermeter.reporters.export import (
     write_exports,
     write_text,
 )
+from infermeter.reporters.notebook import repr_html, to_pandas
 from infermeter.reporters.tables import (
     RUN_COLUMNS,
     report_markdown,
@@ -38,9 +39,9 @@ from infermeter.reporters.tables import (
     session_markdown,
     sweep_markdown,
 )
-from infermeter.results import Report, RunResult
-from infermeter.session import Session
-from infermeter.sweep import Sweep, SweepPoint
+from infermeter.results.report import Report, RunResult
+from infermeter.results.sweep import Sweep, SweepPoint
+from infermeter.runs.session import Session
 
 RUN_HEADER = [name for name, _ in RUN_COLUMNS]
 

@@ -19,18 +19,18 @@ import pytest
 from rich.console import Console
 
 from conftest import _save, _value
-from infermeter import app
 from infermeter.cli import main
 from infermeter.clock import FakeClock
-from infermeter.config import build_config
+from infermeter.config.benchmark import build_config
+from infermeter.config.output import OutputOptions
 from infermeter.engines.base import AsyncSession, RuntimeInfo, Session
 from infermeter.errors import UsageError
+from infermeter.measure import run as app
 from infermeter.reporters.console import render_report, summary_line
 from infermeter.reporters.extras import render_extras, render_groups
-from infermeter.reporting import OutputOptions
-from infermeter.results import Report, RunResult, load_report
+from infermeter.results.report import Report, RunResult, load_report
 from infermeter.scenarios.feed import CyclingSession, InputFeed, Pacer
-from infermeter.stats import nearest_rank
+from infermeter.stats.latency import nearest_rank
 
 MS = 1_000_000
 S = 1_000_000_000

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from infermeter.flops import FlopCount, model_flops
+from infermeter.model.flops import FlopCount, model_flops
 
 onnx = pytest.importorskip("onnx")
 helper = onnx.helper

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from infermeter import app
-from infermeter.config import build_config
+from infermeter.config.benchmark import build_config
+from infermeter.measure import run as app
 from infermeter.reporters.html import sweep_html, write_html
-from infermeter.sweep import Sweep, SweepPoint
+from infermeter.results.sweep import Sweep, SweepPoint
 
 pytestmark = [pytest.mark.slow, pytest.mark.onnxruntime]
 

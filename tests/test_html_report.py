@@ -13,17 +13,18 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from infermeter import app, compare_configurations
-from infermeter.compare import describe_change
-from infermeter.config import build_config
-from infermeter.counters import LayerCounter, counters_to_dict
+from infermeter import compare_configurations
+from infermeter.analysis.compare import describe_change
+from infermeter.config.benchmark import build_config
 from infermeter.errors import UsageError
+from infermeter.measure import run as app
 from infermeter.reporters import plots
 from infermeter.reporters.comparison import format_interval, format_ratio
 from infermeter.reporters.html import report_html, session_html, sweep_html, write_html
-from infermeter.results import Report
-from infermeter.session import Session
-from infermeter.sweep import Slo, Sweep, SweepPoint
+from infermeter.results.counters import LayerCounter, counters_to_dict
+from infermeter.results.report import Report
+from infermeter.results.sweep import Slo, Sweep, SweepPoint
+from infermeter.runs.session import Session
 
 EVIL = '<script>alert("x")</script> & $\\frac{1}{0}$ \'q\' 🚀 名前'
 VOID = {"meta", "br", "hr", "img", "input", "link", "area", "base", "col", "embed", "source", "track", "wbr"}

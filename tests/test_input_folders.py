@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from infermeter.config.values import InputFile, parse_input_files
 from infermeter.engines.base import Dim, InputDescription
 from infermeter.errors import InputError, UsageError
 from infermeter.inputs.files import (
@@ -26,7 +27,6 @@ from infermeter.inputs.files import (
 )
 from infermeter.inputs.shapes import ResolvedInput
 from infermeter.inputs.synthetic import PreparedInput
-from infermeter.options import InputFile, parse_input_files
 
 needs_pillow = pytest.mark.skipif(importlib.util.find_spec("PIL") is None, reason="Pillow not installed")
 

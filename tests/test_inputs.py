@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from infermeter.config import InputFile
+from infermeter.config.benchmark import InputFile
 from infermeter.engines.base import Dim, InputDescription, OutputDescription
 from infermeter.errors import InputError
 from infermeter.inputs.files import file_shapes, finish_input_files, load_input_files
 from infermeter.inputs.shapes import ResolvedInput
 from infermeter.inputs.synthetic import UNBOUNDED_INT_HIGH, role_of, synthesize
-from infermeter.modelfile import describe_ir_xml, describe_onnx, index_bounds, load_onnx
+from infermeter.model.files import describe_ir_xml, describe_onnx, index_bounds, load_onnx
 
 
 def item(name: str, dtype: str, shape: tuple[int, ...], dims: tuple[Dim, ...] | None = None,

@@ -13,7 +13,7 @@ from functools import cache
 import numpy as np
 import pytest
 
-from infermeter.intervals import (
+from infermeter.stats.intervals import (
     Interval,
     binomial_cdf_table,
     mean_log_interval,
@@ -25,7 +25,7 @@ from infermeter.intervals import (
     throughput_interval,
     window_rates,
 )
-from infermeter.stats import LatencyStats, percentile
+from infermeter.stats.latency import LatencyStats, percentile
 
 TAIL = Fraction(1, 40)  # 2.5 % in each tail
 PROBABILITIES = (0.5, 0.9, 0.95, 0.99)

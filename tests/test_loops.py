@@ -8,11 +8,11 @@ from array import array
 import numpy as np
 import pytest
 
-from infermeter import zoo
 from infermeter.clock import FakeClock, system_clock
 from infermeter.engines.base import AsyncSession, EngineOptions, RequestFailed, Session
 from infermeter.engines.fake import FakeCompiledModel, FakeEngine
-from infermeter.modelfile import ModelRef
+from infermeter.model import zoo
+from infermeter.model.files import ModelRef
 from infermeter.scenarios.loops import ThreadedRun, run_async, run_sync
 from infermeter.scenarios.recording import INITIAL_CAPACITY, SampleBuffer, capacity_for
 

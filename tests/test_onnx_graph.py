@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from infermeter.errors import InputError
-from infermeter.modelfile import describe_onnx, load_onnx
-from infermeter.onnx_graph import OnnxFormatError, read_graph
+from infermeter.model.files import describe_onnx, load_onnx
+from infermeter.model.onnx_graph import OnnxFormatError, read_graph
 
 onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402

@@ -20,18 +20,18 @@ pytest.importorskip("openvino")
 pytest.importorskip("onnx")
 
 from conftest import _save, _value
-from infermeter import app
 from infermeter.cli import main
 from infermeter.clock import system_clock
-from infermeter.config import build_config
+from infermeter.config.benchmark import build_config
+from infermeter.config.output import build_output_options
+from infermeter.config.tuning import build_tuning
 from infermeter.engines import openvino as ov_engine
 from infermeter.engines.base import EngineOptions
 from infermeter.errors import EngineError, UsageError
-from infermeter.modelfile import resolve_model
+from infermeter.measure import run as app
+from infermeter.model.files import resolve_model
 from infermeter.reporters.extras import render_extras, write_files
-from infermeter.reporting import build_output_options
-from infermeter.results import Report
-from infermeter.tuning import build_tuning
+from infermeter.results.report import Report
 
 pytestmark = pytest.mark.openvino
 

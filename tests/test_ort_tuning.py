@@ -20,10 +20,10 @@ import pytest
 
 from conftest import EMBEDDING_ROWS
 from infermeter.clock import system_clock
+from infermeter.config.tuning import Tuning
 from infermeter.engines.base import EngineOptions
 from infermeter.errors import EngineError, UsageError
-from infermeter.modelfile import resolve_model
-from infermeter.tuning import Tuning
+from infermeter.model.files import resolve_model
 
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
@@ -288,9 +288,9 @@ def _profile_folder(compiled: OrtCompiled) -> Path:
 
 
 def test_perf_counts_profile_every_run(named_model: Path) -> None:
-    counters_module = pytest.importorskip("infermeter.counters")
+    counters_module = pytest.importorskip("infermeter.results.counters")
     if not hasattr(counters_module, "counters_from_ort_profile"):
-        pytest.skip("infermeter.counters.counters_from_ort_profile is not there yet")
+        pytest.skip("infermeter.results.counters.counters_from_ort_profile is not there yet")
     compiled = compile_model(named_model, tuning=Tuning(perf_counts=True))
     assert compiled.runtime.properties["profiling"] == "on"
     folder = _profile_folder(compiled)

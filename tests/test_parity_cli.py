@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from infermeter import app
 from infermeter.cli import main
-from infermeter.config import build_config
+from infermeter.config.benchmark import build_config
+from infermeter.config.output import build_output_options
 from infermeter.errors import one_line
-from infermeter.reporting import build_output_options
+from infermeter.measure import run as app
 
 
 @pytest.mark.parametrize("flags", [["-pc"], ["-pcseq"], ["-latency_percentile", "90"],

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from infermeter import app, peak
 from infermeter.cli import main
-from infermeter.config import build_config
+from infermeter.config.benchmark import build_config
+from infermeter.machine import peak
+from infermeter.measure import run as app
 from infermeter.reporters.console import compute_text
 
 

@@ -18,12 +18,12 @@ from rich.console import Console
 
 import infermeter
 from infermeter.cli import _model_argument, build_parser, main
-from infermeter.cli_options import run_options
+from infermeter.cli.options import run_options
 from infermeter.clock import FakeClock
-from infermeter.config import build_config
+from infermeter.config.benchmark import build_config
 from infermeter.errors import InfermeterError, InputError
 from infermeter.reporters.console import render_report
-from infermeter.results import load_report
+from infermeter.results.report import load_report
 from infermeter.scenarios.loops import ThreadedRun
 from infermeter.scenarios.recording import SampleBuffer
 

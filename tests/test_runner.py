@@ -7,13 +7,13 @@ from collections.abc import Mapping
 import numpy as np
 import pytest
 
-from infermeter import zoo
 from infermeter.clock import FakeClock, system_clock
-from infermeter.config import StopRule, Warmup
+from infermeter.config.benchmark import StopRule, Warmup
 from infermeter.engines.base import AsyncSession, EngineOptions, RuntimeInfo, Session
 from infermeter.engines.fake import FakeCompiledModel, FakeEngine
 from infermeter.errors import BenchmarkInterrupted, EngineError
-from infermeter.modelfile import ModelRef
+from infermeter.model import zoo
+from infermeter.model.files import ModelRef
 from infermeter.scenarios.runner import Measured, Runner
 
 MS = 1_000_000

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from infermeter.config import ShapeOverride
+from infermeter.config.benchmark import ShapeOverride
 from infermeter.engines.base import Dim, InputDescription
 from infermeter.errors import UsageError
 from infermeter.inputs.shapes import ShapePlan, check_batch_applies, is_batch_dim, resolve_shapes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from infermeter.stats import REPORTED_PERCENTILES, LatencyStats, min_samples_for, percentile, throughput
+from infermeter.stats.latency import REPORTED_PERCENTILES, LatencyStats, min_samples_for, percentile, throughput
 
 # infermeter reproduces numpy's rank arithmetic and two-sided interpolation, so results are bit-identical.
 

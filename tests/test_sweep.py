@@ -24,13 +24,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from infermeter import cli, sweep_runner
-from infermeter.cli_options import expand_run_config
-from infermeter.cli_sweep import base_arguments
+from infermeter import cli
+from infermeter.cli.options import expand_run_config
+from infermeter.cli.sweep import base_arguments
 from infermeter.errors import UsageError
 from infermeter.reporters.sweep_console import sweep_summary_line
-from infermeter.results import PhaseTimes, Report, RunResult
-from infermeter.sweep import (
+from infermeter.results.report import PhaseTimes, Report, RunResult
+from infermeter.results.sweep import (
     RUN_CONFIG_SCHEMA,
     Slo,
     Sweep,
@@ -41,7 +41,8 @@ from infermeter.sweep import (
     parse_axis,
     parse_slo,
 )
-from infermeter.sweep_runner import Outcome, PointRunner, grid, point_args, run_point_subprocess, run_sweep
+from infermeter.runs import sweep as sweep_runner
+from infermeter.runs.sweep import Outcome, PointRunner, grid, point_args, run_point_subprocess, run_sweep
 
 MS = 1_000_000
 NIREQS = (1, 2, 4, 8, 16)

@@ -16,14 +16,11 @@ from typing import Any
 
 import pytest
 
-from infermeter import app
 from infermeter.cli import build_parser
-from infermeter.cli_options import run_options, split_model_from_flags
-from infermeter.config import build_config
-from infermeter.errors import InputError, UsageError
-from infermeter.options import ShapeOverride, parse_data_shapes, parse_positional_shapes
-from infermeter.reporting import OutputOptions, build_output_options
-from infermeter.tuning import (
+from infermeter.cli.options import run_options, split_model_from_flags
+from infermeter.config.benchmark import build_config
+from infermeter.config.output import OutputOptions, build_output_options
+from infermeter.config.tuning import (
     ENGINE_SUPPORT,
     Tuning,
     build_tuning,
@@ -42,6 +39,9 @@ from infermeter.tuning import (
     parse_streams,
     parse_values,
 )
+from infermeter.config.values import ShapeOverride, parse_data_shapes, parse_positional_shapes
+from infermeter.errors import InputError, UsageError
+from infermeter.measure import run as app
 
 ENGINES = ("openvino", "onnxruntime", "fake")
 

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from infermeter import zoo
 from infermeter.errors import UsageError
+from infermeter.model import zoo
 
 NAMES = [m.name for m in zoo.list_models()]
 RUN_DIMS = {"batch": 2, "sequence": 16}
@@ -208,11 +208,11 @@ def test_ensure_built_writes_the_real_model(monkeypatch: pytest.MonkeyPatch, tmp
 def test_module_imports_without_onnx() -> None:
     code = (
         "import sys; sys.modules['onnx'] = None\n"
-        "from infermeter import zoo\n"
+        "from infermeter.model import zoo\n"
         "assert [m.name for m in zoo.list_models()]\n"
         "assert zoo.get('bert-mini').inputs[0].index_bound == 30522\n"
     )
-    src = str(Path(zoo.__file__).resolve().parents[1])
+    src = str(Path(zoo.__file__).resolve().parents[2])
     paths = [src, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)

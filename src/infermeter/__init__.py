@@ -17,25 +17,25 @@ __version__ = "0.1.0"
 # Public names are imported on first use, so `infermeter --help` does not pay for numpy and friends.
 _LAZY = {
     "Clock": "clock", "FakeClock": "clock",
-    "BenchmarkConfig": "config", "build_config": "config",
+    "BenchmarkConfig": "config.benchmark", "build_config": "config.benchmark",
     "BenchmarkInterrupted": "errors", "EngineError": "errors", "EngineNotInstalled": "errors",
     "InfermeterError": "errors", "InputError": "errors", "UsageError": "errors",
     "NullObserver": "events", "Observer": "events",
-    "SCHEMA_VERSION": "results", "PhaseTimes": "results", "Report": "results", "RunResult": "results",
-    "load_report": "results",
-    "LatencyStats": "stats",
-    "Finding": "checks", "check_run": "checks",
-    "Interval": "intervals",
-    "Comparison": "compare", "compare_runs": "compare",
-    "Session": "session", "load_session_or_report": "session",
+    "SCHEMA_VERSION": "results.report", "PhaseTimes": "results.report", "Report": "results.report",
+    "RunResult": "results.report", "load_report": "results.report",
+    "LatencyStats": "stats.latency",
+    "Finding": "analysis.checks", "check_run": "analysis.checks",
+    "Interval": "stats.intervals",
+    "Comparison": "analysis.compare", "compare_runs": "analysis.compare",
+    "Session": "runs.session", "load_session_or_report": "runs.session",
     "register_engine": "engines",
 }
 
 if TYPE_CHECKING:
-    from .checks import Finding, check_run
+    from .analysis.checks import Finding, check_run
+    from .analysis.compare import Comparison, compare_runs
     from .clock import Clock, FakeClock
-    from .compare import Comparison, compare_runs
-    from .config import BenchmarkConfig, build_config
+    from .config.benchmark import BenchmarkConfig, build_config
     from .engines import register_engine
     from .errors import (
         BenchmarkInterrupted,
@@ -46,10 +46,10 @@ if TYPE_CHECKING:
         UsageError,
     )
     from .events import NullObserver, Observer
-    from .intervals import Interval
-    from .results import SCHEMA_VERSION, PhaseTimes, Report, RunResult, load_report
-    from .session import Session, load_session_or_report
-    from .stats import LatencyStats
+    from .results.report import SCHEMA_VERSION, PhaseTimes, Report, RunResult, load_report
+    from .runs.session import Session, load_session_or_report
+    from .stats.intervals import Interval
+    from .stats.latency import LatencyStats
 
 
 def __getattr__(name: str) -> Any:
@@ -69,8 +69,8 @@ def benchmark(model: str, *, observer: Observer | None = None, clock: Clock | No
     warmup, no_warmup, batch, shape, dim, inputs, seed, infer_precision, nthreads, on_error, fake_latency, ...
     Invalid options raise ``UsageError`` before anything is loaded.
     """
-    from . import app
-    from .config import build_config
+    from .config.benchmark import build_config
+    from .measure import run as app
 
     config = build_config(model, **options)
     return app.run(config, observer=observer, clock=clock)
@@ -83,10 +83,10 @@ def compare_configurations(model: str, variants: list[dict[str, Any]], *, rounds
     Each variant is a dict of options that differ (e.g. ``{"engine": "openvino"}``); ``common`` holds the
     options they share. ``session.comparisons("throughput", 0.02)`` gives each against the first.
     """
-    from .config import build_config
-    from .configurations import configuration_labels
+    from .config.benchmark import build_config
+    from .config.variants import configuration_labels
     from .events import NullObserver
-    from .session import run_session
+    from .runs.session import run_session
 
     if not variants:
         raise ValueError("compare_configurations needs at least one variant")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from .clock import Clock
 
 if TYPE_CHECKING:
-    from .results import Report
+    from .results.report import Report
 
 
 class Observer(Protocol):

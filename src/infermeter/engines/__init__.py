@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import EngineNotInstalled, UsageError
 
 if TYPE_CHECKING:
-    from ..config import BenchmarkConfig
+    from ..config.benchmark import BenchmarkConfig
     from .base import Engine
 
 BUILTIN = ("openvino", "onnxruntime", "fake")

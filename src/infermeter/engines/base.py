@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from ..tuning import Tuning
+from ..config.tuning import Tuning
 
 if TYPE_CHECKING:
-    from ..counters import LayerCounter
-    from ..modelfile import ModelRef
+    from ..model.files import ModelRef
+    from ..results.counters import LayerCounter
 
 Clock = Callable[[], int]
 Dim = int | str | None  # static size, symbolic name, or unknown (-1 / ? / unset)

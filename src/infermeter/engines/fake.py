@@ -22,9 +22,9 @@ import numpy as np
 
 from .. import __version__
 from ..clock import FakeClock
-from ..counters import LayerCounter
 from ..errors import UsageError
-from ..modelfile import ModelRef, describe_model_file
+from ..model.files import ModelRef, describe_model_file
+from ..results.counters import LayerCounter
 from ..units import parse_duration_ns
 from . import FAKE_DETAIL
 from .base import (

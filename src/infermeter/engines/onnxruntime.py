@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import EngineError, EngineNotInstalled, InputError, UsageError
-from ..modelfile import ModelRef, describe_onnx, load_onnx
-from ..onnx_graph import ELEMENT_TYPES, Graph
+from ..model.files import ModelRef, describe_onnx, load_onnx
+from ..model.onnx_graph import ELEMENT_TYPES, Graph
 from .base import (
     AsyncSession,
     Clock,
@@ -32,7 +32,7 @@ from .base import (
 )
 
 if TYPE_CHECKING:
-    from ..counters import LayerCounter
+    from ..results.counters import LayerCounter
 
 try:
     import onnxruntime as ort
@@ -106,7 +106,7 @@ class _Profile:
 
     def counters(self) -> list[list[LayerCounter]]:
         if self._counters is None:
-            from ..counters import counters_from_ort_profile
+            from ..results.counters import counters_from_ort_profile
 
             path = self._end()
             try:

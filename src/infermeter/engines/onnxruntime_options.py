@@ -20,8 +20,8 @@ from typing import Any
 
 import onnxruntime as ort
 
+from ..config.tuning import parse_graph_level
 from ..errors import UsageError
-from ..tuning import parse_graph_level
 from .base import EngineOptions
 
 DEVICE_PROVIDERS = {

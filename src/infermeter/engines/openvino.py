@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import EngineError, EngineNotInstalled, InputError, UsageError
-from ..modelfile import ModelRef, load_onnx, read_ir_xml
-from ..onnx_graph import Graph
+from ..model.files import ModelRef, load_onnx, read_ir_xml
+from ..model.onnx_graph import Graph
 from . import lean_sdk_imports
 from .base import (
     AsyncSession,
@@ -33,8 +33,8 @@ from .base import (
 )
 
 if TYPE_CHECKING:
-    from ..counters import LayerCounter
-    from ..flops import FlopCount
+    from ..model.flops import FlopCount
+    from ..results.counters import LayerCounter
 
 _OVC = "openvino.tools.ovc"
 # openvino's __init__ imports its model-conversion API (ovc) inside ``try/except ImportError``; ovc imports
@@ -55,7 +55,7 @@ finally:
         del sys.modules[_OVC]
 
 # These import openvino themselves, so they come after the import above.
-from ..tuning import Tuning  # noqa: E402
+from ..config.tuning import Tuning  # noqa: E402
 from . import openvino_setup as setup  # noqa: E402
 from .openvino_graph import count_flops, describe_inputs, element_dtype, port_dims, port_name  # noqa: E402
 
@@ -154,7 +154,7 @@ class OpenVINOCompiled:
         inferences (its warm-up ones included)."""
         if not self._perf_counts:
             return []
-        from ..counters import counters_from_openvino
+        from ..results.counters import counters_from_openvino
 
         # The measuring requests: the async queue's, else those created after the first-inference request
         # (unless that one went on measuring, as in -api sync).

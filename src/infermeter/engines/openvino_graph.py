@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import openvino as ov
 
-from ..flops import FlopCount
-from ..modelfile import describe_onnx
-from ..onnx_graph import Graph
+from ..model.files import describe_onnx
+from ..model.flops import FlopCount
+from ..model.onnx_graph import Graph
 from .base import Dim, InputDescription
 
 _PASS_THROUGH = {"Convert", "Unsqueeze", "Squeeze", "Reshape", "Transpose", "Broadcast"}

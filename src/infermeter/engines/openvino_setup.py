@@ -13,8 +13,8 @@ from typing import Any
 import openvino as ov
 from openvino.preprocess import PrePostProcessor
 
+from ..config.tuning import Tuning
 from ..errors import EngineError, UsageError
-from ..tuning import Tuning
 from .base import EngineOptions
 
 HINTS = {"latency": "LATENCY", "throughput": "THROUGHPUT", "cumulative_throughput": "CUMULATIVE_THROUGHPUT"}

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..config import BenchmarkConfig
+from ..config.benchmark import BenchmarkConfig
+from ..config.values import ShapeOverride
 from ..engines.base import ModelHandle
 from ..errors import InputError, UsageError
-from ..modelfile import ModelRef
-from ..options import ShapeOverride
+from ..model.files import ModelRef
 from ..scenarios.feed import InputFeed
 from .shapes import ShapePlan, check_batch_applies, is_batch_dim, resolve_shapes
 from .synthetic import PreparedInput, synthesize

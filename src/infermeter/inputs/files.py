@@ -18,9 +18,9 @@ from typing import Literal
 
 import numpy as np
 
+from ..config.values import InputFile
 from ..engines.base import InputDescription
 from ..errors import InputError, UsageError
-from ..options import InputFile
 from .images import IMAGE_SUFFIXES, image_fill, image_samples, require_pillow
 from .shapes import ResolvedInput
 from .synthetic import PreparedInput

@@ -11,9 +11,9 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
+from ..config.values import ShapeOverride
 from ..engines.base import Dim, InputDescription
 from ..errors import UsageError
-from ..options import ShapeOverride
 
 _BATCH_NAME = re.compile(r"^(n|b|bs|batch.*|.*_batch|.*batch_?size.*)$", re.IGNORECASE)
 

@@ -18,16 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..counters import (
+from ..errors import UsageError
+from ..results.counters import (
     LayerCounter,
     average_counters,
     counters_to_dict,
     sort_counters,
     summarize_counters,
 )
-from ..errors import UsageError
-from ..results import Report
-from ..stats import nearest_rank
+from ..results.report import Report
+from ..stats.latency import nearest_rank
 from .export import to_json
 
 SEPARATOR = ";"

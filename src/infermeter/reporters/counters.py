@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ..counters import CounterSummary, LayerCounter, counters_coverage, summarize_counters
+from ..results.counters import CounterSummary, LayerCounter, counters_coverage, summarize_counters
 
 LOW_COVERAGE = 0.9  # below: time is spent outside the layers
 HIGH_COVERAGE = 1.1  # above: layers ran in parallel, their times overlap

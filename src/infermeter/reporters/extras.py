@@ -13,10 +13,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from ..config.output import OutputOptions
 from ..errors import UsageError
-from ..reporting import OutputOptions
-from ..results import Report
-from ..stats import nearest_rank
+from ..results.report import Report
+from ..stats.latency import nearest_rank
 from ..units import format_duration
 
 
@@ -32,7 +32,7 @@ def render_extras(report: Report, console: Console, output: OutputOptions) -> No
     if output.per_shape:
         render_groups(report, console)
     if (output.print_counters or output.counters_sort) and report.counters is not None:
-        from ..counters import counters_from_dict, sort_counters
+        from ..results.counters import counters_from_dict, sort_counters
         from .counters import render_counters
 
         average, _ = counters_from_dict(report.counters)
@@ -62,7 +62,7 @@ def write_files(report: Report, output: OutputOptions) -> list[Path]:
     """-report_folder (benchmark_app's CSV report, counters, JSON) and -dump_config."""
     written: list[Path] = []
     if output.report_folder is not None:
-        from ..counters import counters_from_dict
+        from ..results.counters import counters_from_dict
         from .app_report import write_app_report
 
         average, per_request = counters_from_dict(report.counters) if report.counters else (None, None)

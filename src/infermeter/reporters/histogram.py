@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from rich.text import Text
 
-from ..stats import percentile
+from ..stats.latency import percentile
 
 EIGHTHS = "▏▎▍▌▋▊▉"
 FULL = "█"

@@ -15,11 +15,11 @@ import tempfile
 from pathlib import Path
 
 from .. import __version__
-from ..compare import DEFAULT_THRESHOLD, describe_change
+from ..analysis.compare import DEFAULT_THRESHOLD, describe_change
 from ..errors import UsageError
-from ..results import Report
-from ..session import Session
-from ..sweep import AXES, Sweep
+from ..results.report import Report
+from ..results.sweep import AXES, Sweep
+from ..runs.session import Session
 from ..units import format_duration, format_rate
 from . import plots
 from .comparison import SUMMARY_METRICS, format_interval, format_ratio, metric_label, verdict_counts

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from ..intervals import Interval
-from ..results import Report, RunResult
+from ..results.report import Report, RunResult
+from ..stats.intervals import Interval
 from ..units import format_duration, format_durations_common, format_rate, format_rate_interval
 from . import plots
 from .console import verdict_text
@@ -306,7 +306,7 @@ def counters_section(report: Report) -> Html:
     """The COUNTER_ROWS slowest layers by real time, with totals and how much of the median they explain."""
     if report.counters is None:
         return Html("")
-    from ..counters import counters_from_dict, sort_counters, summarize_counters
+    from ..results.counters import counters_from_dict, sort_counters, summarize_counters
     from .counters import coverage_line
 
     average, _ = counters_from_dict(report.counters)

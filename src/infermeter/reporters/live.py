@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from rich.live import Live
     from rich.text import Text
 
-    from ..results import Report
+    from ..results.report import Report
 
 _PHASE_WORDS = {"read": "reading model", "inputs": "preparing inputs", "reshape": "reshaping",
                 "compile": "compiling"}

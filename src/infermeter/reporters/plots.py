@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import UsageError
-from ..stats import LatencyStats
+from ..stats.latency import LatencyStats
 from ..units import format_duration
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from ..intervals import Interval
-    from ..session import Session
-    from ..sweep import Sweep
+    from ..results.sweep import Sweep
+    from ..runs.session import Session
+    from ..stats.intervals import Interval
 
 MISSING_MATPLOTLIB = "HTML reports need matplotlib: pip install 'infermeter[report]'"
 RASTERIZE_ABOVE = 5000  # scatter points drawn as one embedded image beyond this, so files stay small

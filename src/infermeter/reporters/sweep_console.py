@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ..sweep import Sweep
+from ..results.sweep import Sweep
 from ..units import format_duration, format_rate
 
 

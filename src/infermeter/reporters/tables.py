@@ -21,10 +21,10 @@ from typing import Any, TypeAlias
 
 import numpy as np
 
-from ..compare import DEFAULT_THRESHOLD, SLOWER, describe_change
-from ..results import Report
-from ..session import Session, default_metric
-from ..sweep import Sweep
+from ..analysis.compare import DEFAULT_THRESHOLD, SLOWER, describe_change
+from ..results.report import Report
+from ..results.sweep import Sweep
+from ..runs.session import Session, default_metric
 from ..units import format_duration, format_durations_common, format_rate, format_rate_interval
 from .comparison import SUMMARY_METRICS, format_interval, format_ratio, metric_label, verdict_counts
 from .sweep_console import sweep_findings

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..clock import Clock
-from ..intervals import Interval, percentile_interval_unsorted, throughput_interval
+from ..stats.intervals import Interval, percentile_interval_unsorted, throughput_interval
 from .recording import SampleBuffer
 
 FIRST_CHECK = 16

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..clock import Clock, FakeClock
-from ..config import StopRule, Warmup
+from ..config.benchmark import StopRule, Warmup
 from ..engines.base import AsyncSession, CompiledModel, RequestFailed, Session
 from ..errors import BenchmarkInterrupted, EngineError, InfermeterError, one_line
 from .feed import CyclingSession, InputFeed, Pacer
@@ -30,8 +30,8 @@ from .precision import PrecisionCheck
 from .recording import SampleBuffer, capacity_for
 
 if TYPE_CHECKING:  # imported when the run ends, not before the first inference
-    from ..environment import CpuMeter
-    from ..results import RunResult
+    from ..machine.environment import CpuMeter
+    from ..results.report import RunResult
 
 ProgressCallback = Callable[[int, int], None]  # (completed requests, elapsed real ns)
 PROGRESS_PERIOD_S = 0.25
@@ -110,7 +110,7 @@ class Runner:
         starts, ends, groups = _merge(buffers, self._groups(buffers, sum(errors)))
         del buffers  # their spare capacity goes now, before statistics allocate
         partial = stop_reason not in ("stop rule met", PRECISION_MET, PRECISION_MISSED)
-        from ..results import RunResult
+        from ..results.report import RunResult
 
         run = RunResult(self._scenario, self._requests, self._batch, starts, ends, stop_reason, partial,
                         errors=sum(errors), cpu=usage.to_dict() if usage is not None else None,

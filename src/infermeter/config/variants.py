@@ -7,8 +7,8 @@ import itertools
 from collections.abc import Sequence
 from typing import Any
 
-from .config import BenchmarkConfig, build_config
-from .errors import UsageError
+from ..errors import UsageError
+from .benchmark import BenchmarkConfig, build_config
 
 LISTABLE_OPTIONS = ("engine", "device", "api", "nireq", "hint", "batch", "infer_precision", "nthreads")
 

@@ -18,10 +18,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import one_line
-from .results import Report
-from .sweep import Sweep, SweepPoint
-from .sweep_axes import AXES
+from ..config.axes import AXES
+from ..errors import one_line
+from ..results.report import Report
+from ..results.sweep import Sweep, SweepPoint
 
 
 @dataclass(frozen=True)

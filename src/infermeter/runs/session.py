@@ -19,14 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from . import app
-from .compare import DEFAULT_THRESHOLD, METRICS, Comparison, compare_runs, metric_values
-from .config import BenchmarkConfig, headline_metric
-from .errors import BenchmarkInterrupted, InfermeterError, InputError
-from .events import Observer
-from .intervals import Interval, mean_log_interval
-from .results import Report, RunResult, load_report_data, report_from_data
-from .views import NotebookViews
+from ..analysis.compare import DEFAULT_THRESHOLD, METRICS, Comparison, compare_runs, metric_values
+from ..config.benchmark import BenchmarkConfig, headline_metric
+from ..errors import BenchmarkInterrupted, InfermeterError, InputError
+from ..events import Observer
+from ..measure import run as app
+from ..results.report import Report, RunResult, load_report_data, report_from_data
+from ..results.views import NotebookViews
+from ..stats.intervals import Interval, mean_log_interval
 
 SESSION_SCHEMA = "infermeter.session"
 SESSION_VERSION = 1
@@ -172,7 +172,7 @@ SINGLE_RUN_WARNING = ("each side is a single run: its CI covers noise within the
 
 def compare_sessions(a: Session, b: Session, metrics: Sequence[str], threshold: float) -> list[FileComparison]:
     """Configurations matched by label (or the only one on each side), compared unpaired."""
-    from .environment import differences
+    from ..machine.environment import differences
 
     if len(a.labels) == 1 and len(b.labels) == 1:
         pairs = [(a.labels[0] if a.labels == b.labels else f"{a.labels[0]} → {b.labels[0]}", 0, 0)]

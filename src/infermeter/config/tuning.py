@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .errors import InputError, UsageError
-from .options import positive_int
+from ..errors import InputError, UsageError
+from .values import positive_int
 
 PIN_VALUES = {"yes": "YES", "no": "NO", "numa": "NUMA", "hybrid_aware": "HYBRID_AWARE",
               # deepsparse.benchmark -pin spellings

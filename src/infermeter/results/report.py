@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from .checks import CheckContext, Finding, check_run, verdict
-from .errors import InputError
-from .intervals import Interval, throughput_interval, window_rates
-from .stats import LatencyStats, throughput
+from ..analysis.checks import CheckContext, Finding, check_run, verdict
+from ..errors import InputError
+from ..stats.intervals import Interval, throughput_interval, window_rates
+from ..stats.latency import LatencyStats, throughput
 from .views import NotebookViews
 
 SCHEMA_VERSION = 2

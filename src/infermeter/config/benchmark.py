@@ -12,8 +12,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from .errors import UsageError
-from .options import (
+from ..errors import UsageError
+from .output import OutputOptions
+from .tuning import Tuning, parse_bool, parse_infer_precision
+from .values import (
     InputFile,
     ShapeOverride,
     non_negative_int,
@@ -27,8 +29,6 @@ from .options import (
     parse_shapes,
     positive_int,
 )
-from .reporting import OutputOptions
-from .tuning import Tuning, parse_bool, parse_infer_precision
 
 DEFAULT_DURATION_NS = 10_000_000_000
 DEFAULT_WARMUP_NS = 1_000_000_000
@@ -266,7 +266,7 @@ def _contention(value: float | str | None) -> float:
 
 
 def _engine_name(engine: str) -> str:
-    from .engines import BUILTIN, available_engines
+    from ..engines import BUILTIN, available_engines
 
     name = engine.lower()
     if name in BUILTIN:  # no entry-point scan needed
@@ -332,7 +332,7 @@ def _warmup(value: float | str | None, disabled: bool) -> Warmup:
 
 
 def _fake_latency(spec: str) -> str:
-    from .engines.fake import parse_latency_model
+    from ..engines.fake import parse_latency_model
 
     try:
         parse_latency_model(spec, seed=0)

@@ -13,8 +13,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from . import __version__
-from .errors import (
+from .. import __version__
+from ..errors import (
     EXIT_INTERRUPTED,
     EXIT_NOT_VALID,
     EXIT_RUNTIME,
@@ -45,9 +45,9 @@ def build_parser(engine_list: bool = False, run_only: bool = False) -> argparse.
                                  epilog=_installed_engines() if engine_list else None))
     if run_only:
         return parser
-    from .cli_files import compare_command, show_command
-    from .cli_sweep import add_sweep_parser
-    from .config import COMPARE_METRICS
+    from ..config.benchmark import COMPARE_METRICS
+    from .files import compare_command, show_command
+    from .sweep import add_sweep_parser
 
     add_sweep_parser(commands)
     engines = commands.add_parser("engines", help="list engines, versions and devices")
@@ -66,7 +66,7 @@ def build_parser(engine_list: bool = False, run_only: bool = False) -> argparse.
                                allow_abbrev=False)
     show.add_argument("report", help="a report or session written by run -x")
     show.add_argument("-q", "--quiet", action="store_true", help="print only a one-line summary")
-    from .cli_options import add_export_options
+    from .options import add_export_options
 
     add_export_options(show.add_argument)
     show.set_defaults(handler=show_command)
@@ -87,7 +87,7 @@ def build_parser(engine_list: bool = False, run_only: bool = False) -> argparse.
 
 
 def _add_run(run: argparse.ArgumentParser) -> None:
-    from .cli_options import add_run_options
+    from .options import add_run_options
 
     run.set_defaults(handler=_run)
     add_run_options(run)
@@ -95,7 +95,7 @@ def _add_run(run: argparse.ArgumentParser) -> None:
 
 def _installed_engines() -> str:
     """For -h: which engines this machine has, from package metadata (no engine is imported)."""
-    from .engine_cache import PACKAGES, installed_version
+    from ..engines.cache import PACKAGES, installed_version
 
     found = []
     for name in PACKAGES:
@@ -132,11 +132,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in arguments
     if argv is None:  # a real process, not a call from Python code
         _Termination.install()
-        from .engines import use_lean_sdk_imports
+        from ..engines import use_lean_sdk_imports
 
         use_lean_sdk_imports()
     try:
-        from .cli_options import expand_run_config
+        from .options import expand_run_config
 
         arguments = expand_run_config(arguments)
         help_asked = any(token in ("-h", "--help") for token in arguments)
@@ -166,10 +166,10 @@ def _fail(error: BaseException, code: int, message: str, debug: bool) -> int:
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
-    from . import app
-    from .cli_options import export_list, run_options, split_model_from_flags
-    from .configurations import expand_configurations
-    from .reporters.live import ConsoleObserver
+    from ..config.variants import expand_configurations
+    from ..measure import run as app
+    from ..reporters.live import ConsoleObserver
+    from .options import export_list, run_options, split_model_from_flags
 
     split_model_from_flags(args)
     configs, labels = expand_configurations(_model_argument(args), run_options(args))
@@ -188,9 +188,9 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         report = app.run(configs[0], observer=observer, command=["infermeter", *argv])
     finally:
         observer.close()
-    from .reporters.console import render_report
-    from .reporters.export import write_exports
-    from .reporters.extras import render_extras, write_files
+    from ..reporters.console import render_report
+    from ..reporters.export import write_exports
+    from ..reporters.extras import render_extras, write_files
 
     console = observer.console
     render_report(report, console, quiet=args.quiet, header=not observer.header_shown)
@@ -205,16 +205,16 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
 
 def _run_session(args: argparse.Namespace, argv: list[str], configs: list[Any], labels: list[str], rounds: int,
                  console: Any, observer: Any, exports: list[Any]) -> int:
-    from .reporters.comparison import render_session
-    from .reporters.export import write_exports
-    from .session import run_session
+    from ..reporters.comparison import render_session
+    from ..reporters.export import write_exports
+    from ..runs.session import run_session
 
     try:
         session = run_session(configs, labels, rounds, observer, seed=configs[0].seed,
                               command=["infermeter", *argv])
     finally:
         observer.close()
-    from .config import headline_metric
+    from ..config.benchmark import headline_metric
 
     metric = headline_metric(configs[0].scenario)
     render_session(session, console, metric, 0.02, quiet=args.quiet)
@@ -324,9 +324,9 @@ def _engines(args: argparse.Namespace, argv: list[str]) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    from . import engine_cache
-    from .engines import FAKE_DETAIL, available_engines, create_engine, is_installed
-    from .errors import EngineNotInstalled
+    from ..engines import FAKE_DETAIL, available_engines, create_engine, is_installed
+    from ..engines import cache as engine_cache
+    from ..errors import EngineNotInstalled
 
     table = Table("engine", "version", "devices / execution providers", "status")
     for name in available_engines():
@@ -342,7 +342,7 @@ def _engines(args: argparse.Namespace, argv: list[str]) -> int:
                           escape(f"{cached['detail'] or 'ok'} (as found before: --refresh to look again)"))
             continue
         try:
-            from .config import build_config
+            from ..config.benchmark import build_config
 
             info = create_engine(name, build_config("zoo:resnet18", engine=name)).info()
         except EngineNotInstalled as error:
@@ -355,9 +355,9 @@ def _engines(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _peak(args: argparse.Namespace, argv: list[str]) -> int:
-    from .environment import usable_cpu_count
-    from .options import parse_duration, positive_int
-    from .peak import measure_peak, save_peak
+    from ..config.values import parse_duration, positive_int
+    from ..machine.environment import usable_cpu_count
+    from ..machine.peak import measure_peak, save_peak
 
     threads = positive_int("--threads", args.threads) or usable_cpu_count()
     size = positive_int("--size", args.size) or 2048
@@ -373,7 +373,7 @@ def _zoo(args: argparse.Namespace, argv: list[str]) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    from .zoo import list_models
+    from ..model.zoo import list_models
 
     table = Table("model", "inputs", "description")
     for model in list_models():

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .intervals import min_samples_for_ci
-from .stats import REPORTED_PERCENTILES, min_samples_for
+from ..stats.intervals import min_samples_for_ci
+from ..stats.latency import REPORTED_PERCENTILES, min_samples_for
 
 if TYPE_CHECKING:
-    from .results import RunResult
+    from ..results.report import RunResult
 
 VALID, UNSTABLE, INSUFFICIENT = "VALID", "UNSTABLE", "INSUFFICIENT"
 INFO = "info"

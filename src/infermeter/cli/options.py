@@ -7,9 +7,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .errors import UsageError
-from .reporting import build_output_options
-from .tuning import build_tuning
+from ..config.output import build_output_options
+from ..config.tuning import build_tuning
+from ..errors import UsageError
 
 BOOL_WORDS = ("true", "false", "yes", "no", "y", "n", "1", "0", "on", "off")
 OPTIONAL_BOOL_FLAGS = ("json_stats", "pc", "pcseq", "inference_only", "progress", "stream_output", "lfile")
@@ -167,7 +167,7 @@ def add_export_options(add: Any) -> None:
 
 
 def export_list(args: argparse.Namespace) -> list[Any]:
-    from .reporters.export import parse_exports
+    from ..reporters.export import parse_exports
 
     return parse_exports(json=args.export_json, markdown=args.export_markdown, csv=args.export_csv,
                          csv_samples=args.export_csv_samples, html=args.html)
@@ -263,7 +263,7 @@ def _run_config(path: str) -> dict[str, Any] | None:
     import json
     from pathlib import Path
 
-    from .sweep_axes import RUN_CONFIG_SCHEMA
+    from ..config.axes import RUN_CONFIG_SCHEMA
 
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -273,8 +273,8 @@ def _run_config(path: str) -> dict[str, Any] | None:
 
 
 def _replayed(data: dict[str, Any], rest: list[str], path: str) -> list[str]:
-    from .cli import build_parser
-    from .sweep_runner import point_args
+    from ..runs.sweep import point_args
+    from . import build_parser
 
     try:
         options = {str(k): str(v) for k, v in data["options"].items()}

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import COMPARE_METRICS
-from .intervals import Z_975, Interval, mean_log_interval, t_quantile_975
-from .results import RunResult
+from ..config.benchmark import COMPARE_METRICS
+from ..results.report import RunResult
+from ..stats.intervals import Z_975, Interval, mean_log_interval, t_quantile_975
 
 METRICS = COMPARE_METRICS
 SLOWER, FASTER, WITHIN, NO_DIFFERENCE = "slower", "faster", "within threshold", "no significant difference"

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .paths import cache_root
+from ..paths import cache_root
 
 PACKAGES = {"openvino": "openvino", "onnxruntime": "onnxruntime"}
 

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError, UsageError
-from .units import parse_duration_ns
+from ..errors import InputError, UsageError
+from ..units import parse_duration_ns
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def _input_file(item: str) -> InputFile:
 
 def _checked_file(path: Path) -> Path:
     """An existing data file of a known type, or a folder holding at least one."""
-    from .inputs.files import DATA_SUFFIXES, folder_files  # options is imported by inputs: no cycle at call time
+    from ..inputs.files import DATA_SUFFIXES, folder_files  # options is imported by inputs: no cycle at call time
 
     if not path.exists():
         raise InputError(f"-i: file not found: {path}")

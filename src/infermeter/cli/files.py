@@ -7,24 +7,24 @@ import argparse
 import sys
 from typing import Any
 
-from .errors import EXIT_REGRESSION, InputError
+from ..errors import EXIT_REGRESSION, InputError
 
 
 def show_command(args: argparse.Namespace, argv: list[str]) -> int:
     from pathlib import Path
 
-    from .cli import _console
-    from .cli_options import export_list
-    from .reporters.comparison import render_session
-    from .reporters.console import render_report
-    from .reporters.export import write_exports
-    from .session import default_metric
+    from ..reporters.comparison import render_session
+    from ..reporters.console import render_report
+    from ..reporters.export import write_exports
+    from ..runs.session import default_metric
+    from . import _console
+    from .options import export_list
 
     exports = export_list(args)
     console = _console(stderr=any(export.to_stdout for export in exports))
     shown = _load_shown(Path(args.report))
     if not isinstance(shown, tuple):  # a sweep
-        from .reporters.sweep_console import render_sweep
+        from ..reporters.sweep_console import render_sweep
 
         render_sweep(shown, console, quiet=args.quiet)
         write_exports(exports, shown)
@@ -40,13 +40,13 @@ def show_command(args: argparse.Namespace, argv: list[str]) -> int:
 
 def _load_shown(path: Any) -> Any:
     """A sweep, or (session, the single report when the file holds one run)."""
-    from .results import load_report_data
-    from .session import SESSION_SCHEMA, load_session_or_report
-    from .sweep_axes import SWEEP_SCHEMA
+    from ..config.axes import SWEEP_SCHEMA
+    from ..results.report import load_report_data
+    from ..runs.session import SESSION_SCHEMA, load_session_or_report
 
     data = load_report_data(path, accept=(SESSION_SCHEMA, SWEEP_SCHEMA))
     if data.get("schema") == SWEEP_SCHEMA:
-        from .sweep import Sweep
+        from ..results.sweep import Sweep
 
         try:
             return Sweep.from_dict(data)
@@ -61,10 +61,10 @@ def _load_shown(path: Any) -> Any:
 def compare_command(args: argparse.Namespace, argv: list[str]) -> int:
     from pathlib import Path
 
-    from .cli import _console
-    from .options import parse_fraction
-    from .reporters.comparison import print_file_comparisons
-    from .session import compare_sessions, default_metric, load_session_or_report
+    from ..config.values import parse_fraction
+    from ..reporters.comparison import print_file_comparisons
+    from ..runs.session import compare_sessions, default_metric, load_session_or_report
+    from . import _console
 
     threshold = parse_fraction("--threshold", args.threshold)
     baseline = load_session_or_report(Path(args.baseline))

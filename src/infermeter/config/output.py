@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import UsageError
-from .options import parse_choice
+from ..errors import UsageError
 from .tuning import parse_bool
+from .values import parse_choice
 
 REPORT_TYPES = ("no_counters", "average_counters", "detailed_counters")
 SORT_MODES = ("sort", "no_sort", "simple_sort")

@@ -14,14 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from .compare import DEFAULT_THRESHOLD
-from .errors import UsageError
-from .reporters.comparison import SUMMARY_METRICS, format_interval, format_ratio, metric_label
-from .reporters.tables import RUN_COLUMNS, Exportable, Exportables, run_rows, sample_blocks
-from .results import Report
-from .session import Session, default_metric
-from .sweep import Sweep
-from .units import format_duration, format_rate
+from ..analysis.compare import DEFAULT_THRESHOLD
+from ..errors import UsageError
+from ..results.report import Report
+from ..results.sweep import Sweep
+from ..runs.session import Session, default_metric
+from ..units import format_duration, format_rate
+from .comparison import SUMMARY_METRICS, format_interval, format_ratio, metric_label
+from .tables import RUN_COLUMNS, Exportable, Exportables, run_rows, sample_blocks
 
 _VERDICT_COLOUR = {"VALID": "#1a7f37", "UNSTABLE": "#9a6700", "INSUFFICIENT": "#cf222e"}
 

@@ -13,24 +13,24 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import __version__
-from .clock import Clock, FakeClock, system_clock
-from .config import BenchmarkConfig
-from .engines import choose_engine, create_engine
-from .engines.base import CompiledModel, EngineInfo, EngineOptions, ModelHandle, RuntimeInfo
-from .errors import BenchmarkInterrupted, UsageError
-from .events import NullObserver, Observer, PhaseTimer
-from .inputs.feeding import InputsReady, prepare_inputs
-from .inputs.shapes import ShapePlan
-from .inputs.synthetic import PreparedInput
-from .modelfile import ModelRef, resolve_model
-from .scenarios.feed import InputFeed
-from .scenarios.runner import Measured, Runner
-from .tuning import check_engine_support
+from .. import __version__
+from ..clock import Clock, FakeClock, system_clock
+from ..config.benchmark import BenchmarkConfig
+from ..config.tuning import check_engine_support
+from ..engines import choose_engine, create_engine
+from ..engines.base import CompiledModel, EngineInfo, EngineOptions, ModelHandle, RuntimeInfo
+from ..errors import BenchmarkInterrupted, UsageError
+from ..events import NullObserver, Observer, PhaseTimer
+from ..inputs.feeding import InputsReady, prepare_inputs
+from ..inputs.shapes import ShapePlan
+from ..inputs.synthetic import PreparedInput
+from ..model.files import ModelRef, resolve_model
+from ..scenarios.feed import InputFeed
+from ..scenarios.runner import Measured, Runner
 
 if TYPE_CHECKING:  # the report's modules are imported after the first inference (start-up time)
-    from .checks import CheckContext
-    from .results import Report
+    from ..analysis.checks import CheckContext
+    from ..results.report import Report
 
 _OPENVINO_ONLY = (("infer_precision", "-infer_precision"),)
 _REAL_ENGINE_ONLY = (("threads", "-nthreads"),)
@@ -132,7 +132,7 @@ def _requests_in_flight(config: BenchmarkConfig, runtime: RuntimeInfo) -> int:
 
 def _measure(config: BenchmarkConfig, prepared: Prepared, observer: Observer, requests: int,
              on_first_inference: Callable[[int], None]) -> Measured:
-    from . import environment
+    from ..machine import environment
 
     ready, clock = prepared.ready, prepared.clock
     arrays = {name: item.array for name, item in ready.inputs.items()}
@@ -149,9 +149,9 @@ def _report(prepared: Prepared, command: Sequence[str] | None, measured: Measure
     """The report of a measurement (or of a compile-only run). ``preview`` = (first inference ns, requests in
     flight): the report as it stands when measuring starts, without samples and without the environment
     record (its clock calibration would delay the warm-up)."""
-    from . import environment
-    from .checks import check_run
-    from .results import PhaseTimes, Report
+    from ..analysis.checks import check_run
+    from ..machine import environment
+    from ..results.report import PhaseTimes, Report
 
     config, info, runtime = prepared.config, prepared.info, prepared.compiled.runtime
     durations = prepared.timer.durations
@@ -190,7 +190,7 @@ def _report(prepared: Prepared, command: Sequence[str] | None, measured: Measure
 
 def _machine_peak(machine: dict[str, Any]) -> dict[str, Any] | None:
     """The FP32 ceiling measured earlier by ``infermeter peak`` on this CPU model with all usable cores."""
-    from .peak import cached_peak
+    from ..machine.peak import cached_peak
 
     found = cached_peak(str(machine.get("cpu_model")), int(machine.get("usable_cpus") or 1))
     return dataclasses.asdict(found) if found is not None else None
@@ -202,7 +202,7 @@ FLOPS_FROM_FILE_LIMIT = 64 * 1024 * 1024  # reloading a bigger ONNX file for sha
 def _model_flops(model: ModelRef, handle: ModelHandle, plan: ShapePlan) -> dict[str, Any] | None:
     """MACs and FLOPs of one request: from the engine's own graph when it has shapes (OpenVINO, cheap), else
     from the ONNX file with shape inference, for files up to FLOPS_FROM_FILE_LIMIT."""
-    from .flops import model_flops
+    from ..model.flops import model_flops
 
     counter = getattr(handle, "count_flops", None)
     try:
@@ -221,7 +221,7 @@ def _model_flops(model: ModelRef, handle: ModelHandle, plan: ShapePlan) -> dict[
 
 
 def _counters(compiled: CompiledModel) -> dict[str, Any] | None:
-    from .counters import average_counters, counters_to_dict
+    from ..results.counters import average_counters, counters_to_dict
 
     per_request = compiled.layer_counters()
     if not per_request:
@@ -233,7 +233,7 @@ def check_context(config: BenchmarkConfig, machine: dict[str, Any], runtime: Run
                   fake: bool) -> CheckContext:
     """What the checks need besides the samples. The fake engine's virtual clock has 1-ns resolution and
     costs nothing to read; its requests all run in parallel, so it has no queueing to report."""
-    from .checks import CheckContext
+    from ..analysis.checks import CheckContext
 
     clock = machine.get("clock") or {}
     clock_cost = 1.0 if fake else float(max(clock.get("resolution_ns") or 1, clock.get("read_cost_ns") or 1))

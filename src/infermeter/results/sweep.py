@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import UsageError
-from .results import Report
-from .sweep_axes import AXES, LATENCY_METRICS, RUN_CONFIG_SCHEMA, SWEEP_SCHEMA, SWEEP_VERSION
+from ..config.axes import AXES, LATENCY_METRICS, RUN_CONFIG_SCHEMA, SWEEP_SCHEMA, SWEEP_VERSION
+from ..errors import UsageError
+from .report import Report
 from .views import NotebookViews
 
 __all__ = ["AXES", "LATENCY_METRICS", "RUN_CONFIG_SCHEMA", "Slo", "Sweep", "SweepPoint", "best_point", "knee_point",
@@ -203,7 +203,7 @@ def parse_slo(text: str | None) -> Slo | None:
     """``p99<=20ms``, ``median<=5ms``, ``p95 <= 1.5s``."""
     if text is None:
         return None
-    from .units import parse_duration_ns
+    from ..units import parse_duration_ns
 
     match = re.fullmatch(r"\s*(median|mean|p\d{1,2}(?:\.\d+)?)\s*<=?\s*(\S+)\s*", text.lower())
     if not match:

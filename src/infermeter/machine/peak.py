@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import EngineError
-from .paths import cache_root
+from ..errors import EngineError
+from ..paths import cache_root
 
 PROBE = r"""
 import json, sys, time

@@ -388,7 +388,7 @@ def is_zoo_ref(model: str) -> bool:
 
 def cache_dir() -> Path:
     """$INFERMETER_CACHE_DIR/zoo, else $XDG_CACHE_HOME/infermeter/zoo, else ~/.cache/infermeter/zoo."""
-    from .paths import cache_root
+    from ..paths import cache_root
 
     return cache_root() / "zoo"
 

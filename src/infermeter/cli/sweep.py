@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .cli_options import add_run_options
-from .errors import EXIT_INTERRUPTED, EXIT_RUNTIME, UsageError
-from .sweep_axes import AXES, LATENCY_METRICS
+from ..config.axes import AXES, LATENCY_METRICS
+from ..errors import EXIT_INTERRUPTED, EXIT_RUNTIME, UsageError
+from .options import add_run_options
 
 if TYPE_CHECKING:
-    from .sweep import Sweep, SweepPoint
+    from ..results.sweep import Sweep, SweepPoint
 
 SWEEP_VALUE_FLAGS = ("--repeat", "--goal", "--slo", "--metric", "--save-best", "--point-timeout", "--seed-order",
                      "-x", "--export-json", "--export_path", "--export-markdown", "--export-csv",
@@ -51,7 +51,7 @@ def add_sweep_parser(commands: Any) -> None:
 
 def axes_from(args: argparse.Namespace) -> dict[str, list[str]]:
     """The swept options: every axis option given a list or a range (single values stay run options)."""
-    from .sweep import parse_axis
+    from ..results.sweep import parse_axis
 
     axes = {}
     for key, (flag, _) in AXES.items():
@@ -107,12 +107,12 @@ def _run_option_strings() -> set[str]:
 
 
 def run_sweep_command(args: argparse.Namespace, argv: list[str]) -> int:
-    from .cli import _console, _model_argument
-    from .cli_options import split_model_from_flags
-    from .options import non_negative_int, parse_duration, positive_int
-    from .reporters.sweep_console import render_sweep
-    from .sweep import Sweep, SweepPoint, parse_slo
-    from .sweep_runner import grid, run_sweep
+    from ..config.values import non_negative_int, parse_duration, positive_int
+    from ..reporters.sweep_console import render_sweep
+    from ..results.sweep import Sweep, SweepPoint, parse_slo
+    from ..runs.sweep import grid, run_sweep
+    from . import _console, _model_argument
+    from .options import split_model_from_flags
 
     split_model_from_flags(args)
     model = _model_argument(args)
@@ -145,7 +145,7 @@ def run_sweep_command(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _point_text(point: SweepPoint) -> str:
-    from .units import format_duration, format_rate
+    from ..units import format_duration, format_rate
 
     return f"{format_rate(point.throughput)} items/s, median {format_duration(point.latency_ns('median'))}"
 
@@ -155,7 +155,7 @@ def _save_best(sweep: Sweep, args: argparse.Namespace, console: Any) -> None:
     if best is None or args.no_save_best:
         return
     path = Path(args.save_best)
-    from .reporters.export import write_text
+    from ..reporters.export import write_text
 
     write_text(str(path), json.dumps(sweep.run_config(best), indent=2) + "\n")
     if not args.quiet:
@@ -176,12 +176,12 @@ def _sweep_outcome(sweep: Sweep) -> int:
 
 
 def _exports(args: argparse.Namespace) -> list[Any]:
-    from .cli_options import export_list
+    from .options import export_list
 
     return export_list(args)
 
 
 def _write_exports(sweep: Sweep, exports: list[Any]) -> None:
-    from .reporters.export import write_exports
+    from ..reporters.export import write_exports
 
     write_exports(exports, sweep)
