@@ -77,13 +77,14 @@ def _add_run(run: argparse.ArgumentParser) -> None:
 
 def _installed_engines() -> str:
     """For -h: which engines this machine has, from package metadata (no engine is imported)."""
-    from ..engines.cache import PACKAGES, installed_version
+    from ..engines.cache import installed_version
+    from ..engines.sdk import SDKS
 
     found = []
-    for name in PACKAGES:
+    for name in SDKS:
         installed = installed_version(name)
         found.append(f"{name} {installed}" if installed is not None else
-                     f"{name} (not installed: pip install 'infermeter[{name}]')")
+                     f"{name} (not installed: pip install 'infermeter[{SDKS[name].extra}]')")
     return (f"engines on this machine: {', '.join(found)}, fake. Devices and execution providers: "
             "infermeter engines")
 

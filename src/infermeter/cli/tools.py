@@ -14,6 +14,7 @@ def engines_command(args: argparse.Namespace, argv: list[str]) -> int:
 
     from ..engines import FAKE_DETAIL, available_engines, create_engine, is_installed
     from ..engines import cache as engine_cache
+    from ..engines.sdk import SDKS
     from ..errors import EngineNotInstalled
 
     table = Table("engine", "version", "devices / execution providers", "status")
@@ -22,7 +23,7 @@ def engines_command(args: argparse.Namespace, argv: list[str]) -> int:
             table.add_row(name, __version__, "CPU", FAKE_DETAIL)
             continue
         if not is_installed(name):
-            table.add_row(name, "–", "–", escape(f"not installed: pip install 'infermeter[{name}]'"))
+            table.add_row(name, "–", "–", escape(f"not installed: pip install 'infermeter[{SDKS[name].extra}]'"))
             continue
         cached = None if args.refresh else engine_cache.cached_info(name)
         if cached is not None:

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..paths import cache_root
-
-PACKAGES = {"openvino": "openvino", "onnxruntime": "onnxruntime"}
+from .sdk import SDKS
 
 
 def cache_path() -> Path:
@@ -25,11 +24,11 @@ def installed_version(name: str) -> str | None:
     """The installed distribution's version, from package metadata; None when it is not installed."""
     from importlib.metadata import PackageNotFoundError, version
 
-    package = PACKAGES.get(name)
-    if package is None:
+    sdk = SDKS.get(name)
+    if sdk is None:
         return None
     try:
-        return version(package)
+        return version(sdk.distribution)
     except PackageNotFoundError:
         return None
 

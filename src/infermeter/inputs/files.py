@@ -19,14 +19,14 @@ from typing import Literal
 import numpy as np
 
 from ..config.values import InputFile
-from ..engines.base import InputDescription
 from ..errors import InputError, UsageError
-from .images import IMAGE_SUFFIXES, image_fill, image_samples, require_pillow
+from ..model.io import InputDescription
+from .folders import DATA_SUFFIXES, IMAGE_SUFFIXES, folder_files
+from .folders import error_reason as _reason
+from .images import image_fill, image_samples, require_pillow
 from .shapes import ResolvedInput
 from .synthetic import PreparedInput
 
-RAW_SUFFIXES = (".bin", ".raw")
-DATA_SUFFIXES = (".npy", ".npz", *RAW_SUFFIXES, *IMAGE_SUFFIXES)
 _NO_LAYOUTS: Mapping[str, str] = MappingProxyType({})
 _LISTED_SOURCES = 3  # -i paths named in a fill before "and N more"
 
@@ -97,20 +97,6 @@ def _check_same_shapes(name: str, items: list[LoadedFile]) -> None:
                              "must have one shape")
 
 
-def folder_files(folder: Path) -> list[Path]:
-    """The usable files directly in a -i folder, sorted by name: hidden files, other types and subfolders are
-    skipped. A folder with none is an error naming it."""
-    try:
-        entries = sorted(folder.iterdir(), key=lambda p: p.name)
-    except OSError as error:
-        raise InputError(f"-i {folder}: cannot list the folder ({_reason(error)})") from None
-    usable = [p for p in entries if p.suffix.lower() in DATA_SUFFIXES and not p.name.startswith(".") and p.is_file()]
-    if not usable:
-        skipped = f" ({len(entries)} other entries skipped)" if entries else ""
-        raise InputError(f"-i: no .npy/.npz/.bin/image files in {folder}{skipped}")
-    return usable
-
-
 def _load_entry(entry: InputFile, names: list[str]) -> list[LoadedFile]:
     if entry.input is not None and entry.input not in names:
         raise InputError(f"-i {entry.input}:{entry.path}: the model has no input {entry.input!r}; "
@@ -178,11 +164,6 @@ def _load_npz(entry: InputFile, names: list[str]) -> list[LoadedFile]:
     if not members:
         raise InputError(f"-i {entry.path}: the archive is empty")
     return [LoadedFile(key, entry.path, array, key, kind="archive") for key, array in members.items()]
-
-
-def _reason(error: BaseException) -> str:
-    text = str(error).splitlines()[0] if str(error) else type(error).__name__
-    return text[:120]
 
 
 def _first_array(loaded: LoadedInput) -> LoadedFile | None:

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from infermeter.engines.base import Dim, InputDescription, OutputDescription
 from infermeter.errors import UsageError
+from infermeter.model.io import Dim, InputDescription, OutputDescription
 
 if TYPE_CHECKING:
     import onnx
