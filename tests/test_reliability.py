@@ -18,8 +18,8 @@ from rich.console import Console
 
 import infermeter
 from infermeter.cli import build_parser, main
-from infermeter.cli.run import model_argument as _model_argument
 from infermeter.cli.options import run_options
+from infermeter.cli.run import model_argument as _model_argument
 from infermeter.clock import FakeClock
 from infermeter.config.benchmark import build_config
 from infermeter.errors import InfermeterError, InputError

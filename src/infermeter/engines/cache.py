@@ -8,10 +8,10 @@ package metadata, which imports nothing). A new version, ``--refresh``, or a dam
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_atomic
 from ..paths import cache_root
 from .sdk import SDKS
 
@@ -52,9 +52,7 @@ def remember(name: str, info_version: str, devices: tuple[str, ...], detail: str
     path = cache_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(known, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(temporary, path)
+        write_atomic(path, json.dumps(known, indent=2, sort_keys=True) + "\n")
     except OSError:
         pass  # a read-only home only costs the next call its speed
 
