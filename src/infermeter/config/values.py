@@ -121,7 +121,7 @@ def _input_file(item: str) -> InputFile:
 
 def _checked_file(path: Path) -> Path:
     """An existing data file of a known type, or a folder holding at least one."""
-    from ..inputs.folders import DATA_SUFFIXES, folder_files
+    from .datafiles import DATA_SUFFIXES, folder_files
 
     if not path.exists():
         raise InputError(f"-i: file not found: {path}")

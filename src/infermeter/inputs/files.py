@@ -18,11 +18,11 @@ from typing import Literal
 
 import numpy as np
 
+from ..config.datafiles import DATA_SUFFIXES, IMAGE_SUFFIXES, folder_files
+from ..config.datafiles import error_reason as _reason
 from ..config.values import InputFile
 from ..errors import InputError, UsageError
 from ..model.io import InputDescription
-from .folders import DATA_SUFFIXES, IMAGE_SUFFIXES, folder_files
-from .folders import error_reason as _reason
 from .images import image_fill, image_samples, require_pillow
 from .shapes import ResolvedInput
 from .synthetic import PreparedInput

@@ -18,8 +18,8 @@ from types import ModuleType
 
 import numpy as np
 
+from ..config.datafiles import error_reason as _reason
 from ..errors import InputError, UsageError
-from .folders import error_reason as _reason
 from .shapes import ResolvedInput
 
 CHANNEL_ORDERS = ("BGR", "RGB")

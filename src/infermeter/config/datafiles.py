@@ -1,5 +1,5 @@
-"""Which files ``-i`` accepts, and the usable files of a ``-i`` folder (a leaf: imports nothing but errors, so
-the option parsers can check a path before any input code loads)."""
+"""Which files ``-i`` accepts, and the usable files of a ``-i`` folder (imports nothing but errors, so the option
+parsers can check a path before any input code loads; ``inputs.files`` reads them)."""
 
 from __future__ import annotations
 
