@@ -59,12 +59,22 @@ class RuntimeInfo:
     device_config: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # -dump_config (settable form)
     cache: str = ""  # -cdir: what the model cache did, in words
     cached_compile_ns: int | None = None  # -cdir on a cold cache: a second compile, from the cache
+    frontend: str = ""  # what read the model file, in words (e.g. OpenVINO's tflite frontend, torch.jit.load)
 
 
 class Session(Protocol):
     """One request at a time. Inputs are bound before the first call."""
 
     def infer(self) -> None: ...
+
+
+class OutputsSession(Session, Protocol):
+    """A session that can also hand back outputs (``infermeter verify`` and the agreement line of an A/B need it;
+    an engine plugin without it can be benchmarked, not verified)."""
+
+    def outputs(self) -> list[np.ndarray]:
+        """The outputs of one more call on the bound inputs, as numpy copies, in the model's output order."""
+        ...
 
 
 class AsyncSession(Protocol):
@@ -156,4 +166,4 @@ class RequestFailed(Exception):
 
 
 __all__ = ["AsyncSession", "Clock", "CompiledModel", "Dim", "Engine", "EngineInfo", "EngineOptions", "InputDescription",
-           "ModelHandle", "OutputDescription", "RequestFailed", "RuntimeInfo", "Session"]
+           "ModelHandle", "OutputDescription", "OutputsSession", "RequestFailed", "RuntimeInfo", "Session"]

@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # the report's modules are imported after the first inference
     from ..analysis.checks import CheckContext
     from ..results.report import Report
 
-_OPENVINO_ONLY = (("infer_precision", "-infer_precision"),)
+_PRECISION_ENGINES = ("openvino", "pytorch")  # -infer_precision; pytorch: bf16 | f32 (autocast)
 _REAL_ENGINE_ONLY = (("threads", "-nthreads"),)
 
 
@@ -64,7 +64,7 @@ def run(config: BenchmarkConfig, observer: Observer | None = None, clock: Clock 
 def prepare(config: BenchmarkConfig, observer: Observer, clock: Clock | None = None) -> Prepared:
     config = _resolved(config, scenarios.get(config.scenario))
     model = resolve_model(config.model)
-    engine_name, why = choose_engine(config.engine, model.format)
+    engine_name, why = choose_engine(config.engine, model.format, model.text)
     _check_engine_options(engine_name, config)
     engine = create_engine(engine_name, config)
     if config.tuning.execution_provider is None:  # --ep chooses the provider; -d is then only a label
@@ -113,9 +113,9 @@ def _check_engine_options(engine: str, config: BenchmarkConfig) -> None:
     check_engine_support(engine, config.tuning)
     if config.hint == "cumulative_throughput" and engine != "openvino":
         raise UsageError(f"-hint cumulative_throughput is honoured by the openvino engine only (engine here: {engine})")
-    for field, flag in _OPENVINO_ONLY:
-        if getattr(config, field) is not None and engine != "openvino":
-            raise UsageError(f"{flag} is honoured by the openvino engine only (engine here: {engine})")
+    if config.infer_precision is not None and engine not in _PRECISION_ENGINES:
+        raise UsageError(f"-infer_precision is honoured by the openvino and pytorch engines only (engine here: "
+                         f"{engine})")
     for field, flag in _REAL_ENGINE_ONLY:
         if getattr(config, field) is not None and engine == "fake":
             raise UsageError(f"{flag} has no meaning for the fake engine")
@@ -213,7 +213,7 @@ def _model_flops(model: ModelRef, handle: ModelHandle, plan: ShapePlan) -> dict[
     try:
         if counter is not None:
             counted = counter()
-        elif model.format == "openvino-ir" or model.file().stat().st_size > FLOPS_FROM_FILE_LIMIT:
+        elif model.format not in ("onnx", "onnx (zoo)") or model.file().stat().st_size > FLOPS_FROM_FILE_LIMIT:
             return None
         else:
             counted = model_flops(model.file(), plan.shapes())
@@ -281,6 +281,7 @@ def _engine_dict(config: BenchmarkConfig, info: EngineInfo, why: str, runtime: R
         "properties": dict(runtime.properties),
         "device_config": {device: dict(props) for device, props in runtime.device_config.items()},
         "cache": runtime.cache,
+        "frontend": runtime.frontend,
     }
 
 
