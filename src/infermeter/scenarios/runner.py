@@ -31,7 +31,7 @@ from .recording import SampleBuffer, capacity_for
 
 if TYPE_CHECKING:  # imported when the run ends, not before the first inference
     from ..machine.environment import CpuMeter
-    from ..results.report import RunResult
+    from ..results.run import RunResult
 
 ProgressCallback = Callable[[int, int], None]  # (completed requests, elapsed real ns)
 PROGRESS_PERIOD_S = 0.25
@@ -110,10 +110,10 @@ class Runner:
         starts, ends, groups = _merge(buffers, self._groups(buffers, sum(errors)))
         del buffers  # their spare capacity goes now, before statistics allocate
         partial = stop_reason not in ("stop rule met", PRECISION_MET, PRECISION_MISSED)
-        from ..results.report import RunResult
+        from ..results.run import RunResult
 
         run = RunResult(self._scenario, self._requests, self._batch, starts, ends, stop_reason, partial,
-                        errors=sum(errors), cpu=usage.to_dict() if usage is not None else None,
+                        errors=sum(errors), cpu=usage,
                         groups=groups, group_labels=tuple(self._feed.labels) if groups is not None and
                         self._feed is not None else (),
                         group_batches=tuple(self._feed.group_batches) if groups is not None and
