@@ -22,7 +22,8 @@ from .facts import CpuUsage
 class RunResult:
     """One measured run: per-request submission and completion times on the runner's clock (ns).
 
-    Two runs are equal when every field is, the sample arrays element by element."""
+    Two runs are equal when every field is, the samples element by element, as the JSON keeps them: start
+    times from the run's first submission (the clock's origin is not part of a measurement)."""
 
     scenario: str  # latency | throughput
     requests: int  # requests kept in flight
@@ -40,12 +41,16 @@ class RunResult:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RunResult):
             return NotImplemented
-        arrays = ((self.start_ns, other.start_ns), (self.end_ns, other.end_ns))
+        arrays = ((self._offsets(), other._offsets()), (self.latency_ns, other.latency_ns))
         same_groups = (self.groups is None) == (other.groups is None) and (
             self.groups is None or other.groups is None or np.array_equal(self.groups, other.groups))
         return same_groups and all(np.array_equal(a, b) for a, b in arrays) and self._scalars() == other._scalars()
 
     __hash__ = None  # type: ignore[assignment]  # mutable arrays inside: not hashable
+
+    def _offsets(self) -> np.ndarray:
+        offsets: np.ndarray = self.start_ns - (int(self.start_ns.min()) if self.count else 0)
+        return offsets
 
     def _scalars(self) -> tuple[Any, ...]:
         return (self.scenario, self.requests, self.batch, self.stop_reason, self.partial, self.errors, self.cpu,
