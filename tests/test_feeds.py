@@ -25,11 +25,12 @@ from infermeter.config.benchmark import build_config
 from infermeter.config.output import OutputOptions
 from infermeter.engines.base import AsyncSession, RuntimeInfo, Session
 from infermeter.errors import UsageError
+from infermeter.inputs.feed import InputFeed
 from infermeter.measure import run as app
 from infermeter.reporters.console import render_report, summary_line
 from infermeter.reporters.extras import render_extras, render_groups
 from infermeter.results.report import Report, RunResult, load_report
-from infermeter.scenarios.feed import CyclingSession, InputFeed, Pacer
+from infermeter.scenarios.feed import CyclingSession, Pacer
 from infermeter.stats.latency import nearest_rank
 
 MS = 1_000_000

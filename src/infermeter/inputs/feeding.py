@@ -13,14 +13,14 @@ import numpy as np
 
 from ..config.benchmark import BenchmarkConfig
 from ..config.values import ShapeOverride
-from ..engines.base import ModelHandle
 from ..errors import InputError, UsageError
 from ..model.files import ModelRef
-from ..scenarios.feed import InputFeed
+from .feed import InputFeed
 from .shapes import ShapePlan, check_batch_applies, is_batch_dim, resolve_shapes
 from .synthetic import PreparedInput, synthesize
 
 if TYPE_CHECKING:
+    from ..engines.base import ModelHandle
     from . import files as input_files
 
 
