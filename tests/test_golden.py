@@ -78,6 +78,7 @@ CASES: dict[str, tuple[Step, ...]] = {
         step("compare", "A.json", "B.json"), step("compare", "A.json", "B.json", "--markdown"),
         step("compare", "B.json", "A.json", "--markdown")),
     "sweep": (step(*SWEEP, "-x", "out/sweep.json", files=["out/best-config.json"]),),
+    "sweep-no-file": (step(*SWEEP),),  # no file of its own: the best configuration is not saved anywhere
     "sweep-quiet": (step(*SWEEP, "-q", "--export-markdown", "sweep.md", files=["sweep.md"]),),
 }
 
