@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config.axes import AXES, LATENCY_METRICS
 from ..errors import EXIT_INTERRUPTED, EXIT_RUNTIME, UsageError
-from .options import add_run_options
+from .options import add_run_options, run_option_parser
 
 if TYPE_CHECKING:
     from ..results.sweep import Sweep, SweepPoint
@@ -104,9 +104,7 @@ def _attached_short_value(token: str, swept: set[str]) -> bool:
 
 
 def _run_option_strings() -> set[str]:
-    parser = argparse.ArgumentParser(add_help=False)
-    add_run_options(parser)
-    return {option for action in parser._actions for option in action.option_strings}
+    return {option for action in run_option_parser()._actions for option in action.option_strings}
 
 
 def run_sweep_command(args: argparse.Namespace, argv: list[str]) -> int:
@@ -114,11 +112,12 @@ def run_sweep_command(args: argparse.Namespace, argv: list[str]) -> int:
     from ..reporters.sweep_console import render_sweep
     from ..results.sweep import Sweep, SweepPoint, parse_slo
     from ..runs.sweep import grid, run_sweep
-    from . import _console, _model_argument
+    from .console import make_console
     from .options import split_model_from_flags
+    from .run import model_argument
 
     split_model_from_flags(args)
-    model = _model_argument(args)
+    model = model_argument(args)
     axes = axes_from(args)
     repeat = positive_int("--repeat", args.repeat) or 1
     exports = _exports(args)
@@ -126,7 +125,7 @@ def run_sweep_command(args: argparse.Namespace, argv: list[str]) -> int:
     sweep = Sweep(model=model, axes=axes, points=tuple(SweepPoint(options) for options in grid(axes)),
                   repeat=repeat, metric=args.metric, goal=args.goal, slo=parse_slo(args.slo),
                   command=("infermeter", *argv), base_args=tuple(base_arguments(argv, axes, model)))
-    console = _console(stderr=any(export.to_stdout for export in exports))
+    console = make_console(stderr=any(export.to_stdout for export in exports))
     total = len(sweep.points) * repeat
 
     def update(current: Sweep, index: int, outcome: Any) -> None:

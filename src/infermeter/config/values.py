@@ -122,7 +122,7 @@ def _input_file(item: str) -> InputFile:
 def _checked_file(path: Path, name: str | None) -> Path:
     """An existing data file of a known type, or a folder holding at least one. Errors name the -i value as
     given: ``NAME:PATH`` or ``PATH``."""
-    from ..inputs.files import DATA_SUFFIXES, folder_files  # options is imported by inputs: no cycle at call time
+    from ..inputs.folders import DATA_SUFFIXES, folder_files
 
     given = f"{name}:{path}" if name is not None else str(path)
     if not path.exists():

@@ -26,7 +26,6 @@ from ..errors import UsageError
 from ..model.files import ModelRef, describe_model_file
 from ..results.counters import LayerCounter
 from ..units import parse_duration_ns
-from . import FAKE_DETAIL
 from .base import (
     AsyncSession,
     Clock,
@@ -38,6 +37,7 @@ from .base import (
     RuntimeInfo,
     Session,
 )
+from .sdk import FAKE_DETAIL
 
 FAKE_OPTIMAL_REQUESTS = 2
 
@@ -165,7 +165,7 @@ class FakeCompiledModel:
     def __init__(self, counter: _CallCounter, clock: FakeClock, options: EngineOptions) -> None:
         self._counter = counter
         self._clock = clock
-        hint = options.hint or options.scenario
+        hint = options.hint or options.goal
         self.runtime = RuntimeInfo(
             precision="none (fake engine)",
             optimal_requests=FAKE_OPTIMAL_REQUESTS,

@@ -19,14 +19,14 @@ from typing import Literal
 import numpy as np
 
 from ..config.values import InputFile
-from ..engines.base import InputDescription
 from ..errors import InputError, UsageError
-from .images import IMAGE_SUFFIXES, image_fill, image_samples, require_pillow
+from ..model.io import InputDescription
+from .folders import DATA_SUFFIXES, IMAGE_SUFFIXES, folder_files
+from .folders import error_reason as _reason
+from .images import image_fill, image_samples, require_pillow
 from .shapes import ResolvedInput
 from .synthetic import PreparedInput
 
-RAW_SUFFIXES = (".bin", ".raw")
-DATA_SUFFIXES = (".npy", ".npz", *RAW_SUFFIXES, *IMAGE_SUFFIXES)
 _NO_LAYOUTS: Mapping[str, str] = MappingProxyType({})
 _LISTED_SOURCES = 3  # -i paths named in a fill before "and N more"
 
@@ -95,21 +95,6 @@ def _check_same_shapes(name: str, items: list[LoadedFile]) -> None:
             raise InputError(f"-i {path}: shape {list(array.shape)} differs from {list(first.shape)} of "
                              f"{first_path}, the first sample of input {name!r}; all samples of an input "
                              "must have one shape")
-
-
-def folder_files(folder: Path, given: str | None = None) -> list[Path]:
-    """The usable files directly in a -i folder, sorted by name: hidden files, other types and subfolders are
-    skipped. A folder with none is an error naming it (``given``: the -i value, ``NAME:FOLDER`` or ``FOLDER``)."""
-    given = given or str(folder)
-    try:
-        entries = sorted(folder.iterdir(), key=lambda p: p.name)
-    except OSError as error:
-        raise InputError(f"-i {given}: cannot list the folder ({_reason(error)})") from None
-    usable = [p for p in entries if p.suffix.lower() in DATA_SUFFIXES and not p.name.startswith(".") and p.is_file()]
-    if not usable:
-        skipped = f" ({len(entries)} other entries skipped)" if entries else ""
-        raise InputError(f"-i {given}: the folder holds no .npy/.npz/.bin/image files{skipped}")
-    return usable
 
 
 def _load_entry(entry: InputFile, names: list[str]) -> list[LoadedFile]:
@@ -187,11 +172,6 @@ def _load_npz(entry: InputFile, names: list[str]) -> list[LoadedFile]:
     if not members:
         raise InputError(f"-i {entry.path}: the archive is empty")
     return [LoadedFile(key, entry.path, array, key, kind="archive") for key, array in members.items()]
-
-
-def _reason(error: BaseException) -> str:
-    text = str(error).splitlines()[0] if str(error) else type(error).__name__
-    return text[:120]
 
 
 def _first_array(loaded: LoadedInput) -> LoadedFile | None:

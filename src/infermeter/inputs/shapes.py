@@ -12,8 +12,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..config.values import ShapeOverride
-from ..engines.base import Dim, InputDescription
 from ..errors import UsageError
+from ..model.io import Dim, InputDescription
 
 _BATCH_NAME = re.compile(r"^(n|b|bs|batch.*|.*_batch|.*batch_?size.*)$", re.IGNORECASE)
 
