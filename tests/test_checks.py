@@ -20,7 +20,6 @@ from infermeter.analysis.checks import (
     VALID,
     CheckContext,
     Finding,
-    check_run,
     median_without,
     modified_z_scores,
     outlier_cutoffs,
@@ -29,6 +28,7 @@ from infermeter.analysis.checks import (
 from infermeter.results.facts import CpuUsage
 from infermeter.results.report import SCHEMA_ID, Report, RunResult
 from infermeter.runs.files import report_from_data
+from infermeter.scenarios import check_run
 
 LEGACY = Path(__file__).parent / "data" / "legacy"
 

@@ -89,7 +89,7 @@ def test_defaults_are_reported(named_model: Path) -> None:
 
 
 def test_throughput_default_is_one_request_per_core(named_model: Path) -> None:
-    compiled = compile_model(named_model, scenario="throughput")
+    compiled = compile_model(named_model, goal="throughput")
     assert compiled.runtime.optimal_requests == onnxruntime_options.usable_cpus()
     assert compiled.runtime.properties["intra_op_num_threads"] == 1
 
@@ -149,7 +149,7 @@ def test_provider_refusing_an_option_names_it() -> None:
 
 
 def test_inter_op_threads_switch_to_parallel_mode(named_model: Path) -> None:
-    compiled = compile_model(named_model, scenario="throughput", threads=1, tuning=Tuning(inter_op_threads=2))
+    compiled = compile_model(named_model, goal="throughput", threads=1, tuning=Tuning(inter_op_threads=2))
     properties = compiled.runtime.properties
     assert (properties["intra_op_num_threads"], properties["inter_op_num_threads"]) == (1, 2)
     assert properties["execution_mode"] == "parallel"
@@ -289,9 +289,6 @@ def _profile_folder(compiled: OrtCompiled) -> Path:
 
 
 def test_perf_counts_profile_every_run(named_model: Path) -> None:
-    counters_module = pytest.importorskip("infermeter.results.counters")
-    if not hasattr(counters_module, "counters_from_ort_profile"):
-        pytest.skip("infermeter.results.counters.counters_from_ort_profile is not there yet")
     compiled = compile_model(named_model, tuning=Tuning(perf_counts=True))
     assert compiled.runtime.properties["profiling"] == "on"
     folder = _profile_folder(compiled)
@@ -339,7 +336,7 @@ def test_failed_compile_leaves_no_profile_folder(named_model: Path, tmp_path: Pa
 
 @pytest.mark.parametrize(("streams", "expected"), [("3", 3), ("CPU:4,GPU:2", 4), ("cpu:2", 2)])
 def test_streams_are_runner_threads(named_model: Path, streams: str, expected: int) -> None:
-    runtime = compile_model(named_model, scenario="throughput", tuning=Tuning(streams=streams)).runtime
+    runtime = compile_model(named_model, goal="throughput", tuning=Tuning(streams=streams)).runtime
     assert (runtime.optimal_requests, runtime.streams) == (expected, expected)
     assert f"-nstreams {expected}: {expected} runner thread(s)" in runtime.choice_reason
     per_stream = max(1, onnxruntime_options.usable_cpus() // expected)
@@ -347,7 +344,7 @@ def test_streams_are_runner_threads(named_model: Path, streams: str, expected: i
 
 
 def test_auto_streams_keep_the_default(named_model: Path) -> None:
-    runtime = compile_model(named_model, scenario="throughput", tuning=Tuning(streams="AUTO")).runtime
+    runtime = compile_model(named_model, goal="throughput", tuning=Tuning(streams="AUTO")).runtime
     assert (runtime.optimal_requests, runtime.streams) == (onnxruntime_options.usable_cpus(), None)
 
 
@@ -358,7 +355,7 @@ def test_streams_do_not_apply_to_latency(named_model: Path) -> None:
 
 
 def test_streams_for_another_device_only(named_model: Path) -> None:
-    message = usage_error(named_model, scenario="throughput", tuning=Tuning(streams="GPU:2"))
+    message = usage_error(named_model, goal="throughput", tuning=Tuning(streams="GPU:2"))
     assert message.startswith("-nstreams GPU:2: no value for this device")
 
 
@@ -435,8 +432,7 @@ def test_end_to_end_report_shows_what_was_applied(named_model: Path, tmp_path: P
     report = infermeter.benchmark(str(named_model), engine="onnxruntime", tuning=tuning, niter=3, no_warmup=True)
     assert report.error is None
     properties = report.engine.properties
-    if properties.get("io_binding") != "on":
-        pytest.skip("app does not pass EngineOptions.tuning to the engine yet")
+    assert properties["io_binding"] == "on"  # the run passes EngineOptions.tuning to the engine
     assert properties["graph_optimization_level"] == "basic"
     assert properties["session_config"] == "session.intra_op.allow_spinning=0"
     assert target.is_file()
@@ -450,14 +446,14 @@ def test_end_to_end_async_streams_and_counters(named_model: Path) -> None:
     report = infermeter.benchmark(str(named_model), engine="onnxruntime", api="async", tuning=tuning, niter=6,
                                   no_warmup=True)
     assert report.error is None
-    if report.engine.properties.get("profiling") != "on":
-        pytest.skip("app does not pass EngineOptions.tuning to the engine yet")
+    assert report.engine.properties["profiling"] == "on"  # the run passes EngineOptions.tuning to the engine
     assert report.run is not None and report.run.count == 6
-    assert "-nstreams 2" in report.engine.choice_reason
+    assert report.engine.choice_reason.endswith(  # its start names this machine's core count
+        "; -nstreams 2: 2 runner thread(s) sharing one session (= requests in flight with -api async)")
     assert report.counters is not None
     assert sorted(layer.name for layer in report.counters.layers) == sorted(NODE_NAMES)
     assert report.counters.per_request is not None
-    assert len(report.counters.per_request) >= 6  # every run, the first inference included
+    assert len(report.counters.per_request) == 7  # every run: the first inference and the 6 measured
 
 
 def test_error_messages_are_one_line(named_model: Path) -> None:

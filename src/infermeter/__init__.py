@@ -24,7 +24,7 @@ _LAZY = {
     "SCHEMA_VERSION": "results.report", "PhaseTimes": "results.report", "Report": "results.report",
     "RunResult": "results.run", "load_report": "runs.files",
     "LatencyStats": "stats.latency",
-    "Finding": "results.findings", "check_run": "analysis.checks",
+    "Finding": "results.findings", "check_run": "scenarios",
     "Interval": "stats.intervals",
     "Comparison": "results.comparison", "compare_runs": "results.comparison",
     "Session": "results.session", "load_session_or_report": "runs.files",
@@ -32,7 +32,6 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from .analysis.checks import check_run
     from .clock import Clock, FakeClock
     from .config.benchmark import BenchmarkConfig, build_config
     from .engines import register_engine
@@ -51,6 +50,7 @@ if TYPE_CHECKING:
     from .results.run import RunResult
     from .results.session import Session
     from .runs.files import load_report, load_session_or_report
+    from .scenarios import check_run
     from .stats.intervals import Interval
     from .stats.latency import LatencyStats
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .. import scenarios
 from ..errors import InputError
 from ..results.comparison import (
     DEFAULT_THRESHOLD,
@@ -31,7 +32,7 @@ from ..results.session import Session
 
 __all__ = ["DEFAULT_THRESHOLD", "FASTER", "INCONCLUSIVE", "METRICS", "NO_DIFFERENCE", "SINGLE_RUNS",
            "SINGLE_RUN_WARNING", "SLOWER", "WITHIN", "Comparison", "FileComparison", "compare_runs",
-           "compare_sessions", "describe_change", "higher_is_better", "metric_value", "metric_values",
+           "compare_sessions", "default_metric", "describe_change", "higher_is_better", "metric_value", "metric_values",
            "welch_log_ratio", "within_run_ratio"]
 
 
@@ -50,6 +51,13 @@ class FileComparison:
 SINGLE_RUN_WARNING = ("each side is a single run: its CI covers noise within the run, not between runs (identical "
                       "single runs differ significantly 40-62 % of the time on a shared VM), so no verdict is given; "
                       "save results of run --rounds 10 (or more) on each side and compare those")
+
+
+def default_metric(session: Session) -> str:
+    """The metric a session is compared on by default: its scenario's headline (median latency or throughput)."""
+    first = next((reports[0] for reports in session.reports if reports), None)
+    scenario = scenarios.SCENARIOS.get(first.config.scenario) if first is not None else None
+    return scenario.headline if scenario is not None else "throughput"
 
 
 def compare_sessions(a: Session, b: Session, metrics: Sequence[str], threshold: float) -> list[FileComparison]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from ..config.tuning import Tuning
+from ..model.io import Dim, InputDescription, OutputDescription  # in __all__: engine plugins import them here
 from ..results.facts import PropertyValue, number_or_text
 
 if TYPE_CHECKING:
@@ -26,25 +27,6 @@ if TYPE_CHECKING:
     from ..results.counters import LayerCounter
 
 Clock = Callable[[], int]
-Dim = int | str | None  # static size, symbolic name, or unknown (-1 / ? / unset)
-
-
-@dataclass(frozen=True)
-class InputDescription:
-    """A model input as declared by the model, before any shape is resolved."""
-
-    name: str
-    dtype: str  # numpy dtype name: "float32", "int64", "bool", "string", ...
-    dims: tuple[Dim, ...] | None  # None = rank unknown
-    index_bound: int | None = None  # exclusive upper bound for index-like inputs (size of the table indexed)
-    index_source: str | None = None  # where index_bound was read from, e.g. "Gather 'embeddings'"
-
-
-@dataclass(frozen=True)
-class OutputDescription:
-    name: str
-    dtype: str
-    dims: tuple[Dim, ...] | None
 
 
 @dataclass(frozen=True)
@@ -52,10 +34,10 @@ class EngineOptions:
     """Everything an engine may be told. Values are already validated by the config layer."""
 
     device: str = "CPU"
-    scenario: str = "latency"  # latency (sync) | throughput (async)
+    goal: str = "latency"  # what the scenario asks the engine to be tuned for: latency | throughput
     api_given: bool = False  # -api was on the command line (else the scenario is a default)
-    hint: str | None = None  # latency | throughput | none ; None = derived from the scenario
-    requests: int | None = None  # requests in flight (throughput); None = engine's optimal number
+    hint: str | None = None  # latency | throughput | none ; None = the goal
+    requests: int | None = None  # -nireq (with the throughput goal); None = the engine's optimal number
     infer_precision: str | None = None
     threads: int | None = None
     tuning: Tuning = field(default_factory=Tuning)
@@ -185,3 +167,8 @@ class RequestFailed(Exception):
         super().__init__(message)
         self.call_index = call_index
         self.slot = slot  # the async slot that is idle again, when known
+
+
+__all__ = ["AsyncSession", "Clock", "CompiledModel", "Dim", "Engine", "EngineInfo", "EngineOptions", "InputDescription",
+           "ModelHandle", "OutputDescription", "PropertyValue", "RequestFailed", "RuntimeInfo", "Session",
+           "property_value"]

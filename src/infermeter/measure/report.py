@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .. import __version__
-from ..analysis.checks import CheckContext, check_run
+from .. import __version__, scenarios
+from ..analysis.checks import CheckContext
 from ..config.benchmark import BenchmarkConfig
 from ..engines.base import CompiledModel, EngineInfo, RuntimeInfo
 from ..inputs.feeding import InputsReady
@@ -50,7 +50,7 @@ def assemble_report(prepared: Prepared, command: Sequence[str] | None, measured:
     peak = None if fake or preview else machine_peak(machine)
     if peak is not None:
         machine = dataclasses.replace(machine, fp32_peak=peak)
-    findings = () if measured is None else tuple(check_run(measured.run, check_context(
+    findings = () if measured is None else tuple(scenarios.check_run(measured.run, check_context(
         config, machine, runtime, measured, fake=fake)))
     return Report(
         tool_version=__version__,
@@ -94,10 +94,11 @@ def check_context(config: BenchmarkConfig, machine: MachineFacts, runtime: Runti
     clock_cost = 1.0 if fake or clock is None else float(max(clock.resolution_ns or 1, clock.read_cost_ns or 1))
     capacity = None if fake else (runtime.streams or machine.usable_cpus)
     stop = config.stop
-    interval = measured.run.metric_interval(stop.precision_metric) if stop.rel_precision is not None else None
+    metric = stop.precision_metric or scenarios.get(config.scenario).headline
+    interval = measured.run.metric_interval(metric) if stop.rel_precision is not None else None
     return CheckContext(clock_cost_ns=clock_cost, cpu=measured.run.cpu, parallel_capacity=capacity,
                         warmup=config.warmup.describe(), precision_target=stop.rel_precision,
-                        precision_metric=stop.precision_metric,
+                        precision_metric=metric,
                         precision_achieved=interval.relative_half_width if interval is not None else None)
 
 
@@ -115,7 +116,7 @@ def engine_facts(config: BenchmarkConfig, info: EngineInfo, why: str, runtime: R
         optimal_requests=runtime.optimal_requests,
         streams=runtime.streams,
         threads=runtime.threads,
-        async_mode=runtime.async_mode if config.scenario == "throughput" else "",
+        async_mode=scenarios.get(config.scenario).engine_async_mode(runtime),
         choice_reason=runtime.choice_reason,
         properties=dict(runtime.properties),
         device_config={device: dict(props) for device, props in runtime.device_config.items()},

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_atomic
 from ..errors import UsageError
 from ..results.counters import (
     LayerCounter,
@@ -27,6 +28,7 @@ from ..results.counters import (
     summarize_counters,
 )
 from ..results.report import Report
+from ..scenarios import api_of
 from ..stats.latency import nearest_rank
 from .export import to_json
 
@@ -124,7 +126,7 @@ def configuration_setup(report: Report) -> list[ReportEntry]:
         ReportEntry("benchmark mode", "benchmark_mode", "full" if config.full_mode else "inference only"),
         ReportEntry("topology", "topology", model.zoo or Path(model.ref).stem),
         ReportEntry("target device", "target_device", device),
-        ReportEntry("API", "api", "sync" if config.scenario == "latency" else "async"),
+        ReportEntry("API", "api", api_of(config.scenario)),
         ReportEntry("engine", "engine", f"{engine.name} {engine.version}".strip()),
         ReportEntry("precision", "precision", engine.precision),
         ReportEntry("batch size", "batch_size", model.batch),
@@ -317,7 +319,7 @@ def _write(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_atomic(path, text)
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise UsageError(f"-report_folder {folder}: cannot write {name} ({reason})") from None

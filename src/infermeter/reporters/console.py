@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..results.report import Report
+from ..scenarios import api_of
 from ..stats.intervals import Interval
 from ..units import format_duration, format_durations_common, format_rate, format_rate_interval
 
@@ -106,7 +107,7 @@ def header_table(report: Report) -> Table:
 def _scenario_text(report: Report) -> str:
     engine = report.engine
     scenario = report.config.scenario
-    api = "sync" if scenario == "latency" else "async"
+    api = api_of(scenario)
     parts = [f"{scenario} (-api {api})", f"{engine.requests_in_flight} request(s) in flight",
              f"batch {report.model.batch}"]
     for value, label in ((engine.streams, "streams"), (engine.threads, "threads"), (engine.hint, "hint")):

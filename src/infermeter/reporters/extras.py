@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from ..atomic import write_atomic
 from ..config.output import OutputOptions
 from ..errors import UsageError
 from ..results.facts import PropertyValue
@@ -83,7 +84,7 @@ def dump_config(report: Report, path: Path) -> Path:
     else:
         config = {engine.device: {key: str(value) for key, value in engine.properties.items()}}
     try:
-        path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        write_atomic(path, json.dumps(config, indent=2, sort_keys=True) + "\n")
     except OSError as error:
         raise UsageError(f"-dump_config {path}: cannot write ({error.strerror})") from None
     return path

@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from ..analysis.compare import default_metric
 from ..errors import UsageError
 from ..results.comparison import DEFAULT_THRESHOLD
 from ..results.report import Report
-from ..results.session import Session, default_metric
+from ..results.session import Session
 from ..results.sweep import Sweep
 from ..units import format_duration, format_rate
 from .comparison import SUMMARY_METRICS, format_interval, format_ratio, metric_label

@@ -21,9 +21,10 @@ from typing import Any, TypeAlias
 
 import numpy as np
 
+from ..analysis.compare import default_metric
 from ..results.comparison import DEFAULT_THRESHOLD, SLOWER, describe_change
 from ..results.report import Report
-from ..results.session import Session, default_metric
+from ..results.session import Session
 from ..results.sweep import Sweep
 from ..units import format_duration, format_durations_common, format_rate, format_rate_interval
 from .comparison import SUMMARY_METRICS, format_interval, format_ratio, metric_label, verdict_counts

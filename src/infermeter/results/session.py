@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from ..config.benchmark import headline_metric
 from ..stats.intervals import Interval, mean_log_interval
 from .codec import from_data
 from .comparison import DEFAULT_THRESHOLD, METRICS, Comparison, compare_runs, metric_values
@@ -96,9 +95,3 @@ class Session(NotebookViews):
             command=from_data(tuple[str, ...] | None, data.get("command"), "command"),
             error=from_data(str | None, data.get("error"), "error"),
         )
-
-
-def default_metric(session: Session) -> str:
-    """The metric a session is compared on by default: its scenario's headline (median latency or throughput)."""
-    first = next((reports[0] for reports in session.reports if reports), None)
-    return headline_metric(first.config.scenario) if first is not None else "throughput"

@@ -11,7 +11,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from ..analysis.checks import CheckContext, check_run
+from ..analysis.checks import CheckContext
 from ..results import loader
 from ..results.loader import SESSION_SCHEMA, SWEEP_SCHEMA, read_json, session_from_data, sweep_from_data
 from ..results.report import Report
@@ -40,18 +40,17 @@ def load_saved(path: Path) -> Session | Sweep:
     data = read_json(path, accept=(SESSION_SCHEMA, SWEEP_SCHEMA))
     if data.get("schema") == SWEEP_SCHEMA:
         sweep = sweep_from_data(path, data)
-        points = [dataclasses.replace(point, reports=tuple(with_findings(report, saved) for report, saved in zip(
-            point.reports, _list(raw, "reports"), strict=False))) for point, raw in zip(
-                sweep.points, _list(data, "points"), strict=False)]
-        return dataclasses.replace(sweep, points=tuple(points))
+        points = tuple(dataclasses.replace(point, reports=_all_with_findings(point.reports, _list(saved, "reports")))
+                       for point, saved in zip(sweep.points, _list(data, "points"), strict=True))
+        return dataclasses.replace(sweep, points=points)
     return _session(path, data)
 
 
 def _session(path: Path, data: dict[str, Any]) -> Session:
     if data.get("schema") == SESSION_SCHEMA:
         session = session_from_data(path, data)
-        reports = tuple(tuple(with_findings(report, saved) for report, saved in zip(row, saved_row, strict=False))
-                        for row, saved_row in zip(session.reports, _list(data, "reports"), strict=False))
+        reports = tuple(_all_with_findings(row, saved) for row, saved in zip(session.reports, data["reports"],
+                                                                             strict=True))
         return dataclasses.replace(session, reports=reports)
     report = report_from_data(path, data)
     return Session((report.model.ref,), 1, ((0,),), ((report,),), report.interrupted, report.command)
@@ -60,8 +59,15 @@ def _session(path: Path, data: dict[str, Any]) -> Session:
 def with_findings(report: Report, saved: Any) -> Report:
     """``report`` with the findings derived from its samples when its file had none (schema 1)."""
     if isinstance(saved, dict) and "findings" not in saved:
+        from ..scenarios import check_run
+
         return dataclasses.replace(report, findings=tuple(check_run(report.run, CheckContext())))
     return report
+
+
+def _all_with_findings(reports: tuple[Report, ...], saved: list[Any]) -> tuple[Report, ...]:
+    """Each report read from ``saved`` (its list in the file, one to one) with findings where it had none."""
+    return tuple(with_findings(report, data) for report, data in zip(reports, saved, strict=True))
 
 
 def _list(data: Any, key: str) -> list[Any]:
