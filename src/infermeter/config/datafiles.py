@@ -12,17 +12,18 @@ RAW_SUFFIXES = (".bin", ".raw")
 DATA_SUFFIXES = (".npy", ".npz", *RAW_SUFFIXES, *IMAGE_SUFFIXES)
 
 
-def folder_files(folder: Path) -> list[Path]:
+def folder_files(folder: Path, given: str | None = None) -> list[Path]:
     """The usable files directly in a -i folder, sorted by name: hidden files, other types and subfolders are
-    skipped. A folder with none is an error naming it."""
+    skipped. A folder with none is an error naming it (``given``: the -i value, ``NAME:FOLDER`` or ``FOLDER``)."""
+    given = given or str(folder)
     try:
         entries = sorted(folder.iterdir(), key=lambda p: p.name)
     except OSError as error:
-        raise InputError(f"-i {folder}: cannot list the folder ({error_reason(error)})") from None
+        raise InputError(f"-i {given}: cannot list the folder ({error_reason(error)})") from None
     usable = [p for p in entries if p.suffix.lower() in DATA_SUFFIXES and not p.name.startswith(".") and p.is_file()]
     if not usable:
         skipped = f" ({len(entries)} other entries skipped)" if entries else ""
-        raise InputError(f"-i: no .npy/.npz/.bin/image files in {folder}{skipped}")
+        raise InputError(f"-i {given}: the folder holds no .npy/.npz/.bin/image files{skipped}")
     return usable
 
 

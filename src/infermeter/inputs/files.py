@@ -103,7 +103,8 @@ def _load_entry(entry: InputFile, names: list[str]) -> list[LoadedFile]:
                          f"inputs: {', '.join(names)}")
     if not entry.path.is_dir():
         return _load_file(entry.path, entry.input, names, None)
-    return [item for path in folder_files(entry.path) for item in _load_file(path, entry.input, names, entry.path)]
+    return [item for path in folder_files(entry.path, _given(entry.input, entry.path))
+            for item in _load_file(path, entry.input, names, entry.path)]
 
 
 def _load_file(path: Path, target: str | None, names: list[str], folder: Path | None) -> list[LoadedFile]:
@@ -111,11 +112,11 @@ def _load_file(path: Path, target: str | None, names: list[str], folder: Path | 
     if suffix == ".npz":
         return [dataclasses.replace(item, folder=folder) for item in _load_npz(InputFile(target, path), names)]
     if suffix not in DATA_SUFFIXES:
-        raise InputError(f"-i: {path}: unsupported file type {path.suffix or '(none)'!r}; use .npy, .npz, .bin "
-                         "or an image")
+        raise InputError(f"-i {_given(target, path)}: unsupported file type {path.suffix or '(none)'!r}; use .npy, "
+                         ".npz, .bin or an image")
     name = target if target is not None else _only_input(folder or path, names)
     if suffix == ".npy":
-        return [LoadedFile(name, path, _read_npy(path), folder=folder)]
+        return [LoadedFile(name, path, _read_npy(path, _given(target, path)), folder=folder)]
     if suffix in IMAGE_SUFFIXES:
         require_pillow(path)  # fail before shapes are resolved, naming the first image
         return [LoadedFile(name, path, None, folder=folder, kind="image")]
@@ -129,14 +130,19 @@ def _only_input(path: Path, names: list[str]) -> str:
                      f"say which one as NAME:{path}")
 
 
-def _read_npy(path: Path) -> np.ndarray:
+def _given(target: str | None, path: Path) -> str:
+    """A -i value as the user gave it: ``NAME:PATH``, or ``PATH``."""
+    return f"{target}:{path}" if target is not None else str(path)
+
+
+def _read_npy(path: Path, given: str) -> np.ndarray:
     try:
         with open(path, "rb") as stream:
             array = np.load(stream, allow_pickle=False)
     except Exception as error:  # numpy raises ValueError, EOFError, tokenize.TokenError... on damaged headers
-        raise InputError(f"-i {path}: not a readable .npy file ({_reason(error)})") from None
+        raise InputError(f"-i {given}: not a readable .npy file ({_reason(error)})") from None
     if not isinstance(array, np.ndarray):
-        raise InputError(f"-i {path}: expected one array")
+        raise InputError(f"-i {given}: expected one array")
     return array
 
 
@@ -145,13 +151,15 @@ def _load_npz(entry: InputFile, names: list[str]) -> list[LoadedFile]:
         with open(entry.path, "rb") as stream:
             archive = np.load(stream, allow_pickle=False)
             if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise InputError(f"-i {entry.path}: not a .npz archive (it holds a single array: name it .npy)")
+                raise InputError(f"-i {_given(entry.input, entry.path)}: not a .npz archive (it holds a single "
+                                 "array: name it .npy)")
             with archive:
                 members = {key: archive[key] for key in archive.files}
     except InputError:
         raise
     except Exception as error:  # BadZipFile, ValueError, EOFError... on damaged archives
-        raise InputError(f"-i {entry.path}: not a readable .npz file ({_reason(error)})") from None
+        raise InputError(f"-i {_given(entry.input, entry.path)}: not a readable .npz file ({_reason(error)})") \
+            from None
     if entry.input is not None:
         if len(members) != 1:
             raise InputError(f"-i {entry.input}:{entry.path}: the archive holds {len(members)} arrays; "

@@ -20,13 +20,14 @@ import numpy as np
 from ..clock import Clock
 from ..config.benchmark import StopRule
 from ..engines.base import CompiledModel, RuntimeInfo, Session
-from .feed import InputFeed
+from ..inputs.feed import InputFeed
 from .recording import Checkpoint, SampleBuffer
 from .stop import Stop, stop_for
 
 if TYPE_CHECKING:
-    from ..analysis.checks import CheckContext, Finding
-    from ..results.report import RunResult
+    from ..analysis.checks import CheckContext
+    from ..results.findings import Finding
+    from ..results.run import RunResult
 
 Check = Callable[["RunResult", "CheckContext"], "Finding | None"]
 Pace = Callable[[], None]
