@@ -56,7 +56,9 @@ class OutputAgreement:
     problem: str = ""  # why the outputs could not be compared (shape or count mismatch)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        """Plain JSON: an infinite or undefined number (outputs that could not be compared) is null."""
+        data = {key: (None if isinstance(value, float) and not np.isfinite(value) else value)
+                for key, value in asdict(self).items()}
         data["shape"] = list(self.shape)
         return data
 
@@ -160,3 +162,34 @@ def summary_line(agreement: EngineAgreement) -> str:
             f"{agreement.rtol:g}): max abs err {worst.max_abs_error:.3g}, max rel err {worst.max_rel_error:.3g}, "
             f"cosine {worst.cosine:.6f}{topk} (worst output: {worst.output}, {worst.tolerance_used:.2f} of the "
             f"tolerance)")
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    """One configuration of a verification, as it ran."""
+
+    label: str
+    engine: str
+    version: str
+    precision: str
+    frontend: str = ""
+
+
+@dataclass(frozen=True)
+class Verification:
+    """``infermeter verify``: the same inputs through every engine, each compared with the first."""
+
+    model: str
+    engines: tuple[EngineRun, ...]
+    notes: tuple[str, ...]
+    results: tuple[EngineAgreement, ...]
+    tolerance_source: str  # "--atol/--rtol" or "default for the precision"
+
+    @property
+    def agrees(self) -> bool:
+        return all(result.agrees for result in self.results)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema": "infermeter.verify", "schema_version": 1, "model": self.model, "agrees": self.agrees,
+                "engines": [asdict(e) for e in self.engines], "notes": list(self.notes),
+                "tolerance_source": self.tolerance_source, "results": [r.to_dict() for r in self.results]}

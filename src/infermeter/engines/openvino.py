@@ -82,6 +82,12 @@ class OpenVINOSession:
         requests.append(self._request)
         self._tensors = _bind(self._request, compiled, inputs)
         self.infer = functools.partial(_RequestBase.infer, self._request, {}, True, False)
+        self._outputs = len(compiled.outputs)
+
+    def outputs(self) -> list[np.ndarray]:
+        """One more call; its outputs copied out of the request, in the model's output order."""
+        self.infer()
+        return [np.array(self._request.get_output_tensor(i).data, copy=True) for i in range(self._outputs)]
 
 
 def _bind(request: Any, compiled: Any, inputs: Mapping[str, np.ndarray]) -> list[Any]:

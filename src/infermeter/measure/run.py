@@ -50,6 +50,7 @@ class Prepared:
     clock: Clock
     ready: InputsReady
     flops: FlopsPerRequest | None = None  # work of one request (MACs, FLOPs), when it could be counted cheaply
+    output_names: tuple[str, ...] = ()  # as the model declares them (verify labels its comparisons with them)
 
 
 def run(config: BenchmarkConfig, observer: Observer | None = None, clock: Clock | None = None,
@@ -83,7 +84,8 @@ def prepare(config: BenchmarkConfig, observer: Observer, clock: Clock | None = N
             compiled = handle.compile(_engine_options(config))
     except KeyboardInterrupt:
         raise BenchmarkInterrupted(f"interrupted during {timer.current or 'loading'}; nothing was measured") from None
-    return Prepared(config, model, info, why, ready.plan, ready.inputs, compiled, timer, clock, ready, flops)
+    return Prepared(config, model, info, why, ready.plan, ready.inputs, compiled, timer, clock, ready, flops,
+                    tuple(o.name for o in handle.outputs))
 
 
 
