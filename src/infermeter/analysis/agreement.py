@@ -116,7 +116,8 @@ def compare_arrays(name: str, reference: np.ndarray, candidate: np.ndarray, atol
     nonzero = r != 0
     rel = float(np.max(diff[nonzero] / np.abs(r[nonzero]))) if np.any(nonzero) else 0.0
     allowed = atol + rtol * np.abs(r)
-    used = float(np.max(diff / allowed)) if diff.size else 0.0
+    ratio = np.divide(diff, allowed, out=np.where(diff > 0, np.inf, 0.0), where=allowed > 0)
+    used = float(np.max(ratio)) if diff.size else 0.0
     top1, top5 = _top_k(ref, got)
     return OutputAgreement(name, tuple(ref.shape), float(diff.max()) if diff.size else 0.0, rel, _cosine(a, r),
                            top1, top5, used, used <= 1.0)

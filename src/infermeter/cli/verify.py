@@ -51,16 +51,15 @@ def verify_command(args: argparse.Namespace, argv: list[str]) -> int:
 
     split_model_from_flags(args)
     atol, rtol = tolerance("--atol", args.atol), tolerance("--rtol", args.rtol)
-    engines = [name.strip() for name in (args.engine or "").split(",") if name.strip()]
-    if len(engines) < 2:
-        raise UsageError("verify compares engines: give two or more with -e, e.g. -e openvino,onnxruntime (the "
-                         "first is the reference)")
     unsupported = [flag for flag, value in (("--export-csv", args.export_csv), ("--export-csv-samples",
                    args.export_csv_samples), ("--html", args.html)) if value]
     if unsupported:
         raise UsageError(f"{unsupported[0]}: verify writes -x (JSON) and --export-markdown only")
     options = {**run_options(args), "niter": "1", "warmup": None, "no_warmup": True}
     configs, labels = expand_configurations(model_argument(args), options)
+    if len(configs) < 2:
+        raise UsageError("verify compares engines: give two or more with -e, e.g. -e openvino,onnxruntime (the "
+                         "first is the reference), or a comma list such as -infer_precision f32,bf16")
     labels = [label.replace("engine=", "") for label in labels]
     stderr = args.export_json == "-" or args.export_markdown == "-"
     console = make_console(stderr)

@@ -10,12 +10,13 @@ names the pytorch engine gives them, so that both engines are fed by the same na
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, UsageError, one_line
 from ..model import formats
 from ..model.files import ModelRef
+from .base import InputDescription
 
 if TYPE_CHECKING:
     from ..model.flops import FlopCount
@@ -45,9 +46,22 @@ def convert_torch(model: ModelRef, example: tuple[Any, ...] | None = None) -> tu
             converted = convert_model(source, example_input=example) if example is not None else convert_model(source)
     except Exception as error:  # the converter raises many types
         raise InputError(f"openvino could not convert {model.text}: {one_line(error)[:200]}") from None
-    for port, description in zip(converted.inputs, loaded.inputs, strict=False):
-        port.get_tensor().set_names({description.name})
+    _declare(converted, loaded.inputs)
     return converted, loaded
+
+
+def _declare(converted: Any, inputs: Sequence[InputDescription]) -> None:
+    """The converted inputs get the pytorch engine's names and the program's static dims (the converter leaves
+    every dim of a program with a dynamic dim dynamic)."""
+    import openvino as ov
+
+    shapes = {}
+    for port, description in zip(converted.inputs, inputs, strict=False):
+        port.get_tensor().set_names({description.name})
+        if description.dims is not None and port.get_partial_shape().rank.get_length() == len(description.dims):
+            shapes[port] = ov.PartialShape([d if isinstance(d, int) else -1 for d in description.dims])
+    if shapes:
+        converted.reshape(shapes)
 
 
 class DeferredTorchModel:

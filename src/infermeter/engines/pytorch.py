@@ -12,6 +12,7 @@ precision reported is the one the model's matmul/conv ops were seen to compute i
 from __future__ import annotations
 
 import functools
+import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -149,8 +150,10 @@ class TorchModel:
             raise UsageError("--torch-compile compiles an nn.Module: give a .pt2 (torch.export) or file.py:make_model "
                              "(TorchScript is already compiled by torch.jit)")
         try:
-            compiled = torch.compile(module)
-            caller(compiled, example, dtype)()  # torch.compile compiles on the first call
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # inductor warns about torch's own deprecated internals
+                compiled = torch.compile(module)
+                caller(compiled, example, dtype)()  # torch.compile compiles on the first call
         except Exception as error:  # inductor raises many types (and needs a C++ compiler)
             raise EngineError(f"torch.compile failed: {one_line(error)[:200]}") from None
         return compiled

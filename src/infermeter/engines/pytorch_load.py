@@ -57,7 +57,9 @@ def load_torch(model: ModelRef) -> LoadedTorch:
 
 def _torchscript(path: Path) -> LoadedTorch:
     try:
-        module = torch.jit.load(str(path), map_location="cpu")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # TorchScript is deprecated in favour of torch.export: still read here
+            module = torch.jit.load(str(path), map_location="cpu")
     except (RuntimeError, ValueError, OSError) as error:
         raise InputError(f"model file {path} cannot be loaded as TorchScript ({one_line(error)[:160]})") from None
     module.eval()
