@@ -149,7 +149,8 @@ def test_pt2_static_dims_cannot_change(files: dict[str, Path], tmp_path: Path,
     code, _, err = cli_run(capsys, "run", static, "-e", "pytorch", "-b", "4", "-niter", "1")
     assert code == 2
     assert err.splitlines() == ["infermeter: error: pytorch cannot change static dim 0 of input 'input' of a "
-                                "torch.export program (exported as [2, 8], asked [4, 8]): export it with dynamic_shapes"]
+                                "torch.export program (exported as [2, 8], asked [4, 8]): export it with "
+                                "dynamic_shapes"]
 
 
 # --- verify and the A/B ---------------------------------------------------------------------------------
