@@ -98,8 +98,14 @@ def check_engine_support(engine: str, tuning: Tuning) -> None:
     for name in tuning.requested():
         flag, engines = ENGINE_SUPPORT[name]
         if engine not in engines:
-            raise UsageError(f"{flag} is honoured by the {' and '.join(engines)} engine"
+            raise UsageError(f"{flag} is honoured by the {engine_list(engines)} engine"
                              f"{'s' if len(engines) > 1 else ''} only (engine here: {engine})")
+
+
+def engine_list(engines: Iterable[str]) -> str:
+    """``openvino``, ``openvino and onnxruntime``, ``openvino, onnxruntime and pytorch``."""
+    names = list(engines)
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def parse_pinning(value: str | None) -> str | None:

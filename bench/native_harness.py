@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Harness cost of the native engines, side by side: infermeter against a bare loop over each one's fastest call.
+
+On a trivial model (y = x + 1, x float32 [1, 8]) the engine does almost nothing, so what a harness adds shows.
+Per engine, in fresh processes interleaved over ``--pairs`` pairs (the order alternates each pair), the same
+duration each, both at ONE thread (torch.set_num_threads(1) / num_threads=1 and -nthreads 1; note that
+torch.utils.benchmark.Timer would also default to one thread):
+
+  bare       nothing but the fastest call in a loop, after a 1-s warm-up:
+             pytorch: ``module(x)`` of an eager nn.Module, all calls inside one ``torch.inference_mode()`` block
+             litert:  the interpreter's C++ ``Invoke`` (``interpreter._interpreter.Invoke``, what ``invoke()`` calls
+                      after its Python-side check), tensors set once
+  infermeter ``infermeter run MODEL -e ENGINE -api sync -nthreads 1 -t S`` (its 1-s warm-up), requests/s from -x
+
+Reported: calls/s medians (min–max) and the median (min–max) of the per-pair ratios infermeter / bare; the goal
+is ≥ 0.95.
+
+Usage: flock /tmp/infermeter-timing.lock python bench/native_harness.py [--pairs 5] [--seconds 3] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from common import child_env, machine, write_result  # noqa: E402
+
+FACTORY = '''import torch
+
+
+class AddOne(torch.nn.Module):
+    infermeter_inputs = {"x": ("float32", (1, 8))}
+
+    def forward(self, x):
+        return x + 1
+
+
+def make_model():
+    return AddOne().eval()
+'''
+
+
+def build_models(folder: Path) -> dict[str, Path]:
+    (folder / "add_one.py").write_text(FACTORY, encoding="utf-8")
+    return {"pytorch": folder / "add_one.py", "litert": build_tflite(folder / "add_one.tflite")}
+
+
+def build_tflite(path: Path) -> Path:
+    """ADD(x [1, 8], ones [1, 8]) -> y, with the flatbuffer schema ai-edge-litert ships."""
+    import flatbuffers
+    import numpy as np
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.ModelT()
+    model.version = 3
+    code = schema.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.ADD
+    code.version = 1
+    model.operatorCodes = [code]
+    buffers = []
+    for data in (None, None, np.ones(8, np.float32), None):
+        buffer = schema.BufferT()
+        buffer.data = None if data is None else list(data.tobytes())
+        buffers.append(buffer)
+    model.buffers = buffers
+    tensors = []
+    for name, buffer in (("x", 1), ("one", 2), ("y", 3)):
+        tensor = schema.TensorT()
+        tensor.shape, tensor.type, tensor.buffer, tensor.name = [1, 8], schema.TensorType.FLOAT32, buffer, name
+        tensors.append(tensor)
+    graph = schema.SubGraphT()
+    graph.tensors, graph.inputs, graph.outputs, graph.name = tensors, [0], [2], "main"
+    operator = schema.OperatorT()
+    operator.opcodeIndex, operator.inputs, operator.outputs = 0, [0, 1], [2]
+    operator.builtinOptionsType = schema.BuiltinOptions.AddOptions
+    operator.builtinOptions = schema.AddOptionsT()
+    graph.operators = [operator]
+    model.subgraphs = [graph]
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    path.write_bytes(bytes(builder.Output()))
+    return path
+
+
+def bare_loop(engine: str, model: Path, seconds: float) -> float:
+    """In this (child) process: the fastest call in a loop; calls per second after a 1-s warm-up."""
+    if engine == "pytorch":
+        import importlib.util
+
+        import torch
+
+        torch.set_num_threads(1)
+        spec = importlib.util.spec_from_file_location("add_one", model)
+        assert spec is not None and spec.loader is not None
+        code = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(code)
+        module, x = code.make_model(), torch.rand(1, 8)
+        with torch.inference_mode():
+            return _loop(lambda: module(x), seconds)
+    import numpy as np
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(model), num_threads=1)
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], np.random.rand(1, 8).astype(np.float32))
+    return _loop(interpreter._interpreter.Invoke, seconds)
+
+
+def _loop(call: object, seconds: float) -> float:
+    assert callable(call)
+    clock = time.perf_counter
+    end = clock() + 1.0
+    while clock() < end:
+        call()
+    count, start = 0, clock()
+    end = start + seconds
+    while True:
+        for _ in range(1000):
+            call()
+        count += 1000
+        if clock() >= end:
+            return count / (clock() - start)
+
+
+def bare(engine: str, model: Path, seconds: float) -> float:
+    done = subprocess.run([sys.executable, __file__, "--bare", engine, str(model), f"{seconds:g}"],
+                          capture_output=True, text=True, check=True, env=child_env())
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def infermeter(engine: str, model: Path, seconds: float, out: Path) -> float:
+    subprocess.run([sys.executable, "-m", "infermeter", "run", str(model), "-e", engine, "-api", "sync",
+                    "-nthreads", "1", "-t", f"{seconds:g}", "-q", "-x", str(out)], check=True, capture_output=True,
+                   text=True, env=child_env())
+    return float(json.loads(out.read_text())["run"]["requests_per_s"])
+
+
+def spread(values: list[float], digits: str = ",.0f") -> str:
+    return f"{format(statistics.median(values), digits)} ({format(min(values), digits)}–{format(max(values), digits)})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--quick", action="store_true", help="3 pairs of 1 s: checks the script, not the numbers")
+    parser.add_argument("--bare", nargs=3, metavar=("ENGINE", "MODEL", "SECONDS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare:
+        print(bare_loop(args.bare[0], Path(args.bare[1]), float(args.bare[2])))
+        return
+    pairs, seconds = (3, 1.0) if args.quick else (args.pairs, args.seconds)
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        models = build_models(Path(folder))
+        for engine, model in models.items():
+            found: dict[str, list[float]] = {"bare": [], "infermeter": []}
+            for pair in range(pairs):
+                order = ["bare", "infermeter"] if pair % 2 == 0 else ["infermeter", "bare"]
+                for side in order:
+                    value = bare(engine, model, seconds) if side == "bare" else infermeter(
+                        engine, model, seconds, Path(folder) / "out.json")
+                    found[side].append(value)
+                print(f"{engine} pair {pair + 1}: bare {found['bare'][-1]:,.0f}, infermeter "
+                      f"{found['infermeter'][-1]:,.0f} calls/s", file=sys.stderr)
+            ratios = [i / b for i, b in zip(found["infermeter"], found["bare"], strict=True)]
+            rows.append((engine, found, ratios))
+    lines = ["# Harness cost of the native engines: infermeter vs a bare loop over the fastest call (calls/s)", "",
+             f"Machine: {machine()}.",
+             f"{pairs} interleaved pairs (order alternating), {seconds:g} s per run, fresh processes, one thread on "
+             f"both sides. `flock /tmp/infermeter-timing.lock python bench/native_harness.py"
+             f"{' --quick' if args.quick else ''}`", "",
+             "| engine (fastest call) | bare loop | infermeter -api sync -nthreads 1 | infermeter / bare |",
+             "|---|---:|---:|---:|"]
+    calls = {"pytorch": "eager `module(x)` inside one inference_mode block",
+             "litert": "interpreter `_interpreter.Invoke`"}
+    for engine, found, ratios in rows:
+        lines.append(f"| {engine} ({calls[engine]}) | {spread(found['bare'])} | {spread(found['infermeter'])} | "
+                     f"{spread(ratios, '.3f')} |")
+    lines += ["", "Model: y = x + 1, x float32 [1, 8] (a factory file for pytorch, a .tflite written with the "
+              "schema ai-edge-litert ships). Values: median (min–max) over the pairs; the ratio is the median of the "
+              "per-pair ratios. Goal: infermeter / bare ≥ 0.95.", ""]
+    print(write_result("native_harness.md", "\n".join(lines)))
+
+
+if __name__ == "__main__":
+    main()
