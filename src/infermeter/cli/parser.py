@@ -23,7 +23,8 @@ def build_parser(engine_list: bool = False, run_only: bool = False) -> argparse.
     _add_run(commands.add_parser("run", help="benchmark a model", allow_abbrev=False,
                                  description="Benchmark MODEL: a model file (.onnx .xml .tflite .pb .pdmodel .pt "
                                  ".pt2),\na SavedModel folder, file.py:make_model, or zoo:NAME.",
-                                 epilog=_installed_engines() if engine_list else None, formatter_class=argparse.RawDescriptionHelpFormatter))
+                                 epilog=_installed_engines() if engine_list else None,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter))
     if run_only:
         return parser
     from ..config.benchmark import COMPARE_METRICS
