@@ -10,10 +10,15 @@ torch.utils.benchmark.Timer would also default to one thread):
              pytorch: ``module(x)`` of an eager nn.Module, all calls inside one ``torch.inference_mode()`` block
              litert:  the interpreter's C++ ``Invoke`` (``interpreter._interpreter.Invoke``, what ``invoke()`` calls
                       after its Python-side check), tensors set once
+  timed      the same loop with ``perf_counter_ns()`` read after each call and appended to a list (the least a
+             benchmark loop that reports latencies does; infermeter's sync loop does the same: one clock read and
+             one store per call)
   infermeter ``infermeter run MODEL -e ENGINE -api sync -nthreads 1 -t S`` (its 1-s warm-up), requests/s from -x
 
-Reported: calls/s medians (min–max) and the median (min–max) of the per-pair ratios infermeter / bare; the goal
-is ≥ 0.95.
+Reported: calls/s medians (min–max) and the median (min–max) of the per-pair ratios infermeter / bare (the goal
+is ≥ 0.95) and infermeter / timed. A timed loop cannot reach 0.95 of an untimed one when the call itself takes
+less than about 20 times a clock read and a store (~5 µs here): then the ratio shows the cost of timing, not of
+the harness.
 
 Usage: flock /tmp/infermeter-timing.lock python bench/native_harness.py [--pairs 5] [--seconds 3] [--quick]
 """
@@ -48,9 +53,9 @@ def make_model():
 '''
 
 
-def build_models(folder: Path) -> dict[str, Path]:
+def build_models(folder: Path) -> dict[str, str]:
     (folder / "add_one.py").write_text(FACTORY, encoding="utf-8")
-    return {"pytorch": folder / "add_one.py", "litert": build_tflite(folder / "add_one.tflite")}
+    return {"pytorch": f"{folder / 'add_one.py'}:make_model", "litert": str(build_tflite(folder / "add_one.tflite"))}
 
 
 def build_tflite(path: Path) -> Path:
@@ -90,7 +95,7 @@ def build_tflite(path: Path) -> Path:
     return path
 
 
-def bare_loop(engine: str, model: Path, seconds: float) -> float:
+def bare_loop(engine: str, model: str, seconds: float, timed: bool = False) -> float:
     """In this (child) process: the fastest call in a loop; calls per second after a 1-s warm-up."""
     if engine == "pytorch":
         import importlib.util
@@ -98,23 +103,23 @@ def bare_loop(engine: str, model: Path, seconds: float) -> float:
         import torch
 
         torch.set_num_threads(1)
-        spec = importlib.util.spec_from_file_location("add_one", model)
+        spec = importlib.util.spec_from_file_location("add_one", model.rpartition(":")[0])
         assert spec is not None and spec.loader is not None
         code = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(code)
         module, x = code.make_model(), torch.rand(1, 8)
         with torch.inference_mode():
-            return _loop(lambda: module(x), seconds)
+            return _loop(lambda: module(x), seconds, timed)
     import numpy as np
     from ai_edge_litert.interpreter import Interpreter
 
-    interpreter = Interpreter(model_path=str(model), num_threads=1)
+    interpreter = Interpreter(model_path=model, num_threads=1)
     interpreter.allocate_tensors()
     interpreter.set_tensor(interpreter.get_input_details()[0]["index"], np.random.rand(1, 8).astype(np.float32))
-    return _loop(interpreter._interpreter.Invoke, seconds)
+    return _loop(interpreter._interpreter.Invoke, seconds, timed)
 
 
-def _loop(call: object, seconds: float) -> float:
+def _loop(call: object, seconds: float, timed: bool) -> float:
     assert callable(call)
     clock = time.perf_counter
     end = clock() + 1.0
@@ -122,22 +127,29 @@ def _loop(call: object, seconds: float) -> float:
         call()
     count, start = 0, clock()
     end = start + seconds
+    stamp = time.perf_counter_ns
     while True:
-        for _ in range(1000):
-            call()
+        if timed:
+            stamps = [0] * 1000
+            for i in range(1000):
+                call()
+                stamps[i] = stamp()
+        else:
+            for _ in range(1000):
+                call()
         count += 1000
         if clock() >= end:
             return count / (clock() - start)
 
 
-def bare(engine: str, model: Path, seconds: float) -> float:
-    done = subprocess.run([sys.executable, __file__, "--bare", engine, str(model), f"{seconds:g}"],
+def bare(engine: str, model: str, seconds: float, timed: bool) -> float:
+    done = subprocess.run([sys.executable, __file__, "--bare", engine, model, f"{seconds:g}", str(int(timed))],
                           capture_output=True, text=True, check=True, env=child_env())
     return float(done.stdout.strip().splitlines()[-1])
 
 
-def infermeter(engine: str, model: Path, seconds: float, out: Path) -> float:
-    subprocess.run([sys.executable, "-m", "infermeter", "run", str(model), "-e", engine, "-api", "sync",
+def infermeter(engine: str, model: str, seconds: float, out: Path) -> float:
+    subprocess.run([sys.executable, "-m", "infermeter", "run", model, "-e", engine, "-api", "sync",
                     "-nthreads", "1", "-t", f"{seconds:g}", "-q", "-x", str(out)], check=True, capture_output=True,
                    text=True, env=child_env())
     return float(json.loads(out.read_text())["run"]["requests_per_s"])
@@ -152,39 +164,40 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--quick", action="store_true", help="3 pairs of 1 s: checks the script, not the numbers")
-    parser.add_argument("--bare", nargs=3, metavar=("ENGINE", "MODEL", "SECONDS"), help=argparse.SUPPRESS)
+    parser.add_argument("--bare", nargs=4, metavar=("ENGINE", "MODEL", "SECONDS", "TIMED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
-        print(bare_loop(args.bare[0], Path(args.bare[1]), float(args.bare[2])))
+        print(bare_loop(args.bare[0], args.bare[1], float(args.bare[2]), args.bare[3] == "1"))
         return
     pairs, seconds = (3, 1.0) if args.quick else (args.pairs, args.seconds)
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         models = build_models(Path(folder))
         for engine, model in models.items():
-            found: dict[str, list[float]] = {"bare": [], "infermeter": []}
+            found: dict[str, list[float]] = {"bare": [], "timed": [], "infermeter": []}
             for pair in range(pairs):
-                order = ["bare", "infermeter"] if pair % 2 == 0 else ["infermeter", "bare"]
-                for side in order:
-                    value = bare(engine, model, seconds) if side == "bare" else infermeter(
-                        engine, model, seconds, Path(folder) / "out.json")
+                sides = ["bare", "timed", "infermeter"]
+                for side in sides[pair % 3:] + sides[:pair % 3]:  # the order rotates each pair
+                    value = infermeter(engine, model, seconds, Path(folder) / "out.json") if side == "infermeter" \
+                        else bare(engine, model, seconds, side == "timed")
                     found[side].append(value)
-                print(f"{engine} pair {pair + 1}: bare {found['bare'][-1]:,.0f}, infermeter "
-                      f"{found['infermeter'][-1]:,.0f} calls/s", file=sys.stderr)
-            ratios = [i / b for i, b in zip(found["infermeter"], found["bare"], strict=True)]
-            rows.append((engine, found, ratios))
+                print(f"{engine} pair {pair + 1}: " + ", ".join(f"{k} {v[-1]:,.0f}" for k, v in found.items()),
+                      file=sys.stderr)
+            rows.append((engine, found))
     lines = ["# Harness cost of the native engines: infermeter vs a bare loop over the fastest call (calls/s)", "",
              f"Machine: {machine()}.",
-             f"{pairs} interleaved pairs (order alternating), {seconds:g} s per run, fresh processes, one thread on "
+             f"{pairs} interleaved rounds (order rotating), {seconds:g} s per run, fresh processes, one thread on "
              f"both sides. `flock /tmp/infermeter-timing.lock python bench/native_harness.py"
              f"{' --quick' if args.quick else ''}`", "",
-             "| engine (fastest call) | bare loop | infermeter -api sync -nthreads 1 | infermeter / bare |",
-             "|---|---:|---:|---:|"]
+             "| engine (fastest call) | bare loop | timed loop | infermeter -api sync -nthreads 1 | infermeter / bare "
+             "| infermeter / timed |", "|---|---:|---:|---:|---:|---:|"]
     calls = {"pytorch": "eager `module(x)` inside one inference_mode block",
              "litert": "interpreter `_interpreter.Invoke`"}
-    for engine, found, ratios in rows:
-        lines.append(f"| {engine} ({calls[engine]}) | {spread(found['bare'])} | {spread(found['infermeter'])} | "
-                     f"{spread(ratios, '.3f')} |")
+    for engine, found in rows:
+        to_bare = [i / b for i, b in zip(found["infermeter"], found["bare"], strict=True)]
+        to_timed = [i / b for i, b in zip(found["infermeter"], found["timed"], strict=True)]
+        lines.append(f"| {engine} ({calls[engine]}) | {spread(found['bare'])} | {spread(found['timed'])} | "
+                     f"{spread(found['infermeter'])} | {spread(to_bare, '.3f')} | {spread(to_timed, '.3f')} |")
     lines += ["", "Model: y = x + 1, x float32 [1, 8] (a factory file for pytorch, a .tflite written with the "
               "schema ai-edge-litert ships). Values: median (min–max) over the pairs; the ratio is the median of the "
               "per-pair ratios. Goal: infermeter / bare ≥ 0.95.", ""]

@@ -214,6 +214,7 @@ def test_ab_native_vs_openvino_prints_ratio_and_agreement(files: dict[str, Path]
     assert code == 0, err
     assert "ratio B/A [95% CI]" in out
     assert "inputs: the same bytes for all 2 configurations" in out
+    assert "precision computed in: engine=openvino f32, engine=litert f32" in out
     agreement = [line for line in out.splitlines() if line.startswith("outputs:")]
     assert agreement and agreement[0].startswith("outputs: engine=litert vs engine=openvino: agree within f32 "
                                                  "tolerance")
@@ -230,6 +231,7 @@ def test_session_json_keeps_notes_and_agreement(files: dict[str, Path], tmp_path
     session = load_session_or_report(path)
     assert session.agreement[0].startswith("outputs: engine=openvino vs engine=pytorch: agree")
     assert session.notes[0].startswith("inputs: the same bytes")
+    assert session.notes[1] == "precision computed in: engine=pytorch f32, engine=openvino f32"
 
 
 def test_outputs_match_numpy(files: dict[str, Path]) -> None:
@@ -243,3 +245,13 @@ def test_outputs_match_numpy(files: dict[str, Path]) -> None:
         prepared = prepare(build_config(str(files[kind]), engine=engine, **QUICK), NullObserver())
         x = next(iter(prepared.ready.inputs.values())).array
         np.testing.assert_allclose(outputs_of(prepared)[0], np.maximum(x @ WEIGHT.T + BIAS, 0), rtol=1e-5, atol=1e-6)
+
+
+def test_ab_warns_when_precisions_differ(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli_run(capsys, "run", files["classifier"], "-e", "pytorch", "-infer_precision", "f32,bf16",
+                             "--rounds", "1", "-niter", "10", "-w", "1it", "-api", "sync")
+    assert code == 0, err
+    flat = " ".join(out.split())
+    assert ("warning: precision differs between configurations (infer_precision=f32 f32, infer_precision=bf16 "
+            "bf16): their speed and their outputs are not like for like") in flat
+    assert "outputs: infer_precision=bf16 vs infer_precision=f32: agree within bf16 tolerance" in flat

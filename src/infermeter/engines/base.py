@@ -12,7 +12,9 @@ engine, so that numbers from different engines are comparable.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -80,6 +82,14 @@ class Session(Protocol):
     """One request at a time. Inputs are bound before the first call."""
 
     def infer(self) -> None: ...
+
+
+def call_scope(session: object) -> AbstractContextManager[object]:
+    """What must hold around a session's calls in the thread that makes them, entered once per loop instead of
+    once per call (pytorch: ``inference_mode`` and autocast). A session declares it with a ``scope()`` method
+    returning a context manager; sessions without one need nothing."""
+    scope = getattr(session, "scope", None)
+    return scope() if scope is not None else contextlib.nullcontext()
 
 
 class OutputsSession(Session, Protocol):
@@ -179,6 +189,22 @@ class RequestFailed(Exception):
         self.slot = slot  # the async slot that is idle again, when known
 
 
-__all__ = ["AsyncSession", "Clock", "CompiledModel", "Dim", "Engine", "EngineInfo", "EngineOptions", "InputDescription",
-           "ModelHandle", "OutputDescription", "OutputsSession", "PropertyValue", "RequestFailed", "RuntimeInfo",
-           "Session", "property_value"]
+__all__ = [
+    "AsyncSession",
+    "Clock",
+    "CompiledModel",
+    "Dim",
+    "Engine",
+    "EngineInfo",
+    "EngineOptions",
+    "InputDescription",
+    "ModelHandle",
+    "OutputDescription",
+    "OutputsSession",
+    "PropertyValue",
+    "RequestFailed",
+    "RuntimeInfo",
+    "Session",
+    "call_scope",
+    "property_value",
+]

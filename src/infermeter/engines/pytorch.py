@@ -1,8 +1,8 @@
 """PyTorch engine: TorchScript, torch.export programs and Python factories, run under ``inference_mode``.
 
-Sync calls the module with its inputs bound once as tensors that share the numpy arrays' memory; a call is the
-module call inside ``torch._C._InferenceMode`` (what ``torch.inference_mode()`` enters, without its Python
-context-manager cost: a bare loop inside one ``inference_mode`` block is as fast). Async is one runner thread per
+Sync calls the module with its inputs bound once as tensors that share the numpy arrays' memory; a timed call is
+the module call alone, made inside ``torch.inference_mode()`` (and autocast for bf16), which the runner enters once
+per loop and thread (the session's ``scope``), as a bare loop inside one ``inference_mode`` block does. Async is one runner thread per
 request in flight (``create_async_session`` returns None), all calling the same module. Threads are process-wide
 in PyTorch (``torch.set_num_threads``); they are set when a session is made, so an A/B of two thread counts is
 measured at the count each configuration asked for. ``-infer_precision bf16`` runs under CPU autocast, and the
@@ -11,6 +11,7 @@ precision reported is the one the model's matmul/conv ops were seen to compute i
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import warnings
 from collections import Counter
@@ -61,17 +62,29 @@ def caller(module: Any, args: tuple[Any, ...], dtype: Any) -> Any:
 
 
 class TorchSession:
+    """The timed call is the module call itself; ``scope`` (inference_mode, and autocast for bf16) is entered by the
+    runner once around its loop in each thread (``engines.base.call_scope``), as a bare loop enters it once."""
+
     def __init__(self, module: Any, names: Sequence[str], inputs: Mapping[str, np.ndarray], dtype: Any,
                  threads: int) -> None:
         torch.set_num_threads(threads)  # process-wide; each runner thread picks it up on its first op
         arrays = [np.require(inputs[name], requirements=["C", "W"]) for name in names]
         self._tensors = tuple(torch.from_numpy(array) for array in arrays)
         self._arrays = arrays  # the tensors share their memory
-        self.infer = caller(module, self._tensors, dtype)
+        self._dtype = dtype
+        self.infer = functools.partial(module, *self._tensors)
+
+    def scope(self) -> contextlib.AbstractContextManager[object]:
+        stack = contextlib.ExitStack()
+        stack.enter_context(torch.inference_mode())
+        if self._dtype is not None:
+            stack.enter_context(torch.autocast("cpu", dtype=self._dtype))
+        return stack
 
     def outputs(self) -> list[np.ndarray]:
         """One more call; its outputs as numpy arrays (bf16 as float32)."""
-        result = self.infer()
+        with self.scope():
+            result = self.infer()
         return [t.detach().float().numpy().copy() if t.dtype == torch.bfloat16 else t.detach().numpy().copy()
                 for t in flat_outputs(result)]
 
@@ -127,6 +140,8 @@ class TorchModel:
         example = zeros_like_inputs(self.inputs, self._shapes)
         precision, note = _probe_precision(self._loaded.module, example, dtype, options.infer_precision)
         module = self._loaded.module
+        for parameter in module.parameters():  # no autograd graph, even for a call made outside inference_mode
+            parameter.requires_grad_(False)
         reasons = list(plan.reasons)
         if options.tuning.torch_compile:
             module = self._torch_compile(module, example, dtype)

@@ -35,7 +35,10 @@ def run_session(configs: Sequence[BenchmarkConfig], labels: Sequence[str], round
         observer.note(f"preparing {label}")
         prepared.append(app.prepare(config, observer))
     shared = share_inputs(prepared, labels)
-    notes = shared if len({p.info.name for p in prepared}) > 1 else []  # said where engines differ
+    notes = []
+    if len({p.info.name for p in prepared}) > 1:  # said where engines differ
+        notes = [*shared, "precision computed in: " + ", ".join(
+            f"{label} {p.compiled.runtime.precision}" for label, p in zip(labels, prepared, strict=True))]
     warning = precision_warning(prepared, labels)
     if warning is not None:
         notes.append(f"warning: {warning}")
