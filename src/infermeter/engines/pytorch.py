@@ -1,12 +1,13 @@
 """PyTorch engine: TorchScript, torch.export programs and Python factories, run under ``inference_mode``.
 
-Sync calls the module with its inputs bound once as tensors that share the numpy arrays' memory; a timed call is
-the module call alone, made inside ``torch.inference_mode()`` (and autocast for bf16), which the runner enters once
-per loop and thread (the session's ``scope``), as a bare loop inside one ``inference_mode`` block does. Async is
-one runner thread per request in flight (``create_async_session`` returns None), all calling the same module.
-Threads are process-wide in PyTorch (``torch.set_num_threads``); they are set when a session is made, so an A/B of
-two thread counts is measured at the count each configuration asked for. ``-infer_precision bf16`` runs under CPU autocast, and the
-precision reported is the one the model's matmul/conv ops were seen to compute in (a probe call on zeros).
+Sync calls the module with its inputs bound once as tensors that share the numpy arrays' memory; a timed call is the
+module call alone, made inside ``torch.inference_mode()`` (and autocast for bf16), which the runner enters once per
+loop and thread (the session's ``scope``), as a bare loop inside one ``inference_mode`` block does. Async is one
+runner thread per request in flight (``create_async_session`` returns None), all calling the same module. Threads
+are process-wide in PyTorch (``torch.set_num_threads``); they are set when a session is made, so an A/B of two
+thread counts is measured at the count each configuration asked for. ``-infer_precision bf16`` runs under CPU
+autocast, and the precision reported is the one the model's matmul/conv ops were seen to compute in (a probe call on
+zeros).
 """
 
 from __future__ import annotations
