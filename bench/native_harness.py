@@ -48,14 +48,71 @@ class AddOne(torch.nn.Module):
         return x + 1
 
 
+class Dense(torch.nn.Module):
+    infermeter_inputs = {"x": ("float32", (1, 512))}
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.fc = torch.nn.Linear(512, 512)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
 def make_model():
     return AddOne().eval()
+
+
+def make_dense():
+    return Dense().eval()
 '''
+CASES = {"pytorch": "pytorch", "pytorch-dense": "pytorch", "litert": "litert", "litert-dense": "litert"}
 
 
 def build_models(folder: Path) -> dict[str, str]:
     (folder / "add_one.py").write_text(FACTORY, encoding="utf-8")
-    return {"pytorch": f"{folder / 'add_one.py'}:make_model", "litert": str(build_tflite(folder / "add_one.tflite"))}
+    return {"pytorch": f"{folder / 'add_one.py'}:make_model", "pytorch-dense": f"{folder / 'add_one.py'}:make_dense",
+            "litert": str(build_tflite(folder / "add_one.tflite")),
+            "litert-dense": str(build_dense_tflite(folder / "dense.tflite"))}
+
+
+def build_dense_tflite(path: Path) -> Path:
+    """FULLY_CONNECTED(x [1, 512], W [512, 512], b [512]) -> y: a call of some microseconds."""
+    import flatbuffers
+    import numpy as np
+    from ai_edge_litert import schema_py_generated as schema
+
+    weight = np.random.default_rng(0).standard_normal((512, 512)).astype(np.float32) / 20
+    model = schema.ModelT()
+    model.version = 3
+    code = schema.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.FULLY_CONNECTED
+    code.version = 1
+    model.operatorCodes = [code]
+    buffers = []
+    for data in (None, None, weight, np.zeros(512, np.float32), None):
+        buffer = schema.BufferT()
+        buffer.data = None if data is None else list(data.tobytes())
+        buffers.append(buffer)
+    model.buffers = buffers
+    tensors = []
+    for name, shape, buffer in (("x", [1, 512], 1), ("w", [512, 512], 2), ("b", [512], 3), ("y", [1, 512], 4)):
+        tensor = schema.TensorT()
+        tensor.shape, tensor.type, tensor.buffer, tensor.name = shape, schema.TensorType.FLOAT32, buffer, name
+        tensors.append(tensor)
+    graph = schema.SubGraphT()
+    graph.tensors, graph.inputs, graph.outputs, graph.name = tensors, [0], [3], "main"
+    operator = schema.OperatorT()
+    operator.opcodeIndex, operator.inputs, operator.outputs = 0, [0, 1, 2], [3]
+    operator.builtinOptionsType = schema.BuiltinOptions.FullyConnectedOptions
+    operator.builtinOptions = schema.FullyConnectedOptionsT()
+    graph.operators = [operator]
+    model.subgraphs = [graph]
+    builder = flatbuffers.Builder(1 << 21)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    path.write_bytes(bytes(builder.Output()))
+    return path
 
 
 def build_tflite(path: Path) -> Path:
@@ -97,17 +154,19 @@ def build_tflite(path: Path) -> Path:
 
 def bare_loop(engine: str, model: str, seconds: float, timed: bool = False) -> float:
     """In this (child) process: the fastest call in a loop; calls per second after a 1-s warm-up."""
-    if engine == "pytorch":
+    if CASES[engine] == "pytorch":
         import importlib.util
 
         import torch
 
         torch.set_num_threads(1)
-        spec = importlib.util.spec_from_file_location("add_one", model.rpartition(":")[0])
+        path, _, function = model.rpartition(":")
+        spec = importlib.util.spec_from_file_location("add_one", path)
         assert spec is not None and spec.loader is not None
         code = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(code)
-        module, x = code.make_model(), torch.rand(1, 8)
+        module = getattr(code, function)()
+        x = torch.rand(*module.infermeter_inputs["x"][1])
         with torch.inference_mode():
             return _loop(lambda: module(x), seconds, timed)
     import numpy as np
@@ -115,7 +174,8 @@ def bare_loop(engine: str, model: str, seconds: float, timed: bool = False) -> f
 
     interpreter = Interpreter(model_path=model, num_threads=1)
     interpreter.allocate_tensors()
-    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], np.random.rand(1, 8).astype(np.float32))
+    detail = interpreter.get_input_details()[0]
+    interpreter.set_tensor(detail["index"], np.random.rand(*detail["shape"]).astype(np.float32))
     return _loop(interpreter._interpreter.Invoke, seconds, timed)
 
 
@@ -149,7 +209,7 @@ def bare(engine: str, model: str, seconds: float, timed: bool) -> float:
 
 
 def infermeter(engine: str, model: str, seconds: float, out: Path) -> float:
-    subprocess.run([sys.executable, "-m", "infermeter", "run", model, "-e", engine, "-api", "sync",
+    subprocess.run([sys.executable, "-m", "infermeter", "run", model, "-e", CASES[engine], "-api", "sync",
                     "-nthreads", "1", "-t", f"{seconds:g}", "-q", "-x", str(out)], check=True, capture_output=True,
                    text=True, env=child_env())
     return float(json.loads(out.read_text())["run"]["requests_per_s"])
@@ -191,16 +251,19 @@ def main() -> None:
              f"{' --quick' if args.quick else ''}`", "",
              "| engine (fastest call) | bare loop | timed loop | infermeter -api sync -nthreads 1 | infermeter / bare "
              "| infermeter / timed |", "|---|---:|---:|---:|---:|---:|"]
-    calls = {"pytorch": "eager `module(x)` inside one inference_mode block",
-             "litert": "interpreter `_interpreter.Invoke`"}
+    calls = {"pytorch": "y = x + 1: eager `module(x)` inside one inference_mode block",
+             "pytorch-dense": "Linear(512, 512): the same call",
+             "litert": "y = x + 1: interpreter `_interpreter.Invoke`",
+             "litert-dense": "FULLY_CONNECTED 512×512: the same call"}
     for engine, found in rows:
         to_bare = [i / b for i, b in zip(found["infermeter"], found["bare"], strict=True)]
         to_timed = [i / b for i, b in zip(found["infermeter"], found["timed"], strict=True)]
         lines.append(f"| {engine} ({calls[engine]}) | {spread(found['bare'])} | {spread(found['timed'])} | "
                      f"{spread(found['infermeter'])} | {spread(to_bare, '.3f')} | {spread(to_timed, '.3f')} |")
-    lines += ["", "Model: y = x + 1, x float32 [1, 8] (a factory file for pytorch, a .tflite written with the "
-              "schema ai-edge-litert ships). Values: median (min–max) over the pairs; the ratio is the median of the "
-              "per-pair ratios. Goal: infermeter / bare ≥ 0.95.", ""]
+    lines += ["", "Models: y = x + 1 on x float32 [1, 8] (trivial), and a dense 512×512 layer on [1, 512] (a call of "
+              "microseconds); factory files for pytorch, .tflite files written with the schema ai-edge-litert ships. "
+              "Values: median (min–max) over the rounds; the ratios are the medians of the per-round ratios. Goal: "
+              "infermeter / bare ≥ 0.95.", ""]
     print(write_result("native_harness.md", "\n".join(lines)))
 
 
