@@ -255,3 +255,13 @@ def test_ab_warns_when_precisions_differ(files: dict[str, Path], capsys: pytest.
     assert ("warning: precision differs between configurations (infer_precision=f32 f32, infer_precision=bf16 "
             "bf16): their speed and their outputs are not like for like") in flat
     assert "outputs: infer_precision=bf16 vs infer_precision=f32: agree within bf16 tolerance" in flat
+
+
+def test_verify_with_input_files(files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "x.npy"
+    np.save(data, np.random.default_rng(5).standard_normal((3, 8)).astype(np.float32))
+    code, out, err = cli_run(capsys, "verify", files["pt2"], "-e", "pytorch,openvino", "-i", f"input:{data}", "-q",
+                             "-x", "-")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["results"][0]["outputs"][0]["shape"] == [3, 4]
