@@ -95,6 +95,7 @@ def engine_free_costs(repeats: int = 7, seconds: float = 0.3) -> dict[str, float
 
     from infermeter.scenarios.loops import ThreadedRun, run_sync
     from infermeter.scenarios.recording import SampleBuffer
+    from infermeter.scenarios.stop import Stop
 
     class NoOp:
         infer = "".strip  # a C-level call that does nothing
@@ -112,12 +113,12 @@ def engine_free_costs(repeats: int = 7, seconds: float = 0.3) -> dict[str, float
     def sync_ns() -> float:
         buffer = SampleBuffer()
         began = time.perf_counter()
-        run_sync(NoOp(), time.perf_counter_ns, 0, int(seconds * 1e9), buffer, array("q", [0]))
+        run_sync(NoOp(), time.perf_counter_ns, Stop(0, int(seconds * 1e9)), buffer, array("q", [0]))
         return (time.perf_counter() - began) / buffer.count * 1e9
 
     def thread_ns() -> float:
         buffers = [SampleBuffer()]
-        run = ThreadedRun([NoOp()], time.perf_counter_ns, 0, int(seconds * 1e9), buffers, array("q", [0]))
+        run = ThreadedRun([NoOp()], time.perf_counter_ns, Stop(0, int(seconds * 1e9)), buffers, array("q", [0]))
         began = time.perf_counter()
         run.run(lambda finished: [event.wait() for event in finished])
         return (time.perf_counter() - began) / buffers[0].count * 1e9
@@ -143,6 +144,7 @@ def same_process_rates(model: Path, rounds: int = 9, seconds: float = 1.0) -> di
     from infermeter.engines.openvino import OpenVINOSession
     from infermeter.scenarios.loops import run_sync
     from infermeter.scenarios.recording import SampleBuffer
+    from infermeter.scenarios.stop import Stop
 
     inputs = {"X": np.ones((1, 8), np.float32)}
     compiled = ov.Core().compile_model(str(model), "CPU", {"PERFORMANCE_HINT": "LATENCY",
@@ -153,7 +155,7 @@ def same_process_rates(model: Path, rounds: int = 9, seconds: float = 1.0) -> di
     def infermeter_loop(session: object) -> float:
         buffer = SampleBuffer()
         began = time.perf_counter()
-        run_sync(session, time.perf_counter_ns, 0, int(seconds * 1e9), buffer, array("q", [0]))  # type: ignore[arg-type]
+        run_sync(session, time.perf_counter_ns, Stop(0, int(seconds * 1e9)), buffer, array("q", [0]))  # type: ignore[arg-type]
         return buffer.count / (time.perf_counter() - began)
 
     def rate(result: tuple[int, float]) -> float:

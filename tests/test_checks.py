@@ -18,13 +18,13 @@ from infermeter.analysis.checks import (
     VALID,
     CheckContext,
     Finding,
-    check_run,
     median_without,
     modified_z_scores,
     outlier_cutoffs,
     verdict,
 )
 from infermeter.results.report import SCHEMA_ID, PhaseTimes, Report, RunResult
+from infermeter.scenarios import check_run
 
 MS = 1_000_000
 CLEAN = CheckContext()

@@ -563,8 +563,9 @@ import os, signal, threading, time
 from array import array
 signal.signal(signal.SIGINT, signal.default_int_handler)
 from infermeter.scenarios.loops import ThreadedRun
+from infermeter.scenarios.stop import Stop
 from infermeter.scenarios.recording import SampleBuffer
-from infermeter.scenarios.runner import _join_interruptibly
+from infermeter.scenarios.drivers import join_interruptibly
 
 release = threading.Event()
 
@@ -574,9 +575,9 @@ class Blocking:  # an engine request that takes 1.5 s, outside the GIL like a re
 
 threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
 threading.Timer(1.5, release.set).start()
-run = ThreadedRun([Blocking()], time.perf_counter_ns, 0, 60 * 10**9, [SampleBuffer()], array("q", [0]))
+run = ThreadedRun([Blocking()], time.perf_counter_ns, Stop(0, 60 * 10**9), [SampleBuffer()], array("q", [0]))
 try:
-    run.run(_join_interruptibly)
+    run.run(join_interruptibly)
 except KeyboardInterrupt:
     pass
 print(sorted(t.name for t in threading.enumerate() if t.name.startswith("infermeter-request")))

@@ -15,6 +15,7 @@ from infermeter.model import zoo
 from infermeter.model.files import ModelRef
 from infermeter.scenarios.loops import ThreadedRun, run_async, run_sync
 from infermeter.scenarios.recording import INITIAL_CAPACITY, SampleBuffer, capacity_for
+from infermeter.scenarios.stop import Stop
 
 MS = 1_000_000
 
@@ -83,7 +84,7 @@ def test_capacity_for() -> None:
 def test_sync_exact_count_for_niter() -> None:
     clock = FakeClock()
     buffer, progress = SampleBuffer(), progress_cells()
-    run_sync(sync_session(clock), clock, 100, 0, buffer, progress)
+    run_sync(sync_session(clock), clock, Stop(100, 0), buffer, progress)
     starts, ends = samples(buffer)
     assert buffer.count == 100
     assert progress[0] == 100
@@ -99,7 +100,7 @@ def test_sync_exact_count_for_niter() -> None:
 def test_sync_both_limits_are_minimums(niter: int, duration_ms: int, calls: int) -> None:
     clock = FakeClock()
     buffer = SampleBuffer()
-    run_sync(sync_session(clock), clock, niter, duration_ms * MS, buffer, progress_cells())
+    run_sync(sync_session(clock), clock, Stop(niter, duration_ms * MS), buffer, progress_cells())
     assert buffer.count == calls
     assert clock() == calls * 10 * MS
 
@@ -107,7 +108,7 @@ def test_sync_both_limits_are_minimums(niter: int, duration_ms: int, calls: int)
 def test_sync_deadline_counts_from_the_call_not_from_zero() -> None:
     clock = FakeClock(start_ns=5_000 * MS)
     buffer = SampleBuffer()
-    run_sync(sync_session(clock), clock, 0, 100 * MS, buffer, progress_cells())
+    run_sync(sync_session(clock), clock, Stop(0, 100 * MS), buffer, progress_cells())
     starts, _ = samples(buffer)
     assert buffer.count == 10
     assert starts[0] == 5_000 * MS
@@ -116,7 +117,7 @@ def test_sync_deadline_counts_from_the_call_not_from_zero() -> None:
 def test_sync_buffer_growth_past_capacity() -> None:
     clock = FakeClock()
     buffer = SampleBuffer(4)
-    run_sync(sync_session(clock, "1ms"), clock, 37, 0, buffer, progress_cells())
+    run_sync(sync_session(clock, "1ms"), clock, Stop(37, 0), buffer, progress_cells())
     starts, ends = samples(buffer)
     assert buffer.count == 37
     assert len(buffer.starts) == 40  # grows by half + 1: 4 -> 7 -> 11 -> 17 -> 26 -> 40
@@ -127,7 +128,7 @@ def test_sync_buffer_growth_past_capacity() -> None:
 def test_sync_stop_exactly_at_capacity_does_not_grow() -> None:
     clock = FakeClock()
     buffer = SampleBuffer(4)
-    run_sync(sync_session(clock), clock, 4, 0, buffer, progress_cells())
+    run_sync(sync_session(clock), clock, Stop(4, 0), buffer, progress_cells())
     assert buffer.count == 4
     assert len(buffer.starts) == 4
 
@@ -135,7 +136,7 @@ def test_sync_stop_exactly_at_capacity_does_not_grow() -> None:
 def test_sync_latencies_follow_cycle() -> None:
     clock = FakeClock()
     buffer = SampleBuffer()
-    run_sync(sync_session(clock, "cycle:1ms,2ms,3ms"), clock, 6, 0, buffer, progress_cells())
+    run_sync(sync_session(clock, "cycle:1ms,2ms,3ms"), clock, Stop(6, 0), buffer, progress_cells())
     starts, ends = samples(buffer)
     assert [e - s for s, e in zip(starts, ends, strict=True)] == [1 * MS, 2 * MS, 3 * MS] * 2
 
@@ -144,7 +145,7 @@ def test_sync_failure_keeps_samples_before_it() -> None:
     clock = FakeClock()
     buffer, progress = SampleBuffer(), progress_cells()
     with pytest.raises(RequestFailed) as info:
-        run_sync(sync_session(clock, fail_at=7), clock, 100, 0, buffer, progress)
+        run_sync(sync_session(clock, fail_at=7), clock, Stop(100, 0), buffer, progress)
     assert info.value.call_index == 7
     assert buffer.count == 6
     assert progress[0] == 6
@@ -157,7 +158,7 @@ def test_sync_failure_after_growth_keeps_count() -> None:
     clock = FakeClock()
     buffer = SampleBuffer(2)
     with pytest.raises(RequestFailed):
-        run_sync(sync_session(clock, "1ms", fail_at=10), clock, 100, 0, buffer, progress_cells())
+        run_sync(sync_session(clock, "1ms", fail_at=10), clock, Stop(100, 0), buffer, progress_cells())
     assert buffer.count == 9
     assert samples(buffer)[0] == [k * MS for k in range(9)]
 
@@ -168,7 +169,7 @@ def test_sync_failure_after_growth_keeps_count() -> None:
 def test_async_four_slots_niter_100_window_250ms() -> None:
     clock = FakeClock()
     buffer, progress = SampleBuffer(), progress_cells()
-    run_async(async_session(clock, 4), clock, 100, 0, buffer, progress)
+    run_async(async_session(clock, 4), clock, Stop(100, 0), buffer, progress)
     starts, ends = samples(buffer)
     assert buffer.count == 100
     assert progress[0] == 100
@@ -180,7 +181,7 @@ def test_async_four_slots_niter_100_window_250ms() -> None:
 def test_async_niter_smaller_than_slots() -> None:
     clock = FakeClock()
     buffer = SampleBuffer()
-    run_async(async_session(clock, 4), clock, 2, 0, buffer, progress_cells())
+    run_async(async_session(clock, 4), clock, Stop(2, 0), buffer, progress_cells())
     assert buffer.count == 2
     assert samples(buffer) == ([0, 0], [10 * MS, 10 * MS])
 
@@ -188,7 +189,7 @@ def test_async_niter_smaller_than_slots() -> None:
 def test_async_niter_not_a_multiple_of_slots() -> None:
     clock = FakeClock()
     buffer = SampleBuffer()
-    run_async(async_session(clock, 4), clock, 10, 0, buffer, progress_cells())
+    run_async(async_session(clock, 4), clock, Stop(10, 0), buffer, progress_cells())
     starts, ends = samples(buffer)
     assert buffer.count == 10
     assert max(ends) - min(starts) == 30 * MS
@@ -197,7 +198,7 @@ def test_async_niter_not_a_multiple_of_slots() -> None:
 def test_async_duration_only() -> None:
     clock = FakeClock()
     buffer = SampleBuffer()
-    run_async(async_session(clock, 4), clock, 0, 100 * MS, buffer, progress_cells())
+    run_async(async_session(clock, 4), clock, Stop(0, 100 * MS), buffer, progress_cells())
     starts, ends = samples(buffer)
     assert buffer.count == 40
     assert max(ends) - min(starts) == 100 * MS
@@ -206,25 +207,25 @@ def test_async_duration_only() -> None:
 def test_async_both_limits_are_minimums() -> None:
     clock = FakeClock()
     buffer = SampleBuffer()
-    run_async(async_session(clock, 2), clock, 5, 100 * MS, buffer, progress_cells())
+    run_async(async_session(clock, 2), clock, Stop(5, 100 * MS), buffer, progress_cells())
     assert buffer.count == 20  # the duration is the larger minimum
     clock = FakeClock()
     buffer = SampleBuffer()
-    run_async(async_session(clock, 2), clock, 30, 100 * MS, buffer, progress_cells())
+    run_async(async_session(clock, 2), clock, Stop(30, 100 * MS), buffer, progress_cells())
     assert buffer.count == 30  # the iterations are
 
 
 def test_async_single_slot_is_sequential() -> None:
     clock = FakeClock()
     buffer = SampleBuffer()
-    run_async(async_session(clock, 1), clock, 5, 0, buffer, progress_cells())
+    run_async(async_session(clock, 1), clock, Stop(5, 0), buffer, progress_cells())
     assert samples(buffer) == ([k * 10 * MS for k in range(5)], [(k + 1) * 10 * MS for k in range(5)])
 
 
 def test_async_buffer_growth_past_capacity() -> None:
     clock = FakeClock()
     buffer = SampleBuffer(3)
-    run_async(async_session(clock, 4), clock, 50, 0, buffer, progress_cells())
+    run_async(async_session(clock, 4), clock, Stop(50, 0), buffer, progress_cells())
     starts, ends = samples(buffer)
     assert buffer.count == 50
     assert len(buffer.starts) >= 50
@@ -235,7 +236,7 @@ def test_async_buffer_growth_past_capacity() -> None:
 def test_async_buffer_growth_while_collecting_in_flight() -> None:
     clock = FakeClock()
     buffer = SampleBuffer(1)
-    run_async(async_session(clock, 4), clock, 4, 0, buffer, progress_cells())
+    run_async(async_session(clock, 4), clock, Stop(4, 0), buffer, progress_cells())
     assert buffer.count == 4
     assert samples(buffer) == ([0] * 4, [10 * MS] * 4)
 
@@ -244,7 +245,7 @@ def test_async_failure_raises_and_keeps_completed_samples() -> None:
     clock = FakeClock()
     buffer, progress = SampleBuffer(), progress_cells()
     with pytest.raises(RequestFailed) as info:
-        run_async(async_session(clock, 4, fail_at=7), clock, 100, 0, buffer, progress)
+        run_async(async_session(clock, 4, fail_at=7), clock, Stop(100, 0), buffer, progress)
     assert info.value.call_index == 7
     # calls 1-6 completed before the failure surfaced; calls 8-10 were in flight and are collected; 7 is not
     starts, ends = samples(buffer)
@@ -258,7 +259,7 @@ def test_async_failure_on_first_call() -> None:
     clock = FakeClock()
     buffer = SampleBuffer()
     with pytest.raises(RequestFailed) as info:
-        run_async(async_session(clock, 4, fail_at=1), clock, 100, 0, buffer, progress_cells())
+        run_async(async_session(clock, 4, fail_at=1), clock, Stop(100, 0), buffer, progress_cells())
     assert info.value.call_index == 1
     assert buffer.count == 3  # calls 2-4, all started at 0, are collected
 
@@ -291,7 +292,7 @@ def join_all(finished: list[threading.Event]) -> None:
 def test_threaded_ticket_counter_gives_exactly_niter(threads: int) -> None:
     buffers = [SampleBuffer(16) for _ in range(threads)]
     progress = progress_cells(threads)
-    run = ThreadedRun([NullSession() for _ in range(threads)], system_clock, 1000, 0, buffers, progress)
+    run = ThreadedRun([NullSession() for _ in range(threads)], system_clock, Stop(1000, 0), buffers, progress)
     run.run(join_all)
     assert sum(b.count for b in buffers) == 1000
     assert sum(progress) == 1000
@@ -304,14 +305,14 @@ def test_threaded_ticket_counter_gives_exactly_niter(threads: int) -> None:
 def test_threaded_single_thread_on_fake_clock_both_minimums() -> None:
     clock = FakeClock()
     buffer = SampleBuffer()
-    ThreadedRun([sync_session(clock)], clock, 5, 100 * MS, [buffer], progress_cells()).run(join_all)
+    ThreadedRun([sync_session(clock)], clock, Stop(5, 100 * MS), [buffer], progress_cells()).run(join_all)
     assert buffer.count == 10
     assert samples(buffer) == ([k * 10 * MS for k in range(10)], [(k + 1) * 10 * MS for k in range(10)])
 
 
 def test_threaded_error_surfaces_and_keeps_samples() -> None:
     buffers = [SampleBuffer(4)]
-    run = ThreadedRun([FailingSession(after=5)], system_clock, 1000, 0, buffers, progress_cells())
+    run = ThreadedRun([FailingSession(after=5)], system_clock, Stop(1000, 0), buffers, progress_cells())
     with pytest.raises(RuntimeError, match="device lost"):
         run.run(join_all)
     assert buffers[0].count == 5
@@ -321,7 +322,7 @@ def test_threaded_error_surfaces_and_keeps_samples() -> None:
 def test_threaded_error_stops_other_workers() -> None:
     buffers = [SampleBuffer(64), SampleBuffer(64)]
     sessions = [FailingSession(after=3), NullSession()]
-    run = ThreadedRun(sessions, system_clock, 10**9, 0, buffers, progress_cells(2))
+    run = ThreadedRun(sessions, system_clock, Stop(10**9, 0), buffers, progress_cells(2))
     with pytest.raises(RuntimeError, match="device lost"):
         run.run(join_all)  # would take minutes if the healthy worker did not stop
     assert buffers[0].count == 3

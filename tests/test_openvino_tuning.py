@@ -133,7 +133,7 @@ class DirectModel:
     def __init__(self, model: Path, **tuning_options: Any) -> None:
         self.tuning = build_tuning(**tuning_options)
         self.handle = ov_engine.OpenVINOEngine(self.tuning).read(resolve_model(str(model)), system_clock)
-        self.compiled = self.handle.compile(EngineOptions(scenario="latency", tuning=self.tuning))
+        self.compiled = self.handle.compile(EngineOptions(goal="latency", tuning=self.tuning))
 
     def infer(self, data: np.ndarray) -> np.ndarray:
         session = self.compiled.create_session({IMAGE: data})

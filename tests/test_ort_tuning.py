@@ -88,7 +88,7 @@ def test_defaults_are_reported(named_model: Path) -> None:
 
 
 def test_throughput_default_is_one_request_per_core(named_model: Path) -> None:
-    compiled = compile_model(named_model, scenario="throughput")
+    compiled = compile_model(named_model, goal="throughput")
     assert compiled.runtime.optimal_requests == onnxruntime_options.usable_cpus()
     assert compiled.runtime.properties["intra_op_num_threads"] == "1"
 
@@ -148,7 +148,7 @@ def test_provider_refusing_an_option_names_it() -> None:
 
 
 def test_inter_op_threads_switch_to_parallel_mode(named_model: Path) -> None:
-    compiled = compile_model(named_model, scenario="throughput", threads=1, tuning=Tuning(inter_op_threads=2))
+    compiled = compile_model(named_model, goal="throughput", threads=1, tuning=Tuning(inter_op_threads=2))
     properties = compiled.runtime.properties
     assert (properties["intra_op_num_threads"], properties["inter_op_num_threads"]) == ("1", "2")
     assert properties["execution_mode"] == "parallel"
@@ -338,7 +338,7 @@ def test_failed_compile_leaves_no_profile_folder(named_model: Path, tmp_path: Pa
 
 @pytest.mark.parametrize(("streams", "expected"), [("3", 3), ("CPU:4,GPU:2", 4), ("cpu:2", 2)])
 def test_streams_are_runner_threads(named_model: Path, streams: str, expected: int) -> None:
-    runtime = compile_model(named_model, scenario="throughput", tuning=Tuning(streams=streams)).runtime
+    runtime = compile_model(named_model, goal="throughput", tuning=Tuning(streams=streams)).runtime
     assert (runtime.optimal_requests, runtime.streams) == (expected, expected)
     assert f"-nstreams {expected}: {expected} runner thread(s)" in runtime.choice_reason
     per_stream = max(1, onnxruntime_options.usable_cpus() // expected)
@@ -346,7 +346,7 @@ def test_streams_are_runner_threads(named_model: Path, streams: str, expected: i
 
 
 def test_auto_streams_keep_the_default(named_model: Path) -> None:
-    runtime = compile_model(named_model, scenario="throughput", tuning=Tuning(streams="AUTO")).runtime
+    runtime = compile_model(named_model, goal="throughput", tuning=Tuning(streams="AUTO")).runtime
     assert (runtime.optimal_requests, runtime.streams) == (onnxruntime_options.usable_cpus(), None)
 
 
@@ -357,7 +357,7 @@ def test_streams_do_not_apply_to_latency(named_model: Path) -> None:
 
 
 def test_streams_for_another_device_only(named_model: Path) -> None:
-    message = usage_error(named_model, scenario="throughput", tuning=Tuning(streams="GPU:2"))
+    message = usage_error(named_model, goal="throughput", tuning=Tuning(streams="GPU:2"))
     assert message.startswith("-nstreams GPU:2: no value for this device")
 
 

@@ -26,6 +26,7 @@ from infermeter.reporters.console import render_report
 from infermeter.results.report import load_report
 from infermeter.scenarios.loops import ThreadedRun
 from infermeter.scenarios.recording import SampleBuffer
+from infermeter.scenarios.stop import Stop
 
 MS = 1_000_000
 
@@ -65,7 +66,7 @@ def test_continue_in_runner_threads() -> None:
     sessions = [Flaky(), Flaky()]
     buffers = [SampleBuffer(8), SampleBuffer(8)]
     errors = array("q", [0, 0])
-    run = ThreadedRun(sessions, time.perf_counter_ns, 40, 0, buffers, array("q", [0, 0]), errors)
+    run = ThreadedRun(sessions, time.perf_counter_ns, Stop(40, 0), buffers, array("q", [0, 0]), errors)
     run.run(lambda finished: [event.wait() for event in finished])
     assert sum(errors) + sum(b.count for b in buffers) == 40
     assert sum(errors) == sum(s.calls // 4 for s in sessions)

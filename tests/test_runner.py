@@ -14,6 +14,7 @@ from infermeter.engines.fake import FakeCompiledModel, FakeEngine
 from infermeter.errors import BenchmarkInterrupted, EngineError
 from infermeter.model import zoo
 from infermeter.model.files import ModelRef
+from infermeter.scenarios import get
 from infermeter.scenarios.runner import Measured, Runner
 
 MS = 1_000_000
@@ -32,7 +33,7 @@ def execute(latency: str = "5ms", *, scenario: str = "latency", requests: int = 
             fail_at: int | None = None) -> Measured:
     clock = FakeClock()
     compiled = fake(clock, latency, first_call_ns, fail_at)
-    runner = Runner(compiled, {}, scenario, requests, batch, clock)
+    runner = Runner(compiled, {}, get(scenario), requests, batch, clock)
     return runner.execute(StopRule(min_iterations=niter, min_duration_ns=duration_ns), warmup)
 
 
@@ -257,7 +258,7 @@ class ScriptedModel:
 def test_interrupt_during_measurement_keeps_samples() -> None:
     clock = FakeClock()
     model = ScriptedModel(clock, at=6, error=KeyboardInterrupt())
-    measured = Runner(model, {}, "latency", 1, 1, clock).execute(StopRule(min_iterations=100), NO_WARMUP)
+    measured = Runner(model, {}, get("latency"), 1, 1, clock).execute(StopRule(min_iterations=100), NO_WARMUP)
     assert measured.run.stop_reason == "interrupted"
     assert measured.run.partial
     assert measured.run.count == 4  # calls 2-5
@@ -268,20 +269,20 @@ def test_interrupt_during_first_inference() -> None:
     clock = FakeClock()
     model = ScriptedModel(clock, at=1, error=KeyboardInterrupt())
     with pytest.raises(BenchmarkInterrupted, match="first inference"):
-        Runner(model, {}, "latency", 1, 1, clock).execute(StopRule(min_iterations=10), NO_WARMUP)
+        Runner(model, {}, get("latency"), 1, 1, clock).execute(StopRule(min_iterations=10), NO_WARMUP)
 
 
 def test_interrupt_during_warmup() -> None:
     clock = FakeClock()
     model = ScriptedModel(clock, at=3, error=KeyboardInterrupt())
     with pytest.raises(BenchmarkInterrupted, match="warm-up"):
-        Runner(model, {}, "latency", 1, 1, clock).execute(StopRule(min_iterations=10), Warmup(iterations=5))
+        Runner(model, {}, get("latency"), 1, 1, clock).execute(StopRule(min_iterations=10), Warmup(iterations=5))
 
 
 def test_engine_exception_during_measurement() -> None:
     clock = FakeClock()
     model = ScriptedModel(clock, at=4, error=RuntimeError("device lost\nC++ trace line"))
-    measured = Runner(model, {}, "latency", 1, 1, clock).execute(StopRule(min_iterations=100), NO_WARMUP)
+    measured = Runner(model, {}, get("latency"), 1, 1, clock).execute(StopRule(min_iterations=100), NO_WARMUP)
     assert measured.run.stop_reason == "engine error"
     assert measured.run.partial
     assert measured.run.count == 2
@@ -291,7 +292,7 @@ def test_engine_exception_during_measurement() -> None:
 def test_threaded_throughput_without_async_session() -> None:
     model = ScriptedModel(None)
     inputs = {"x": np.arange(4, dtype=np.float32)}
-    runner = Runner(model, inputs, "throughput", 3, 2, system_clock)
+    runner = Runner(model, inputs, get("throughput"), 3, 2, system_clock)
     measured = runner.execute(StopRule(min_iterations=300), Warmup(iterations=30))
     run = measured.run
     assert run.count == 300

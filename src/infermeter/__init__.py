@@ -24,7 +24,7 @@ _LAZY = {
     "SCHEMA_VERSION": "results.report", "PhaseTimes": "results.report", "Report": "results.report",
     "RunResult": "results.report", "load_report": "results.report",
     "LatencyStats": "stats.latency",
-    "Finding": "analysis.checks", "check_run": "analysis.checks",
+    "Finding": "analysis.checks", "check_run": "scenarios",
     "Interval": "stats.intervals",
     "Comparison": "analysis.compare", "compare_runs": "analysis.compare",
     "Session": "runs.session", "load_session_or_report": "runs.session",
@@ -32,7 +32,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from .analysis.checks import Finding, check_run
+    from .analysis.checks import Finding
     from .analysis.compare import Comparison, compare_runs
     from .clock import Clock, FakeClock
     from .config.benchmark import BenchmarkConfig, build_config
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from .events import NullObserver, Observer
     from .results.report import SCHEMA_VERSION, PhaseTimes, Report, RunResult, load_report
     from .runs.session import Session, load_session_or_report
+    from .scenarios import check_run
     from .stats.intervals import Interval
     from .stats.latency import LatencyStats
 

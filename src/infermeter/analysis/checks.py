@@ -22,7 +22,11 @@ from ..stats.intervals import min_samples_for_ci
 from ..stats.latency import REPORTED_PERCENTILES, min_samples_for
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from ..results.report import RunResult
+
+    Check = Callable[[RunResult, "CheckContext"], "Finding | None"]
 
 VALID, UNSTABLE, INSUFFICIENT = "VALID", "UNSTABLE", "INSUFFICIENT"
 INFO = "info"
@@ -83,17 +87,18 @@ def verdict(findings: list[Finding]) -> str:
     return VALID
 
 
-def check_run(run: RunResult | None, context: CheckContext) -> list[Finding]:
-    """All findings for one run, in the order of ``CODES``."""
+def run_checks(run: RunResult | None, context: CheckContext, scenario_checks: Sequence[Check] = ()) -> list[Finding]:
+    """All findings for one run: the checks every run gets plus its scenario's own (``Scenario.checks``,
+    which see the samples as the latency-shape checks do), in the order of ``CODES``."""
     if run is None or run.count == 0:
         return [Finding("PARTIAL", INSUFFICIENT, "no request completed", "see the error above and run again")]
     shaped = _per_shape_normalized(run)
     findings = [
         _partial(run), _too_few_samples(run), _short_run(run), _precision(context),
-        _timer_resolution(run, context), _high_variance(shaped, context), _outliers(shaped),
-        _slow_first_samples(shaped, context), _drift(run), _busy_machine(context), _queueing(run, context),
+        _timer_resolution(run, context), _outliers(shaped), _slow_first_samples(shaped, context), _drift(run),
+        _busy_machine(context), *(check(shaped, context) for check in scenario_checks),
     ]
-    return [finding for finding in findings if finding is not None]
+    return sorted((finding for finding in findings if finding is not None), key=lambda f: CODES.index(f.code))
 
 
 def _per_shape_normalized(run: RunResult) -> RunResult:
@@ -167,17 +172,24 @@ def _timer_resolution(run: RunResult, context: CheckContext) -> Finding | None:
                    "not meaningful here", {"share": share})
 
 
-def _high_variance(run: RunResult, context: CheckContext) -> Finding | None:
-    if run.scenario == "latency":
-        latency = run.latency
-        if latency.std is None or not latency.mean:
-            return None
-        cv, what = latency.std / latency.mean, "latency std / mean"
-    else:
-        rates = run.window_rates
-        if len(rates) < 3 or not float(np.mean(rates)):
-            return None
-        cv, what = float(np.std(rates, ddof=1) / np.mean(rates)), "std / mean of the per-window throughput"
+def latency_variance(run: RunResult, context: CheckContext) -> Finding | None:
+    """HIGH_VARIANCE of one-at-a-time latency: std / mean of the samples."""
+    latency = run.latency
+    if latency.std is None or not latency.mean:
+        return None
+    return _high_variance(latency.std / latency.mean, "latency std / mean", context)
+
+
+def window_variance(run: RunResult, context: CheckContext) -> Finding | None:
+    """HIGH_VARIANCE with requests in flight: std / mean of the per-window throughput."""
+    rates = run.window_rates
+    if len(rates) < 3 or not float(np.mean(rates)):
+        return None
+    cv = float(np.std(rates, ddof=1) / np.mean(rates))
+    return _high_variance(cv, "std / mean of the per-window throughput", context)
+
+
+def _high_variance(cv: float, what: str, context: CheckContext) -> Finding | None:
     if cv < HIGH_CV:
         return None
     remedy = "close other programs or pin the process (taskset -c …)"
@@ -293,9 +305,10 @@ def _busy_machine(context: CheckContext) -> Finding | None:
                    {"foreign_cores": foreign, "steal_cores": steal})
 
 
-def _queueing(run: RunResult, context: CheckContext) -> Finding | None:
+def queueing(run: RunResult, context: CheckContext) -> Finding | None:
+    """LATENCY_HIDES_QUEUEING: far more requests in flight than the engine executes at once."""
     capacity = context.parallel_capacity
-    if run.scenario != "throughput" or capacity is None or run.requests <= capacity * QUEUEING_FACTOR:
+    if capacity is None or run.requests <= capacity * QUEUEING_FACTOR:
         return None
     waiting = 1.0 - capacity / run.requests
     return Finding("LATENCY_HIDES_QUEUEING", INFO, f"{run.requests} requests in flight on {capacity} parallel "

@@ -214,9 +214,9 @@ def _run_session(args: argparse.Namespace, argv: list[str], configs: list[Any], 
                               command=["infermeter", *argv])
     finally:
         observer.close()
-    from ..config.benchmark import headline_metric
+    from .. import scenarios
 
-    metric = headline_metric(configs[0].scenario)
+    metric = scenarios.get(configs[0].scenario).headline
     render_session(session, console, metric, 0.02, quiet=args.quiet)
     write_exports(exports, session)
     if session.interrupted:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from ..errors import UsageError
 from .output import OutputOptions
+from .scenario import check_requests, parse_scenario
 from .tuning import Tuning, parse_bool, parse_infer_precision
 from .values import (
     InputFile,
@@ -32,25 +33,11 @@ from .values import (
 
 DEFAULT_DURATION_NS = 10_000_000_000
 DEFAULT_WARMUP_NS = 1_000_000_000
-SCENARIO_ALIASES = {
-    "sync": "latency",
-    "latency": "latency",
-    "async": "throughput",
-    "throughput": "throughput",
-    "elastic": "throughput",  # deepsparse: async with the engine's own scheduler
-}
-HINTS = ("latency", "throughput", "cumulative_throughput", "none")
 MAX_REQUESTS = 1024
-HINT_ALIASES = {"tput": "throughput", "ctput": "cumulative_throughput"}
 
 
 PRECISION_METRICS = ("median", "p90", "p95", "p99", "throughput")
 COMPARE_METRICS = ("throughput", "median", "p10", "p90", "p95", "p99")
-
-
-def headline_metric(scenario: str) -> str:
-    """The number a scenario is about: median latency for one request at a time, else throughput."""
-    return "median" if scenario == "latency" else "throughput"
 DEFAULT_MAX_TIME_NS = 60_000_000_000
 PRECISION_MIN_DURATION_NS = 1_000_000_000
 
@@ -61,12 +48,13 @@ class StopRule:
 
     With ``rel_precision`` (a fraction), measurement goes on past the minimums until the 95 % CI half-width
     of ``precision_metric`` is within ``rel_precision`` of its estimate, or ``max_duration_ns`` has passed.
+    ``precision_metric`` None: the scenario's headline (filled in when the run is prepared).
     """
 
     min_iterations: int = 0
     min_duration_ns: int = 0
     rel_precision: float | None = None
-    precision_metric: str = "median"
+    precision_metric: str | None = None
     max_duration_ns: int = 0
 
     def describe(self) -> str:
@@ -77,7 +65,7 @@ class StopRule:
             parts.append(f"{self.min_duration_ns / 1e9:g} s")
         text = " and ".join(parts)
         if self.rel_precision is not None:
-            text += (f", then until the {self.precision_metric} is known to ±{self.rel_precision:.2%} "
+            text += (f", then until the {self.precision_metric or 'headline'} is known to ±{self.rel_precision:.2%} "
                      f"(at most {self.max_duration_ns / 1e9:g} s)")
         return text
 
@@ -183,12 +171,11 @@ def build_config(
     if not model:
         raise UsageError("no model given: pass MODEL (a .onnx or .xml file, or zoo:NAME)")
     engine_name = _engine_name(engine) if engine is not None else None
-    scenario, hint_name = _scenario_and_hint(api, hint)
+    scenario, hint_name = parse_scenario(api, hint)
     requests = positive_int("-nireq", nireq)
     if requests is not None and requests > MAX_REQUESTS:
         raise UsageError(f"-nireq {requests} is more than {MAX_REQUESTS} requests in flight")
-    if requests is not None and scenario == "latency" and requests != 1:
-        raise UsageError(f"-nireq {requests} needs -api async (sync runs one request at a time)")
+    check_requests(scenario, requests)
     if not device.strip():
         raise UsageError("-d/--device is empty: give a device such as CPU")
     fake = _fake_spec(engine_name, fake_latency, fake_first_call, fake_fail_at, fake_contention)
@@ -206,7 +193,7 @@ def build_config(
         api_given=api is not None,
         requests=requests,
         hint=hint_name,
-        stop=_with_precision(_stop_rule(niter, time), scenario, rel_precision, max_time, precision_metric,
+        stop=_with_precision(_stop_rule(niter, time), rel_precision, max_time, precision_metric,
                              time_given=time is not None),
         warmup=_warmup(warmup, no_warmup),
         batch=positive_int("-b/--batch", batch),
@@ -274,19 +261,6 @@ def _engine_name(engine: str) -> str:
     return parse_choice("-e/--engine", name, available_engines())
 
 
-def _scenario_and_hint(api: str | None, hint: str | None) -> tuple[str, str | None]:
-    hint_name = None
-    if hint is not None:
-        hint_name = parse_choice("-hint", HINT_ALIASES.get(hint.lower(), hint.lower()), HINTS)
-    if api is None:
-        scenario = "latency" if hint_name == "latency" else "throughput"
-    else:
-        scenario = SCENARIO_ALIASES.get(api.lower(), "")
-        if not scenario:
-            raise UsageError(f"-api {api!r} is not one of: sync, async (or latency, throughput)")
-    return scenario, hint_name
-
-
 def _stop_rule(niter: int | str | None, time: float | str | None) -> StopRule:
     iterations = non_negative_int("-niter", niter) if niter is not None else None
     duration = parse_duration("-t", time) if time is not None else None
@@ -299,7 +273,7 @@ def _stop_rule(niter: int | str | None, time: float | str | None) -> StopRule:
     return StopRule(min_iterations=iterations or 0, min_duration_ns=duration or 0)
 
 
-def _with_precision(rule: StopRule, scenario: str, rel_precision: float | str | None, max_time: float | str | None,
+def _with_precision(rule: StopRule, rel_precision: float | str | None, max_time: float | str | None,
                     metric: str | None, time_given: bool) -> StopRule:
     if rel_precision is None:
         if max_time is not None or metric is not None:
@@ -307,8 +281,7 @@ def _with_precision(rule: StopRule, scenario: str, rel_precision: float | str | 
             raise UsageError(f"{flag} only applies with --rel-precision (e.g. --rel-precision 1%)")
         return rule
     target = parse_fraction("--rel-precision", rel_precision)
-    chosen = parse_choice("--precision-metric", metric.lower(), PRECISION_METRICS) if metric else (
-        headline_metric(scenario))
+    chosen = parse_choice("--precision-metric", metric.lower(), PRECISION_METRICS) if metric else None
     limit = parse_duration("--max-time", max_time) if max_time is not None else DEFAULT_MAX_TIME_NS
     minimum = rule.min_duration_ns if time_given else PRECISION_MIN_DURATION_NS
     if limit < minimum:

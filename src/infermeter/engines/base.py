@@ -51,10 +51,10 @@ class EngineOptions:
     """Everything an engine may be told. Values are already validated by the config layer."""
 
     device: str = "CPU"
-    scenario: str = "latency"  # latency (sync) | throughput (async)
+    goal: str = "latency"  # what the scenario asks the engine to be tuned for: latency | throughput
     api_given: bool = False  # -api was on the command line (else the scenario is a default)
-    hint: str | None = None  # latency | throughput | none ; None = derived from the scenario
-    requests: int | None = None  # requests in flight (throughput); None = engine's optimal number
+    hint: str | None = None  # latency | throughput | none ; None = the goal
+    requests: int | None = None  # -nireq (with the throughput goal); None = the engine's optimal number
     infer_precision: str | None = None
     threads: int | None = None
     tuning: Tuning = field(default_factory=Tuning)

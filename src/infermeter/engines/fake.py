@@ -165,7 +165,7 @@ class FakeCompiledModel:
     def __init__(self, counter: _CallCounter, clock: FakeClock, options: EngineOptions) -> None:
         self._counter = counter
         self._clock = clock
-        hint = options.hint or options.scenario
+        hint = options.hint or options.goal
         self.runtime = RuntimeInfo(
             precision="none (fake engine)",
             optimal_requests=FAKE_OPTIMAL_REQUESTS,

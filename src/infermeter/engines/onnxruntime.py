@@ -203,7 +203,7 @@ class OrtModel:
             optimal_requests=plan.requests,
             streams=plan.streams,
             threads=session.get_session_options().intra_op_num_threads or None,
-            hint=options.hint or options.scenario,
+            hint=options.hint or options.goal,
             async_mode="runner threads sharing one InferenceSession (run_async adds no concurrency on CPU)",
             choice_reason="; ".join(plan.reasons),
             properties=applied_properties(session, plan, io_binding),

@@ -102,7 +102,7 @@ def plan_session(options: EngineOptions, overrides: Mapping[str, int], model_pat
         provider_for(options.device)
     names = {options.device.upper(), provider.upper(), provider.upper().removesuffix("EXECUTIONPROVIDER")}
     file = _file_properties(tuning.properties, names)
-    latency = (options.hint or options.scenario) == "latency"
+    latency = (options.hint or options.goal) == "latency"
     plan = SessionPlan(provider, _provider_options(provider, tuning.provider_options), ort.SessionOptions(),
                        latency, 1 if latency else usable_cpus(), overrides=dict(overrides))
     _apply_streams(plan, tuning.streams, names)

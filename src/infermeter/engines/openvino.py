@@ -264,8 +264,8 @@ def _runtime_info(compiled: Any, options: EngineOptions) -> RuntimeInfo:
         source = f"-load_config set NUM_STREAMS; the device applied {streams}"
     else:
         source = f"PERFORMANCE_HINT={values.get('PERFORMANCE_HINT', 'unset')} gave {streams} stream(s)"
-    queued = _default_requests(options.scenario, hint, optimal)
-    if options.requests and options.scenario == "throughput":
+    queued = _default_requests(options.goal, hint, optimal)
+    if options.requests and options.goal == "throughput":
         reason = f"{source}; nireq {options.requests} (-nireq; OPTIMAL_NUMBER_OF_INFER_REQUESTS = {optimal})"
     elif queued != optimal:
         reason = (f"{source}; nireq {queued} = 2 × OPTIMAL_NUMBER_OF_INFER_REQUESTS ({optimal}): a second request "
@@ -286,12 +286,12 @@ def _runtime_info(compiled: Any, options: EngineOptions) -> RuntimeInfo:
     )
 
 
-def _default_requests(scenario: str, applied_hint: str | None, optimal: int) -> int:
-    """Requests in flight without -nireq. In the throughput scenario under a throughput hint (as applied, read
+def _default_requests(goal: str, applied_hint: str | None, optimal: int) -> int:
+    """Requests in flight without -nireq. For a throughput scenario under a throughput hint (as applied, read
     back), two per stream: OpenVINO's optimal number is one per stream, which leaves a stream idle while the
     runner hands it its next request (measured: about 10 % fewer items/s on 2 cores, bench/defaults.py).
-    Otherwise (a latency hint, no hint, the latency scenario) the optimal number."""
-    if scenario == "throughput" and applied_hint in ("throughput", "cumulative_throughput"):
+    Otherwise (a latency hint, no hint, a latency scenario) the optimal number."""
+    if goal == "throughput" and applied_hint in ("throughput", "cumulative_throughput"):
         return 2 * max(optimal, 1)
     return max(optimal, 1)
 

@@ -48,7 +48,7 @@ def compile_config(options: EngineOptions, device: str) -> dict[str, str]:
     """Properties for ``device``: -load_config's entry first, then the command line, which wins."""
     tuning = options.tuning
     config: dict[str, str] = dict(tuning.properties.get(device, {}))
-    hint = options.hint or options.scenario
+    hint = options.hint or options.goal
     if tuning.elastic:
         hint = "throughput"
     file_hint = "PERFORMANCE_HINT" in config and options.hint is None and not options.api_given

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import __version__
+from .. import __version__, scenarios
 from ..clock import Clock, FakeClock, system_clock
 from ..config.benchmark import BenchmarkConfig
 from ..config.tuning import check_engine_support
@@ -25,6 +25,7 @@ from ..inputs.feeding import InputsReady, prepare_inputs
 from ..inputs.shapes import ShapePlan
 from ..inputs.synthetic import PreparedInput
 from ..model.files import ModelRef, resolve_model
+from ..scenarios.base import Scenario, TimedFacts
 from ..scenarios.feed import InputFeed
 from ..scenarios.runner import Measured, Runner
 
@@ -61,6 +62,7 @@ def run(config: BenchmarkConfig, observer: Observer | None = None, clock: Clock 
 
 
 def prepare(config: BenchmarkConfig, observer: Observer, clock: Clock | None = None) -> Prepared:
+    config = _resolved(config, scenarios.get(config.scenario))
     model = resolve_model(config.model)
     engine_name, why = choose_engine(config.engine, model.format)
     _check_engine_options(engine_name, config)
@@ -97,7 +99,7 @@ def measure(prepared: Prepared, observer: Observer, command: Sequence[str] | Non
     if config.compile_only:
         prepared.compiled.finish()
         return _report(prepared, command, None)
-    requests = _requests_in_flight(config, prepared.compiled.runtime)
+    requests = scenarios.get(config.scenario).requests_in_flight(config.requests, prepared.compiled.runtime)
 
     def announce(first_ns: int) -> None:
         observer.ready(lambda: _report(prepared, command, None, preview=(first_ns, requests)))
@@ -119,15 +121,18 @@ def _check_engine_options(engine: str, config: BenchmarkConfig) -> None:
             raise UsageError(f"{flag} has no meaning for the fake engine")
 
 
+def _resolved(config: BenchmarkConfig, scenario: Scenario) -> BenchmarkConfig:
+    """What the user left to the scenario, filled in: the metric ``--rel-precision`` watches."""
+    stop = config.stop
+    if stop.rel_precision is not None and stop.precision_metric is None:
+        return dataclasses.replace(config, stop=dataclasses.replace(stop, precision_metric=scenario.headline))
+    return config
+
+
 def _engine_options(config: BenchmarkConfig) -> EngineOptions:
-    return EngineOptions(device=config.device, scenario=config.scenario, api_given=config.api_given, hint=config.hint,
-                         requests=config.requests, infer_precision=config.infer_precision,
+    return EngineOptions(device=config.device, goal=scenarios.get(config.scenario).goal, api_given=config.api_given,
+                         hint=config.hint, requests=config.requests, infer_precision=config.infer_precision,
                          threads=config.threads, tuning=config.tuning)
-
-
-def _requests_in_flight(config: BenchmarkConfig, runtime: RuntimeInfo) -> int:
-    return 1 if config.scenario == "latency" else (config.requests or runtime.default_requests or
-                                                    runtime.optimal_requests)
 
 
 def _measure(config: BenchmarkConfig, prepared: Prepared, observer: Observer, requests: int,
@@ -138,7 +143,8 @@ def _measure(config: BenchmarkConfig, prepared: Prepared, observer: Observer, re
     arrays = {name: item.array for name, item in ready.inputs.items()}
     progress = observer.progress if observer.wants_progress and not isinstance(clock, FakeClock) else None
     meter = None if isinstance(clock, FakeClock) else environment.CpuMeter()
-    runner = Runner(prepared.compiled, arrays, config.scenario, requests, prepared.plan.batch, clock, progress,
+    runner = Runner(prepared.compiled, arrays, scenarios.get(config.scenario), requests, prepared.plan.batch, clock,
+                    progress,
                     continue_on_error=config.on_error == "continue", cpu_meter=meter, feed=ready.feed,
                     max_rate=config.max_rate, on_first_inference=on_first_inference)
     return runner.execute(config.stop, config.warmup)
@@ -149,7 +155,6 @@ def _report(prepared: Prepared, command: Sequence[str] | None, measured: Measure
     """The report of a measurement (or of a compile-only run). ``preview`` = (first inference ns, requests in
     flight): the report as it stands when measuring starts, without samples and without the environment
     record (its clock calibration would delay the warm-up)."""
-    from ..analysis.checks import check_run
     from ..machine import environment
     from ..results.report import PhaseTimes, Report
 
@@ -167,8 +172,8 @@ def _report(prepared: Prepared, command: Sequence[str] | None, measured: Measure
     if peak is not None:
         machine["fp32_peak"] = peak
     requests = measured.run.requests if measured is not None else preview[1] if preview is not None else \
-        _requests_in_flight(config, runtime)
-    findings = () if measured is None else tuple(check_run(measured.run, check_context(
+        scenarios.get(config.scenario).requests_in_flight(config.requests, runtime)
+    findings = () if measured is None else tuple(scenarios.check_run(measured.run, check_context(
         config, machine, runtime, measured, fake=info.name == "fake")))
     return Report(
         tool_version=__version__,
@@ -239,10 +244,11 @@ def check_context(config: BenchmarkConfig, machine: dict[str, Any], runtime: Run
     clock_cost = 1.0 if fake else float(max(clock.get("resolution_ns") or 1, clock.get("read_cost_ns") or 1))
     capacity = None if fake else (runtime.streams or machine.get("usable_cpus"))
     stop = config.stop
-    interval = measured.run.metric_interval(stop.precision_metric) if stop.rel_precision is not None else None
+    metric = stop.precision_metric or scenarios.get(config.scenario).headline
+    interval = measured.run.metric_interval(metric) if stop.rel_precision is not None else None
     return CheckContext(clock_cost_ns=clock_cost, cpu=measured.run.cpu, parallel_capacity=capacity,
                         warmup=config.warmup.describe(), precision_target=stop.rel_precision,
-                        precision_metric=stop.precision_metric,
+                        precision_metric=metric,
                         precision_achieved=interval.relative_half_width if interval is not None else None)
 
 
@@ -270,7 +276,7 @@ def _engine_dict(config: BenchmarkConfig, info: EngineInfo, why: str, runtime: R
         "optimal_requests": runtime.optimal_requests,
         "streams": runtime.streams,
         "threads": runtime.threads,
-        "async_mode": runtime.async_mode if config.scenario == "throughput" else "",
+        "async_mode": scenarios.get(config.scenario).engine_async_mode(runtime),
         "choice_reason": runtime.choice_reason,
         "properties": dict(runtime.properties),
         "device_config": {device: dict(props) for device, props in runtime.device_config.items()},
@@ -306,40 +312,14 @@ def _model_dict(model: ModelRef, plan: ShapePlan, prepared: dict[str, PreparedIn
     }
 
 
-_STAMPS_CHAINED = ("one clock read after each call ends it and starts the next (the loop's bookkeeping between "
-                   "calls, a fraction of a µs, counts in the latency)")
-_STAMPS_TWO = "clock read just before and just after it"
-
-
 def what_was_timed(config: BenchmarkConfig, runtime: RuntimeInfo, requests: int,
                    feed: InputFeed | None = None) -> str:
+    """The scenario's sentence for this run (or the compile-only one)."""
     if config.compile_only:
         return "compile only (-niter 0): read, reshape and compile were timed; no inference ran."
-    setup = ("inputs prepared and bound once before timing; outputs stay in engine memory; "
-             f"warm-up ({config.warmup.describe()}) and the first inference are excluded")
-    if feed is not None and feed.copy_in:
-        setup = (f"full mode (-inference_only false): each call first copies the next of {len(feed.sets)} "
-                 "input samples into the request's input buffers, inside the timed call; " + setup.replace(
-                     "inputs prepared and bound once before timing; ", "samples prepared before timing; "))
-    elif feed is not None:
-        setup = f"{len(feed.sets)} input sets, each bound once before timing to its own request, used in turn; " + \
-            setup.replace("inputs prepared and bound once before timing; ", "")
-    if config.max_rate:
-        setup += f"; starts capped at {config.max_rate:g}/s (-max_irate), the wait is not in the latency"
-    if runtime.properties.get("io_binding") == "off":
-        setup = setup.replace("outputs stay in engine memory", "each call copies the outputs into new numpy arrays "
-                              "(session.run, no IO binding)")
-    throughput = "throughput = batch × completed requests / (last completion − first submission)"
-    if feed is not None and "threads" not in runtime.async_mode and config.scenario == "throughput":
-        runtime = dataclasses.replace(runtime, async_mode="runner threads")
-    stamps = _STAMPS_TWO if config.max_rate or config.on_error == "continue" else _STAMPS_CHAINED
-    if config.scenario == "latency":
-        latency = f"latency = one blocking infer call, {stamps}"
-        return f"{latency}; one request at a time; {throughput}; {setup}."
-    if "threads" in runtime.async_mode:
-        latency = (f"latency = one blocking run call in one of {requests} runner threads that share the model "
-                   f"(includes waiting for a free core), {stamps}")
-    else:
-        latency = ("latency = submission to completion, including queueing inside the engine "
-                   f"with {requests} requests in flight")
-    return f"{latency}; {throughput}; {setup}."
+    facts = TimedFacts(requests=requests, async_mode=runtime.async_mode, warmup=config.warmup.describe(),
+                       two_stamps=bool(config.max_rate) or config.on_error == "continue", max_rate=config.max_rate,
+                       outputs_copied=runtime.properties.get("io_binding") == "off",
+                       input_sets=len(feed.sets) if feed is not None else 0,
+                       copy_in=feed is not None and feed.copy_in)
+    return scenarios.get(config.scenario).timed(facts)

@@ -27,6 +27,7 @@ from ..results.counters import (
     summarize_counters,
 )
 from ..results.report import Report
+from ..scenarios import api_of
 from ..stats.latency import nearest_rank
 from .export import to_json
 
@@ -125,7 +126,7 @@ def configuration_setup(report: Report) -> list[ReportEntry]:
         ReportEntry("benchmark mode", "benchmark_mode", "full" if _full_mode(config) else "inference only"),
         ReportEntry("topology", "topology", model.get("zoo") or Path(str(model.get("ref", ""))).stem),
         ReportEntry("target device", "target_device", device),
-        ReportEntry("API", "api", "sync" if config.get("scenario") == "latency" else "async"),
+        ReportEntry("API", "api", api_of(str(config.get("scenario", "")))),
         ReportEntry("engine", "engine", f"{engine.get('name', '')} {engine.get('version', '')}".strip()),
         ReportEntry("precision", "precision", engine.get("precision")),
         ReportEntry("batch size", "batch_size", model.get("batch")),

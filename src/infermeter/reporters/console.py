@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..results.report import Report
+from ..scenarios import api_of
 from ..stats.intervals import Interval
 from ..units import format_duration, format_durations_common, format_rate, format_rate_interval
 
@@ -105,8 +106,8 @@ def header_table(report: Report) -> Table:
 
 def _scenario_text(report: Report) -> str:
     engine = report.engine
-    scenario = report.config.get("scenario", "")
-    api = "sync" if scenario == "latency" else "async"
+    scenario = str(report.config.get("scenario", ""))
+    api = api_of(scenario)
     parts = [f"{scenario} (-api {api})", f"{engine['requests_in_flight']} request(s) in flight",
              f"batch {report.model['batch']}"]
     for key, label in (("streams", "streams"), ("threads", "threads"), ("hint", "hint")):

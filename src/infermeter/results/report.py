@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis.checks import CheckContext, Finding, check_run, verdict
+from ..analysis.checks import CheckContext, Finding, verdict
 from ..errors import InputError
 from ..stats.intervals import Interval, throughput_interval, window_rates
 from ..stats.latency import LatencyStats, throughput
@@ -257,6 +257,8 @@ class Report(NotebookViews):
         if "findings" in data:
             findings = tuple(Finding.from_dict(item) for item in data["findings"])
         else:  # version 1: derive what can be derived from the samples alone
+            from ..scenarios import check_run
+
             findings = tuple(check_run(run, CheckContext()))
         return cls(
             tool_version=data["tool_version"],

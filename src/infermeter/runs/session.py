@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import scenarios
 from ..analysis.compare import DEFAULT_THRESHOLD, METRICS, Comparison, compare_runs, metric_values
-from ..config.benchmark import BenchmarkConfig, headline_metric
+from ..config.benchmark import BenchmarkConfig
 from ..errors import BenchmarkInterrupted, InfermeterError, InputError
 from ..events import Observer
 from ..measure import run as app
@@ -132,7 +133,8 @@ def run_session(configs: Sequence[BenchmarkConfig], labels: Sequence[str], round
 def default_metric(session: Session) -> str:
     """The metric a session is compared on by default: its scenario's headline (median latency or throughput)."""
     first = next((reports[0] for reports in session.reports if reports), None)
-    return headline_metric(str(first.config.get("scenario", ""))) if first is not None else "throughput"
+    scenario = scenarios.SCENARIOS.get(str(first.config.get("scenario", ""))) if first is not None else None
+    return scenario.headline if scenario is not None else "throughput"
 
 
 def load_session_or_report(path: Path) -> Session:

@@ -9,9 +9,9 @@ both that request's end and the next one's start, so a request's latency also ho
 bookkeeping (a list store, an add and two comparisons: about 0.1 µs, measured in bench/harness_overhead.py).
 A batch move re-reads the clock, so its cost falls between two requests, in no latency.
 
-Stop rule: both limits are minimums. A request is started only while fewer than ``min_iterations`` have
-been started or the clock is before the deadline; requests already in flight are always completed and
-counted, so throughput's window ends at the last completion.
+When to stop is the ``Stop`` object's to say (``stop``): a loop holds its ``deadline`` and a due count in
+locals, compares them with the clock and its count (two integer comparisons per request) and asks the
+``Stop`` only when one of them is reached.
 """
 
 from __future__ import annotations
@@ -23,61 +23,73 @@ from collections.abc import Callable, Sequence
 
 from ..clock import Clock
 from ..engines.base import AsyncSession, RequestFailed, Session
-from .recording import NEVER, Checkpoint, Recorder, SampleBuffer
+from .recording import NEVER, Recorder, SampleBuffer
+from .stop import Stop
 
 
-def run_sync(session: Session, clock: Clock, min_iterations: int, min_duration_ns: int,
-             buffer: SampleBuffer, progress: array, errors: array | None = None,  # type: ignore[type-arg]
-             checkpoint: Checkpoint | None = None, pace: Callable[[], None] | None = None) -> None:
+def run_sync(session: Session, clock: Clock, stop: Stop, buffer: SampleBuffer,
+             progress: array, errors: array | None = None,  # type: ignore[type-arg]
+             pace: Callable[[], None] | None = None) -> None:
     """One request at a time. ``pace`` (``-max_irate``) is called before each request's start is stamped.
 
     A failing request raises, unless ``errors`` is given (--on-error continue): then it is counted there,
-    left out of the samples, and counts towards the iteration minimum as an attempt.
+    left out of the samples, and counts towards the request minimum as an attempt.
     """
     if errors is not None or pace is not None:
-        _run_sync_checked(session, clock, min_iterations, min_duration_ns, buffer, progress, errors, checkpoint,
-                          pace)
+        _run_sync_checked(session, clock, stop, buffer, progress, errors, pace)
         return
     infer = session.infer
+    checkpoint = stop.checkpoint
     recorder = Recorder(buffer, progress, 0, checkpoint, checkpoint.next_at if checkpoint else NEVER, clock(),
                         chained=True)
     stamps = recorder.stamps
-    next_at, stop_at = recorder.next_at, min_iterations  # stop_at: the iteration minimum left, in this batch
-    deadline = clock() + min_duration_ns
+    deadline = stop.begin(clock())
     k = 0
-    stamps[0] = clock()
+    stamps[0] = t = clock()
+    more = stop.ask(0, t)
+    if more < 0:
+        return
+    next_at = min(recorder.next_at, more)
     try:
         while True:  # the hot loop: the call, one clock read, one list store, an add, two comparisons
             infer()
             t = clock()
             k += 1
             stamps[k] = t
-            if t >= deadline and k >= stop_at:
-                return
-            if k >= next_at:
-                recorder.flush(k, t)
-                k = 0
-                if recorder.stop:
+            if t >= deadline or k >= next_at:
+                more = stop.ask(recorder.done + k, t)
+                if more < 0:
                     return
-                next_at, stop_at = recorder.next_at, min_iterations - recorder.done
-                stamps[0] = clock()  # the batch's bookkeeping is in no request's latency
+                deadline = stop.deadline
+                if k >= recorder.next_at:
+                    recorder.flush(k, t)
+                    k = 0
+                    if recorder.stop:
+                        return
+                    stamps[0] = clock()  # the batch's bookkeeping is in no request's latency
+                next_at = min(recorder.next_at, k + more)
     finally:
         recorder.finish(k)
 
 
-def _run_sync_checked(session: Session, clock: Clock, min_iterations: int, min_duration_ns: int,
-                      buffer: SampleBuffer, progress: array, errors: array | None,  # type: ignore[type-arg]
-                      checkpoint: Checkpoint | None, pace: Callable[[], None] | None) -> None:
+def _run_sync_checked(session: Session, clock: Clock, stop: Stop, buffer: SampleBuffer,
+                      progress: array, errors: array | None,  # type: ignore[type-arg]
+                      pace: Callable[[], None] | None) -> None:
     """``run_sync`` with pacing or with failures counted instead of raised."""
     infer = session.infer
-    starts, ends = buffer.starts, buffer.ends
-    capacity = len(starts)
     n = buffer.count
-    attempts = 0
+    attempts = due = 0
+    checkpoint = stop.checkpoint
     check_at = checkpoint.next_at if checkpoint is not None else NEVER
-    deadline = clock() + min_duration_ns
+    deadline = stop.begin(clock())
     try:
         while True:
+            now = clock()
+            if now >= deadline or attempts >= due:  # asked before pacing: a pause never delays the end
+                more = stop.ask(attempts, now)
+                if more < 0:
+                    return
+                deadline, due = stop.deadline, attempts + more
             if pace is not None:
                 pace()
             t0 = clock()
@@ -88,20 +100,10 @@ def _run_sync_checked(session: Session, clock: Clock, min_iterations: int, min_d
                     raise
                 errors[0] += 1
                 attempts += 1
-                if attempts >= min_iterations and clock() >= deadline:
-                    return
                 continue
-            t1 = clock()
-            starts[n] = t0
-            ends[n] = t1
-            n += 1
+            n = buffer.put(n, t0, clock())
             attempts += 1
             progress[0] = n
-            if attempts >= min_iterations and t1 >= deadline:
-                return
-            if n == capacity:
-                n = buffer.when_full(n)
-                capacity = len(starts)
             if n >= check_at:
                 assert checkpoint is not None
                 if checkpoint():
@@ -111,9 +113,9 @@ def _run_sync_checked(session: Session, clock: Clock, min_iterations: int, min_d
         buffer.count = n
 
 
-def run_async(session: AsyncSession, clock: Clock, min_iterations: int, min_duration_ns: int,
-              buffer: SampleBuffer, progress: array, errors: array | None = None,  # type: ignore[type-arg]
-              checkpoint: Checkpoint | None = None, pace: Callable[[], None] | None = None) -> None:
+def run_async(session: AsyncSession, clock: Clock, stop: Stop, buffer: SampleBuffer,
+              progress: array, errors: array | None = None,  # type: ignore[type-arg]
+              pace: Callable[[], None] | None = None) -> None:
     """Keep every slot busy until the stop rule is met, then collect what is in flight.
 
     A failed request raises, unless ``errors`` is given: then it is counted and its slot reused.
@@ -122,12 +124,13 @@ def run_async(session: AsyncSession, clock: Clock, min_iterations: int, min_dura
     slots = session.slots
     busy = [False] * slots
     started_at = [0] * slots
+    checkpoint = stop.checkpoint
     recorder = Recorder(buffer, progress, 0, checkpoint, checkpoint.next_at if checkpoint else NEVER, clock())
     starts, ends = recorder.starts, recorder.ends
     next_at = recorder.next_at
-    k = submitted = 0
+    k = submitted = due = 0
     checked = errors is not None or pace is not None
-    deadline = clock() + min_duration_ns
+    deadline = stop.begin(clock())
     try:
         while True:
             slot = _next_idle_checked(next_idle, errors, busy) if checked else next_idle()
@@ -147,9 +150,12 @@ def run_async(session: AsyncSession, clock: Clock, min_iterations: int, min_dura
             if pace is not None:
                 pace()
             now = clock()
-            if now >= deadline and submitted >= min_iterations:
-                busy[slot] = False  # recorded above (or never used): not in flight
-                break
+            if now >= deadline or submitted >= due:
+                more = stop.ask(submitted, now)
+                if more < 0:
+                    busy[slot] = False  # recorded above (or never used): not in flight
+                    break
+                deadline, due = stop.deadline, submitted + more
             started_at[slot] = now
             start(slot)
             busy[slot] = True
@@ -195,19 +201,17 @@ class ThreadedRun:
     A shared ticket counter (``itertools.count``, atomic under the GIL) makes the iteration minimum exact.
     """
 
-    def __init__(self, sessions: Sequence[Session], clock: Clock, min_iterations: int, min_duration_ns: int,
-                 buffers: Sequence[SampleBuffer], progress: array,  # type: ignore[type-arg]
-                 errors: array | None = None, checkpoint: Checkpoint | None = None,  # type: ignore[type-arg]
+    def __init__(self, sessions: Sequence[Session], clock: Clock, stop: Stop, buffers: Sequence[SampleBuffer],
+                 progress: array, errors: array | None = None,  # type: ignore[type-arg]
                  pace: Callable[[], None] | None = None) -> None:
         self._sessions = sessions
         self._pace = pace
         self._clock = clock
-        self._min_iterations = min_iterations
-        self._min_duration_ns = min_duration_ns
+        self._stop = stop
         self._buffers = buffers
         self._progress = progress
         self._errors = errors
-        self._checkpoint = checkpoint
+        self._checkpoint = stop.checkpoint
         self._halt = False
         self.error: BaseException | None = None
 
@@ -218,11 +222,11 @@ class ThreadedRun:
         ``join`` can leave the thread looking finished while it still runs (CPython).
         """
         tickets = itertools.count()
-        deadline = self._clock() + self._min_duration_ns
+        self._stop.begin(self._clock())
         finished = [threading.Event() for _ in self._sessions]
         worker = self._worker_checked if self._errors is not None or self._pace is not None else self._worker
         threads = [
-            threading.Thread(target=worker, args=(index, tickets, deadline, finished[index]), daemon=True,
+            threading.Thread(target=worker, args=(index, tickets, finished[index]), daemon=True,
                              name=f"infermeter-request-{index}")
             for index in range(len(self._sessions))
         ]
@@ -239,12 +243,13 @@ class ThreadedRun:
         if self.error is not None:
             raise self.error
 
-    def _worker(self, index: int, tickets: itertools.count[int], deadline: int, finished: threading.Event) -> None:
+    def _worker(self, index: int, tickets: itertools.count[int], finished: threading.Event) -> None:
         """The fast path (no pacing, failures raise), with chained stamps like ``run_sync``; ``halt`` is looked
-        at between batches, which come about every ``Recorder.PUBLISH_NS``."""
+        at between batches, which come about every ``Recorder.PUBLISH_NS``. A request's ticket is the number
+        started before it by all workers, so the request minimum is exact."""
         infer = self._sessions[index].infer
         clock = self._clock
-        min_iterations = self._min_iterations
+        stop = self._stop
         checkpoint = self._checkpoint
         workers = len(self._sessions)
         recorder = Recorder(self._buffers[index], self._progress, index, checkpoint,
@@ -252,13 +257,17 @@ class ThreadedRun:
                             chained=True)
         stamps = recorder.stamps
         next_at = recorder.next_at
+        deadline, due = stop.deadline, 0
         k = 0
         try:
             t = stamps[0] = clock()
-            while True:  # the hot loop: a ticket, the call, one clock read, one list store, an add, two comparisons
+            while True:  # the hot loop: a ticket, the call, one clock read, one list store, an add, three comparisons
                 ticket = next(tickets)
-                if t >= deadline and ticket >= min_iterations:
-                    return
+                if t >= deadline or ticket >= due:
+                    more = stop.ask(ticket, t)
+                    if more < 0:
+                        return
+                    deadline, due = stop.deadline, ticket + more
                 infer()
                 t = clock()
                 k += 1
@@ -278,20 +287,18 @@ class ThreadedRun:
             recorder.finish(k)
             finished.set()
 
-    def _worker_checked(self, index: int, tickets: itertools.count[int], deadline: int,
-                        finished: threading.Event) -> None:
+    def _worker_checked(self, index: int, tickets: itertools.count[int], finished: threading.Event) -> None:
         """A worker with pacing, or with failures counted instead of raised."""
         infer = self._sessions[index].infer
         clock = self._clock
         buffer = self._buffers[index]
-        starts, ends = buffer.starts, buffer.ends
-        capacity = len(starts)
         progress = self._progress
-        min_iterations = self._min_iterations
+        stop = self._stop
         checkpoint = self._checkpoint
         workers = len(self._sessions)
         check_at = checkpoint.next_at // workers if checkpoint is not None else NEVER
         pace = self._pace
+        deadline, due = stop.deadline, 0
         n = 0
         try:
             while not self._halt:
@@ -299,8 +306,11 @@ class ThreadedRun:
                 if pace is not None:
                     pace()
                 t0 = clock()
-                if ticket >= min_iterations and t0 >= deadline:
-                    return
+                if t0 >= deadline or ticket >= due:
+                    more = stop.ask(ticket, t0)
+                    if more < 0:
+                        return
+                    deadline, due = stop.deadline, ticket + more
                 try:
                     infer()
                 except Exception:
@@ -308,14 +318,8 @@ class ThreadedRun:
                         raise
                     self._errors[index] += 1
                     continue
-                t1 = clock()
-                starts[n] = t0
-                ends[n] = t1
-                n += 1
+                n = buffer.put(n, t0, clock())
                 progress[index] = n
-                if n == capacity:
-                    n = buffer.when_full(n)
-                    capacity = len(starts)
                 if n >= check_at:
                     assert checkpoint is not None
                     if checkpoint():

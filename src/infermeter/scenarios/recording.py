@@ -56,6 +56,14 @@ class SampleBuffer:
         self.ends.frombytes(extra)
         return n
 
+    def put(self, n: int, start: int, end: int) -> int:
+        """Store one sample at ``n`` (the loop's count), growing when full; returns the next count. For the
+        checked loops (pacing, failures counted), which store each request as it ends."""
+        self.starts[n] = start
+        self.ends[n] = end
+        n += 1
+        return self.when_full(n) if n == len(self.starts) else n
+
     def extend(self, starts: np.ndarray, ends: np.ndarray) -> None:
         """Append samples; a ring buffer that has no room left starts over."""
         k = len(starts)

@@ -1,9 +1,7 @@
 """Runs a compiled model through first inference, warm-up and measurement, and returns raw samples.
 
-Scenarios:
-  latency     one request at a time (benchmark_app ``-api sync``)
-  throughput  N requests kept in flight (``-api async``): the engine's own async queue when it has one
-              that adds concurrency, else N runner threads each looping on a session that shares the model.
+What depends on the scenario (how many requests are in flight, which sessions, which loop, the stop rule)
+is the ``Scenario``'s (``scenarios/base.py``); this module does what every scenario shares.
 
 Interrupts (KeyboardInterrupt) and failing requests during measurement end the run early: what was measured
 is kept and the result is marked partial with the reason.
@@ -20,17 +18,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..clock import Clock, FakeClock
+from ..clock import Clock
 from ..config.benchmark import StopRule, Warmup
-from ..engines.base import AsyncSession, CompiledModel, RequestFailed, Session
+from ..engines.base import CompiledModel, RequestFailed, Session
 from ..errors import BenchmarkInterrupted, EngineError, InfermeterError, one_line
-from .feed import CyclingSession, InputFeed, Pacer
-from .loops import ThreadedRun, run_async, run_sync
+from .base import Driver, Scenario, Setup
+from .feed import InputFeed, Pacer
 from .precision import PrecisionCheck
-from .recording import SampleBuffer, capacity_for
+from .recording import SampleBuffer
+from .stop import Stop, warmup_stop
 
 if TYPE_CHECKING:  # imported when the run ends, not before the first inference
-    from ..machine.environment import CpuMeter
+    from ..machine.environment import CpuMeter, CpuUsage
     from ..results.report import RunResult
 
 ProgressCallback = Callable[[int, int], None]  # (completed requests, elapsed real ns)
@@ -45,8 +44,8 @@ class Measured:
 
 
 class Runner:
-    def __init__(self, compiled: CompiledModel, inputs: Mapping[str, np.ndarray], scenario: str, requests: int,
-                 batch: int, clock: Clock, progress: ProgressCallback | None = None,
+    def __init__(self, compiled: CompiledModel, inputs: Mapping[str, np.ndarray], scenario: Scenario,
+                 requests: int, batch: int, clock: Clock, progress: ProgressCallback | None = None,
                  continue_on_error: bool = False, cpu_meter: CpuMeter | None = None,
                  feed: InputFeed | None = None, max_rate: float | None = None,
                  on_first_inference: Callable[[int], None] | None = None) -> None:
@@ -62,14 +61,14 @@ class Runner:
         self._progress_callback = progress
         self._continue = continue_on_error
         self._cpu_meter = cpu_meter
-        self._async: AsyncSession | None = None
-        self._sessions: list[Session] = []
+        self._driver: Driver | None = None
 
     def execute(self, stop: StopRule, warmup: Warmup) -> Measured:
         try:
             first_session = self._compiled.create_session(self._inputs)
             first_ns = self._first_inference(first_session)
-            self._prepare_sessions(first_session)
+            driver = self._driver = self._scenario.driver(Setup(self._compiled, self._inputs, self._feed,
+                                                                self._requests, self._clock, first_session))
         except KeyboardInterrupt:
             raise BenchmarkInterrupted("interrupted while creating requests; nothing was measured") from None
         except InfermeterError:
@@ -82,11 +81,9 @@ class Runner:
             except KeyboardInterrupt:
                 raise BenchmarkInterrupted("interrupted after the first inference; nothing was measured") from None
         if warmup.enabled:
-            self._warm_up(warmup)
-        for session in self._sessions:
-            if isinstance(session, CyclingSession):
-                session.reset()  # request k of each worker is fed set k % K: per-shape statistics rely on it
-        buffers = self._new_buffers(stop.min_iterations)
+            self._warm_up(driver, warmup)
+        driver.restart()
+        buffers = driver.buffers(stop.min_iterations, ring=False)
         errors = array("q", bytes(8 * len(buffers)))
         progress = array("q", bytes(8 * len(buffers)))
         check = self._precision_check(stop, buffers, progress)
@@ -94,11 +91,10 @@ class Runner:
         if self._cpu_meter is not None:
             self._cpu_meter.start()
         try:
-            if check is None:
-                self._measure(stop.min_iterations, stop.min_duration_ns, buffers, errors, progress, True)
-            else:
+            if check is not None:
                 check.start()
-                self._measure(0, stop.max_duration_ns, buffers, errors, progress, True, check)
+            self._measure(driver, self._scenario.stop(stop, check), buffers, errors, progress, True)
+            if check is not None:
                 stop_reason = PRECISION_MET if check.met else PRECISION_MISSED
         except KeyboardInterrupt:
             stop_reason = "interrupted"
@@ -107,31 +103,35 @@ class Runner:
         except Exception as failure:  # an engine's own exception type from inside a request
             stop_reason, error = "engine error", f"{type(failure).__name__}: {one_line(failure)}"
         usage = self._cpu_meter.stop() if self._cpu_meter is not None else None
-        starts, ends, groups = _merge(buffers, self._groups(buffers, sum(errors)))
-        del buffers  # their spare capacity goes now, before statistics allocate
-        partial = stop_reason not in ("stop rule met", PRECISION_MET, PRECISION_MISSED)
+        return Measured(self._result(buffers, errors, stop_reason, usage), first_ns, error)
+
+    def _result(self, buffers: list[SampleBuffer], errors: array[int], stop_reason: str,
+                usage: CpuUsage | None) -> RunResult:
         from ..results.report import RunResult
 
-        run = RunResult(self._scenario, self._requests, self._batch, starts, ends, stop_reason, partial,
-                        errors=sum(errors), cpu=usage.to_dict() if usage is not None else None,
-                        groups=groups, group_labels=tuple(self._feed.labels) if groups is not None and
-                        self._feed is not None else (),
-                        group_batches=tuple(self._feed.group_batches) if groups is not None and
-                        self._feed is not None else ())
-        return Measured(run, first_ns, error)
+        starts, ends, groups = _merge(buffers, self._groups(buffers, sum(errors)))
+        buffers.clear()  # their spare capacity goes now, before statistics allocate
+        partial = stop_reason not in ("stop rule met", PRECISION_MET, PRECISION_MISSED)
+        feed = self._feed if groups is not None else None
+        return RunResult(self._scenario.name, self._requests, self._batch, starts, ends, stop_reason, partial,
+                         errors=sum(errors), cpu=usage.to_dict() if usage is not None else None,
+                         groups=groups, group_labels=tuple(feed.labels) if feed is not None else (),
+                         group_batches=tuple(feed.group_batches) if feed is not None else ())
 
     def _groups(self, buffers: list[SampleBuffer], errors: int) -> list[np.ndarray] | None:
         """Shape group of every sample, per buffer; None when there is one group or failures broke the order."""
         feed = self._feed
-        if feed is None or len(feed.labels) < 2 or errors or self._async is not None:
+        if feed is None or len(feed.labels) < 2 or errors or self._driver is None or \
+                not self._driver.in_worker_order:
             return None
         return [feed.group_of_index(buffer.count) for buffer in buffers]
 
     def _precision_check(self, stop: StopRule, buffers: list[SampleBuffer],
-                         progress: array) -> PrecisionCheck | None:  # type: ignore[type-arg]
+                         progress: array[int]) -> PrecisionCheck | None:
         if stop.rel_precision is None:
             return None
-        return PrecisionCheck(stop.rel_precision, stop.precision_metric, self._batch, self._clock,
+        metric = stop.precision_metric or self._scenario.headline
+        return PrecisionCheck(stop.rel_precision, metric, self._batch, self._clock,
                               stop.min_iterations, stop.min_duration_ns, buffers, progress)
 
     def _first_inference(self, session: Session) -> int:
@@ -144,60 +144,23 @@ class Runner:
         except Exception as failure:
             raise EngineError(f"the first inference failed: {one_line(failure)}") from None
 
-    def _prepare_sessions(self, first_session: Session) -> None:
-        if self._feed is not None and isinstance(self._clock, FakeClock) and self._scenario == "throughput":
-            # Racing runner threads cannot share a virtual clock deterministically; the fake engine ignores
-            # input values, so its own virtual-parallel requests run the feed's first set (no per-shape stats).
-            self._async = self._compiled.create_async_session([_private_copy(self._inputs)] * self._requests)
-            if self._async is not None:
-                return
-        if self._feed is not None:  # varying inputs: one cycling session per worker, runner threads for async
-            workers = 1 if self._scenario == "latency" else self._requests
-            self._sessions = [CyclingSession(self._compiled, self._feed) for _ in range(workers)]
-            return
-        if self._scenario == "latency":
-            self._sessions = [first_session]
-            return
-        slot_inputs = [_private_copy(self._inputs) for _ in range(self._requests)]
-        self._async = self._compiled.create_async_session(slot_inputs)
-        if self._async is None:
-            self._sessions = [self._compiled.create_session(inputs) for inputs in slot_inputs]
-
-    def _warm_up(self, warmup: Warmup) -> None:
+    def _warm_up(self, driver: Driver, warmup: Warmup) -> None:
         try:
-            buffers = self._new_buffers(0, ring=True)
-            counts = array("q", bytes(8 * len(buffers)))
-            self._measure(warmup.iterations, warmup.duration_ns, buffers, array("q", bytes(8 * len(buffers))), counts,
-                          False)
+            buffers = driver.buffers(0, ring=True)
+            cells = array("q", bytes(8 * len(buffers)))
+            self._measure(driver, warmup_stop(warmup), buffers, array("q", bytes(8 * len(buffers))), cells, False)
         except KeyboardInterrupt:
             raise BenchmarkInterrupted("interrupted during warm-up; nothing was measured") from None
         except Exception as failure:
             raise EngineError(f"a warm-up request failed: {one_line(failure)}") from None
 
-    def _new_buffers(self, min_iterations: int, ring: bool = False) -> list[SampleBuffer]:
-        if self._scenario == "throughput" and self._async is None:
-            share = capacity_for(min_iterations // max(self._requests, 1), 1)
-            return [SampleBuffer(share, ring) for _ in range(self._requests)]
-        return [SampleBuffer(capacity_for(min_iterations, self._requests), ring)]
-
-    def _measure(self, min_iterations: int, min_duration_ns: int, buffers: list[SampleBuffer],
-                 errors: array, progress: array, report_progress: bool,  # type: ignore[type-arg]
-                 check: PrecisionCheck | None = None) -> None:
-        failures = errors if self._continue else None
+    def _measure(self, driver: Driver, stop: Stop, buffers: list[SampleBuffer], errors: array[int],
+                 progress: array[int], report_progress: bool) -> None:
         monitor = _ProgressMonitor(progress, self._progress_callback) if report_progress else None
         if monitor is not None:
             monitor.start()
         try:
-            if self._scenario == "latency":
-                run_sync(self._sessions[0], self._clock, min_iterations, min_duration_ns, buffers[0], progress,
-                         failures, check, self._pace)
-            elif self._async is not None:
-                run_async(self._async, self._clock, min_iterations, min_duration_ns, buffers[0], progress,
-                          failures, check, self._pace)
-            else:
-                threaded = ThreadedRun(self._sessions, self._clock, min_iterations, min_duration_ns, buffers,
-                                       progress, failures, check, self._pace)
-                threaded.run(_join_interruptibly)
+            driver.run(stop, buffers, progress, errors if self._continue else None, self._pace)
         finally:
             if monitor is not None:
                 monitor.stop()
@@ -205,17 +168,6 @@ class Runner:
 
 PRECISION_MET = "precision target met"
 PRECISION_MISSED = "max time reached before the precision target"
-
-
-def _join_interruptibly(finished: list[threading.Event]) -> None:
-    """Wait with a timeout so the main thread keeps receiving KeyboardInterrupt."""
-    for event in finished:
-        while not event.wait(0.1):
-            pass
-
-
-def _private_copy(inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {name: array_.copy() for name, array_ in inputs.items()}
 
 
 def _merge(buffers: list[SampleBuffer], groups: list[np.ndarray] | None = None,
