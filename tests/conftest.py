@@ -31,6 +31,11 @@ ENGINE_PARAMS = [
 ]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite the snapshots under tests/golden/ from the current output (test_golden.py)")
+
+
 @pytest.fixture(params=ENGINE_PARAMS)
 def engine(request: pytest.FixtureRequest) -> str:
     """Every engine that can run here: fake always, the real ones when installed."""

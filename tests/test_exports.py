@@ -225,8 +225,8 @@ def test_session_markdown(session: Session) -> None:
     (table,) = markdown_tables(text)
     assert table[0] == ["configuration", "throughput (items/s)", "latency median", "latency p99",
                         "B/A throughput [95% CI]", "verdict", "runs"]
-    assert table[2][:6] == ["nireq=1", "495.0 ± 0.0", "2.000 ms ± 0.0 ns", "–", "baseline", ""]
-    assert table[3][:6] == ["nireq=2", "980.4 ± 0.0", "2.000 ms ± 0.0 ns", "–", "1.980× [1.980, 1.980]",
+    assert table[2][:6] == ["nireq=1", "495.0 ± 0.0", "2.000 ms ± 0 ns", "–", "baseline", ""]
+    assert table[3][:6] == ["nireq=2", "980.4 ± 0.0", "2.000 ms ± 0 ns", "–", "1.980× [1.980, 1.980]",
                             "B is 98.0% faster (CI 98.0% to 98.0%)"]
     assert table[3][6].startswith("INSUFFICIENT ×2")
     assert "paired rounds (2)" in text and "2 of 2 round(s)" in text

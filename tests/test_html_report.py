@@ -13,13 +13,11 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from infermeter import compare_configurations
-from infermeter.analysis.compare import describe_change
+from infermeter import __version__, compare_configurations
 from infermeter.config.benchmark import build_config
 from infermeter.errors import UsageError
 from infermeter.measure import run as app
 from infermeter.reporters import plots
-from infermeter.reporters.comparison import format_interval, format_ratio
 from infermeter.reporters.html import report_html, session_html, sweep_html, write_html
 from infermeter.results.counters import LayerCounter, counters_to_dict
 from infermeter.results.report import Report
@@ -144,10 +142,16 @@ def test_report_page_shows_the_exact_fake_engine_numbers(report: Report) -> None
                      "[6.189, 6.768]", "no CI: needs more samples (200 taken)", "200 items (batch 1) in 1.021 s",
                      "first inference 5.127 ms", "UNSTABLE (HIGH_VARIANCE)"):
         assert expected in text, expected
-    for finding in report.findings:
-        assert f"{finding.code} (" in text and finding.saw in text and f"→ {finding.remedy}" in text
-    assert f"What was timed {report.timed}" in text
-    assert f"CPU {report.environment['cpu_model']}" in text
+    assert ("TOO_FEW_SAMPLES (note): 200 requests measured; p99 shown, but its CI needs 368 → measure more requests: "
+            "-niter 368 or a longer -t HIGH_VARIANCE (UNSTABLE): latency std / mean is 19.1% (threshold 10%) → close "
+            "other programs or pin the process (taskset -c …); --rel-precision 1% runs until the headline number is "
+            "known that well despite the noise") in text
+    assert ("What was timed latency = one blocking infer call, one clock read after each call ends it and starts the "
+            "next (the loop's bookkeeping between calls, a fraction of a µs, counts in the latency); one request at "
+            "a time; throughput = batch × completed requests / (last completion − first submission); inputs "
+            "prepared and bound once before timing; outputs stay in engine memory; warm-up (none) and the first "
+            "inference are excluded.") in text
+    assert f"CPU {report.environment['cpu_model']}" in text  # this machine's CPU: the page shows what was recorded
     assert "precision none (fake engine)" in text and "requests in flight 1" in text
     assert "input float32 1×3×224×224 random normal N(0,1), seed 0 602,112" in text
 
@@ -214,16 +218,21 @@ def test_session_page(session: Session) -> None:
     assert page.count("<svg") == 1 + len(session.labels)
     text = text_of(page)
     assert "2 configuration(s) · 2 of 2 rounds each" in text
-    for label in session.labels:
-        assert label in text
-    assert "Against nireq=1" in text and "paired rounds (2)" in text
-    for metric in ("throughput", "median", "p99"):
-        for _, comparison in session.comparisons(metric, 0.02):
-            assert comparison is not None
-            assert f"{format_ratio(comparison)} {describe_change(comparison)} {comparison.method}" in text
-    for index, label in enumerate(session.labels):
-        assert f"{label} {format_interval('throughput', session.summary(index, 'throughput'))}" in text
-    assert "400 requests of 2 round(s), pooled." in text
+    for expected in (
+        "Configurations configuration throughput (items/s) latency median latency p99 rounds verdicts "
+        "nireq=1 197.5 ± 20.5 4.929 ms ± 1.7 ms 7.746 ms ± 12 ms 2 VALID ×2 "
+        "nireq=4 449.5 ± 50.5 8.576 ms ± 2.3 ms 13.56 ms ± 21 ms 2 INSUFFICIENT ×2 (SHORT_RUN)",
+        "Against nireq=1 configuration (B) metric ratio B/A [95 % CI] verdict method "
+        "nireq=4 throughput (items/s) 2.276× [2.259, 2.293] B is 127.6% faster (CI 125.9% to 129.3%) paired rounds (2) "
+        "nireq=4 latency median 1.740× [1.638, 1.849] B is 42.5% slower (CI 38.9% to 45.9%) paired rounds (2) "
+        "nireq=4 latency p99 1.750× [1.750, 1.750] B is 42.9% slower (CI 42.9% to 42.9%) paired rounds (2) "
+        "A = nireq=1; ratios paired by round; threshold 2.0%.",
+        f"nireq=1 fake {__version__} · precision none (fake engine) · 1 request(s) in flight 400 requests of 2 "
+        "round(s), pooled.",
+        f"nireq=4 fake {__version__} · precision none (fake engine) · 4 request(s) in flight 400 requests of 2 "
+        "round(s), pooled.",
+    ):
+        assert expected in text, expected
     assert session_html(session) == page
 
 
@@ -243,18 +252,24 @@ def test_sweep_page(sweep: Sweep) -> None:
     assert_offline(page)
     assert page.count("<svg") == 2  # the curve and the best point's latency histogram
     text = text_of(page)
-    best, knee = sweep.best(), sweep.knee()
-    assert best is not None and knee is not None
-    assert f"best (throughput) {sweep.points[best].label} meets the SLO median <= 12 ms" in text
-    assert "failed: exit 1: engine crashed <boom>" in text
+    assert (sweep.best(), sweep.knee()) == (2, 2)
+    for expected in (
+        "best (throughput) -nireq 4 meets the SLO median <= 12 ms best throughput 445.7 items/s best latency median "
+        "8.736 ms p99 12.60 ms knee -nireq 4 past it, each step buys less throughput",
+        "Pareto frontier (no other point has both more throughput and less latency): -nireq 1 → -nireq 2 → -nireq 4 "
+        "→ -nireq 8 knee: -nireq 4 — past it, each step buys less throughput per unit of added latency",
+        "Points (by throughput) point items/s latency median latency p99 runs marks error "
+        "-nireq 8 568.2 13.72 ms 19.80 ms 1/1 frontier "
+        "-nireq 4 445.7 8.736 ms 12.60 ms 1/1 best, knee, frontier "
+        "-nireq 2 313.6 6.306 ms 9.000 ms 1/1 frontier "
+        "-nireq 1 195.9 5.045 ms 7.200 ms 1/1 frontier "
+        "-nireq 16 – – – 0/1 failed: exit 1: engine crashed <boom>",
+        "Best configuration: -nireq 4 nireq 4 Measure it again with: infermeter run zoo:resnet18 -nireq 4",
+    ):
+        assert expected in text, expected
     assert "&lt;boom&gt;" in page
-    assert f"infermeter run zoo:resnet18 {sweep.points[best].label}" in text
-    throughputs = [float(value.replace(",", "")) for value in re.findall(r'<tr[^>]*><td>-nireq \d+</td><td class="n">'
-                                                                         r"([\d,.]+)</td>", page)]
-    assert len(throughputs) == 4 and throughputs == sorted(throughputs, reverse=True)
-    assert re.search(r'<tr class="failed"><td>-nireq 16</td>', page)
-    assert re.search(rf'<tr class="best"><td>{re.escape(sweep.points[best].label)}</td>', page)
-    assert "knee" in text and "Pareto frontier" in text
+    assert re.findall(r'<tr(?: class="(\w+)")?><td>(-nireq \d+)</td>', page) == [
+        ("", "-nireq 8"), ("best", "-nireq 4"), ("", "-nireq 2"), ("", "-nireq 1"), ("failed", "-nireq 16")]
     assert sweep_html(sweep) == page
 
 

@@ -324,10 +324,15 @@ def test_images_and_arrays_for_one_input_refused(tmp_path: Path) -> None:
 def test_empty_folder_is_an_error_naming_it(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(InputError, match=re.escape(f"-i: no .npy/.npz/.bin/image files in {empty}")):
+    with pytest.raises(InputError) as info:
         load_input_files([InputFile(None, empty)], [InputDescription("x", "float32", (3,))])
-    with pytest.raises(InputError, match=re.escape(f"no .npy/.npz/.bin/image files in {empty}")):
+    assert str(info.value) == f"-i {empty}: the folder holds no .npy/.npz/.bin/image files"
+    with pytest.raises(InputError) as info:
+        load_input_files([InputFile("x", empty)], [InputDescription("x", "float32", (3,))])
+    assert str(info.value) == f"-i x:{empty}: the folder holds no .npy/.npz/.bin/image files"
+    with pytest.raises(InputError) as info:
         parse_input_files(f"x:{empty}")
+    assert str(info.value) == f"-i x:{empty}: the folder holds no .npy/.npz/.bin/image files"
 
 
 def test_folder_of_other_files_says_what_was_skipped(tmp_path: Path) -> None:
@@ -335,7 +340,7 @@ def test_folder_of_other_files_says_what_was_skipped(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     with pytest.raises(InputError) as info:
         parse_input_files(str(tmp_path))
-    assert str(info.value) == f"-i: no .npy/.npz/.bin/image files in {tmp_path} (2 other entries skipped)"
+    assert str(info.value) == f"-i {tmp_path}: the folder holds no .npy/.npz/.bin/image files (2 other entries skipped)"
 
 
 @needs_pillow

@@ -288,9 +288,6 @@ def _profile_folder(compiled: OrtCompiled) -> Path:
 
 
 def test_perf_counts_profile_every_run(named_model: Path) -> None:
-    counters_module = pytest.importorskip("infermeter.results.counters")
-    if not hasattr(counters_module, "counters_from_ort_profile"):
-        pytest.skip("infermeter.results.counters.counters_from_ort_profile is not there yet")
     compiled = compile_model(named_model, tuning=Tuning(perf_counts=True))
     assert compiled.runtime.properties["profiling"] == "on"
     folder = _profile_folder(compiled)
@@ -434,8 +431,7 @@ def test_end_to_end_report_shows_what_was_applied(named_model: Path, tmp_path: P
     report = infermeter.benchmark(str(named_model), engine="onnxruntime", tuning=tuning, niter=3, no_warmup=True)
     assert report.error is None
     properties = report.engine["properties"]
-    if properties.get("io_binding") != "on":
-        pytest.skip("app does not pass EngineOptions.tuning to the engine yet")
+    assert properties["io_binding"] == "on"  # the run passes EngineOptions.tuning to the engine
     assert properties["graph_optimization_level"] == "basic"
     assert properties["session_config"] == "session.intra_op.allow_spinning=0"
     assert target.is_file()
@@ -449,13 +445,13 @@ def test_end_to_end_async_streams_and_counters(named_model: Path) -> None:
     report = infermeter.benchmark(str(named_model), engine="onnxruntime", api="async", tuning=tuning, niter=6,
                                   no_warmup=True)
     assert report.error is None
-    if report.engine["properties"].get("profiling") != "on":
-        pytest.skip("app does not pass EngineOptions.tuning to the engine yet")
+    assert report.engine["properties"]["profiling"] == "on"  # the run passes EngineOptions.tuning to the engine
     assert report.run is not None and report.run.count == 6
-    assert "-nstreams 2" in report.engine["choice_reason"]
+    assert report.engine["choice_reason"].endswith(  # its start names this machine's core count
+        "; -nstreams 2: 2 runner thread(s) sharing one session (= requests in flight with -api async)")
     assert report.counters is not None
     assert sorted(layer["name"] for layer in report.counters["layers"]) == sorted(NODE_NAMES)
-    assert len(report.counters["per_request"]) >= 6  # every run, the first inference included
+    assert len(report.counters["per_request"]) == 7  # every run: the first inference and the 6 measured
 
 
 def test_error_messages_are_one_line(named_model: Path) -> None:

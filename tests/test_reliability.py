@@ -17,8 +17,9 @@ import pytest
 from rich.console import Console
 
 import infermeter
-from infermeter.cli import _model_argument, build_parser, main
+from infermeter.cli import build_parser, main
 from infermeter.cli.options import run_options
+from infermeter.cli.run import model_argument as _model_argument
 from infermeter.clock import FakeClock
 from infermeter.config.benchmark import build_config
 from infermeter.errors import InfermeterError, InputError

@@ -20,8 +20,11 @@ def resolve(inputs: Sequence[InputDescription], *, batch: int | None = None,
             overrides: Sequence[ShapeOverride] = (), dims: Mapping[str, int] | None = None,
             file_shapes: Mapping[str, tuple[int, ...]] | None = None,
             default_dims: Mapping[str, int] | None = None) -> ShapePlan:
+    """File shapes come from ``data/NAME.npy``, as ``file_sources`` says."""
+    files = file_shapes or {}
     return resolve_shapes(inputs, batch=batch, overrides=overrides, dims=dims or {},
-                          file_shapes=file_shapes or {}, default_dims=default_dims or {})
+                          file_shapes=files, default_dims=default_dims or {},
+                          file_sources={name: f"data/{name}.npy" for name in files})
 
 
 def bert(seq: Dim = "sequence") -> list[InputDescription]:
@@ -218,16 +221,16 @@ def test_file_shape_agreeing_with_shape() -> None:
 def test_file_shape_conflicting_with_shape() -> None:
     with pytest.raises(UsageError) as info:
         resolve([inp("x", ("batch", None))], overrides=[ShapeOverride("x", (1, 8))], file_shapes={"x": (1, 9)})
-    assert str(info.value) == "-shape [1,8] for input 'x' disagrees with its -i file shape [1,9]"
-    with pytest.raises(UsageError, match="disagrees with its -i file"):
+    assert str(info.value) == "-shape [1,8] for input 'x' disagrees with the shape [1,9] of its -i file data/x.npy"
+    with pytest.raises(UsageError) as info:
         resolve([inp("x", ("batch", None))], overrides=[ShapeOverride("x", (1, 8, 1))], file_shapes={"x": (1, 8)})
+    assert str(info.value) == "-shape [1,8,1] for input 'x' disagrees with the shape [1,8] of its -i file data/x.npy"
 
 
 def test_file_shape_rank_mismatch_names_the_file_not_shape() -> None:
     with pytest.raises(UsageError) as info:
         resolve([inp("x", ("batch", 3))], file_shapes={"x": (2, 3, 4)})
-    assert not str(info.value).startswith("-shape")
-    assert "-i" in str(info.value)
+    assert str(info.value) == "-i data/x.npy: its shape [2,3,4] has rank 3 but input 'x' has rank 2 [batch,3]"
 
 
 # ---------------------------------------------------------------- -b conflicts
@@ -249,8 +252,9 @@ def test_b_conflicts_with_shape_batch() -> None:
 
 
 def test_b_conflicts_with_file_batch() -> None:
-    with pytest.raises(UsageError, match=r"^-b 1 conflicts with the shape \[2,3\]"):
+    with pytest.raises(UsageError) as info:
         resolve([inp("x", ("batch", 3))], batch=1, file_shapes={"x": (2, 3)})
+    assert str(info.value) == "-b 1 conflicts with the shape [2,3] of -i data/x.npy for input 'x': keep one"
 
 
 # ---------------------------------------------------------------- check_batch_applies and batch origin

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from infermeter import atomic
 from infermeter.errors import UsageError
 from infermeter.model import zoo
 
@@ -191,7 +192,7 @@ def test_ensure_built_leaves_no_temp_file_on_failure(monkeypatch: pytest.MonkeyP
     def interrupted(src: str, dst: str) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(zoo.os, "replace", interrupted)
+    monkeypatch.setattr(atomic.os, "replace", interrupted)  # the one writer (infermeter.atomic)
     with pytest.raises(KeyboardInterrupt):
         zoo.ensure_built("bert-mini")
     assert os.listdir(tmp_path / "zoo") == []

@@ -48,13 +48,19 @@ class BenchmarkInterrupted(InfermeterError):
     exit_code = EXIT_INTERRUPTED
 
 
-def exit_code_for(error: BaseException) -> int:
-    """The single place where exceptions become process exit codes."""
-    if isinstance(error, InfermeterError):
-        return error.exit_code
-    if isinstance(error, KeyboardInterrupt):
-        return EXIT_INTERRUPTED
-    return EXIT_RUNTIME
+def exit_code_for(error: BaseException | None, outcome: int = EXIT_OK, terminated: bool = False) -> int:
+    """The single place where the end of a command becomes the process exit code: the exception's code when
+    one ended it (a bug is 1), else the outcome its handler returned; an interruption by SIGTERM
+    (``terminated``) is 143 instead of 130."""
+    if error is None:
+        code = outcome
+    elif isinstance(error, InfermeterError):
+        code = error.exit_code
+    elif isinstance(error, KeyboardInterrupt):
+        code = EXIT_INTERRUPTED
+    else:
+        code = EXIT_RUNTIME
+    return EXIT_TERMINATED if code == EXIT_INTERRUPTED and terminated else code
 
 
 _TRACE_LINES = ("Exception from ", "Check '", "[ GENERAL_ERROR ]", "Traceback")

@@ -26,6 +26,8 @@ def format_duration(ns: float | None, digits: int = 4) -> str:
     """Adaptive unit with a fixed number of significant digits: 5_000_000 -> '5.000 ms'."""
     if ns is None or not math.isfinite(ns):
         return "–"
+    if ns == 0:
+        return "0 ns"  # exact (a virtual clock's set-up phases): no digits that suggest a resolution
     magnitude = abs(ns)
     for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
         if magnitude >= scale:

@@ -17,11 +17,11 @@ def show_command(args: argparse.Namespace, argv: list[str]) -> int:
     from ..reporters.console import render_report
     from ..reporters.export import write_exports
     from ..runs.session import default_metric
-    from . import _console
+    from .console import make_console
     from .options import export_list
 
     exports = export_list(args)
-    console = _console(stderr=any(export.to_stdout for export in exports))
+    console = make_console(stderr=any(export.to_stdout for export in exports))
     shown = _load_shown(Path(args.report))
     if not isinstance(shown, tuple):  # a sweep
         from ..reporters.sweep_console import render_sweep
@@ -64,7 +64,7 @@ def compare_command(args: argparse.Namespace, argv: list[str]) -> int:
     from ..config.values import parse_fraction
     from ..reporters.comparison import print_file_comparisons
     from ..runs.session import compare_sessions, default_metric, load_session_or_report
-    from . import _console
+    from .console import make_console
 
     threshold = parse_fraction("--threshold", args.threshold)
     baseline = load_session_or_report(Path(args.baseline))
@@ -72,7 +72,7 @@ def compare_command(args: argparse.Namespace, argv: list[str]) -> int:
     metric = args.metric or default_metric(baseline)
     metrics = [metric] + [m for m in ("throughput", "median", "p99") if m != metric]
     results = compare_sessions(baseline, candidate, metrics, threshold)
-    print_file_comparisons(results, _console(), metric, markdown=args.markdown)
+    print_file_comparisons(results, make_console(), metric, markdown=args.markdown)
     slower = [r.label for r in results if (c := r.get(metric)) is not None and c.verdict == "slower"]
     if slower:
         print(f"infermeter: regression: B is slower than A on {metric} beyond {threshold:.1%} "

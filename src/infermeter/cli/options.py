@@ -5,7 +5,7 @@ users, and how the parsed namespace becomes ``build_config`` arguments. No engin
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, NoReturn
 
 from ..config.output import build_output_options
 from ..config.tuning import build_tuning
@@ -13,6 +13,18 @@ from ..errors import UsageError
 
 BOOL_WORDS = ("true", "false", "yes", "no", "y", "n", "1", "0", "on", "off")
 OPTIONAL_BOOL_FLAGS = ("json_stats", "pc", "pcseq", "inference_only", "progress", "stream_output", "lfile")
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def run_option_parser() -> Parser:
+    """``infermeter run``'s options alone (for reading a command line, not for running it)."""
+    parser = Parser(prog="infermeter run", add_help=False, allow_abbrev=False)
+    add_run_options(parser)
+    return parser
 
 
 def add_run_options(run: argparse.ArgumentParser) -> None:
@@ -274,7 +286,6 @@ def _run_config(path: str) -> dict[str, Any] | None:
 
 def _replayed(data: dict[str, Any], rest: list[str], path: str) -> list[str]:
     from ..runs.sweep import point_args
-    from . import build_parser
 
     try:
         options = {str(k): str(v) for k, v in data["options"].items()}
@@ -282,7 +293,7 @@ def _replayed(data: dict[str, Any], rest: list[str], path: str) -> list[str]:
         replay = [*shared, *point_args(options)]
     except (KeyError, AttributeError, TypeError):
         raise UsageError(f"--load-config {path}: not a valid infermeter run config") from None
-    given, _ = build_parser().parse_known_args(["run", *rest])
+    given, _ = run_option_parser().parse_known_args(rest)
     if given.model or given.model_option:
         return replay
     return [str(data.get("model", "")), *replay]

@@ -2,7 +2,8 @@
 
 Every run option is accepted and passed to each point's ``infermeter run``; the swept options take lists
 (``1,2,4``) or ranges (``1..8``, ``1..64:x2``). The sweep's own exports (-x, --export-markdown, --export-csv,
---html) are rewritten after every measurement.
+--html) are rewritten after every measurement. The best point's run config goes to --save-best PATH, else to
+best-config.json beside the sweep's own file (never into the current folder unasked), else nowhere.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config.axes import AXES, LATENCY_METRICS
 from ..errors import EXIT_INTERRUPTED, EXIT_RUNTIME, UsageError
-from .options import add_run_options
+from .options import add_run_options, run_option_parser
 
 if TYPE_CHECKING:
     from ..results.sweep import Sweep, SweepPoint
@@ -41,8 +42,10 @@ def add_sweep_parser(commands: Any) -> None:
     add("--slo", metavar="METRIC<=TIME", help="e.g. p99<=20ms: points above it cannot be best")
     add("--metric", default="median", choices=LATENCY_METRICS, help="latency axis of the frontier (default "
         "median)")
-    add("--save-best", default=DEFAULT_BEST_FILE, metavar="PATH", help="config file of the best point, replayed "
-        f"by infermeter run --load-config PATH (default {DEFAULT_BEST_FILE})")
+    add("--save-best", metavar="PATH", help="config file of the best point, replayed by infermeter run "
+        f"--load-config PATH (default: {DEFAULT_BEST_FILE} beside the sweep's own file, that of -x, else of the "
+        "first of --export-markdown, --export-csv, --export-csv-samples, --html; none when the sweep writes no "
+        "file)")
     add("--no-save-best", action="store_true", help="do not write the best configuration")
     add("--point-timeout", metavar="SECONDS", help="a point that takes longer is killed and marked failed")
     add("--seed-order", default="0", metavar="N", help="seed of the shuffled order of each round (default 0)")
@@ -101,9 +104,7 @@ def _attached_short_value(token: str, swept: set[str]) -> bool:
 
 
 def _run_option_strings() -> set[str]:
-    parser = argparse.ArgumentParser(add_help=False)
-    add_run_options(parser)
-    return {option for action in parser._actions for option in action.option_strings}
+    return {option for action in run_option_parser()._actions for option in action.option_strings}
 
 
 def run_sweep_command(args: argparse.Namespace, argv: list[str]) -> int:
@@ -111,18 +112,20 @@ def run_sweep_command(args: argparse.Namespace, argv: list[str]) -> int:
     from ..reporters.sweep_console import render_sweep
     from ..results.sweep import Sweep, SweepPoint, parse_slo
     from ..runs.sweep import grid, run_sweep
-    from . import _console, _model_argument
+    from .console import make_console
     from .options import split_model_from_flags
+    from .run import model_argument
 
     split_model_from_flags(args)
-    model = _model_argument(args)
+    model = model_argument(args)
     axes = axes_from(args)
     repeat = positive_int("--repeat", args.repeat) or 1
     exports = _exports(args)
+    best_path = best_config_path(args, exports)
     sweep = Sweep(model=model, axes=axes, points=tuple(SweepPoint(options) for options in grid(axes)),
                   repeat=repeat, metric=args.metric, goal=args.goal, slo=parse_slo(args.slo),
                   command=("infermeter", *argv), base_args=tuple(base_arguments(argv, axes, model)))
-    console = _console(stderr=any(export.to_stdout for export in exports))
+    console = make_console(stderr=any(export.to_stdout for export in exports))
     total = len(sweep.points) * repeat
 
     def update(current: Sweep, index: int, outcome: Any) -> None:
@@ -140,7 +143,7 @@ def run_sweep_command(args: argparse.Namespace, argv: list[str]) -> int:
                       on_update=update)
     _write_exports(sweep, exports)
     render_sweep(sweep, console, quiet=args.quiet)
-    _save_best(sweep, args, console)
+    _save_best(sweep, best_path, args, console)
     return _sweep_outcome(sweep)
 
 
@@ -150,17 +153,46 @@ def _point_text(point: SweepPoint) -> str:
     return f"{format_rate(point.throughput)} items/s, median {format_duration(point.latency_ns('median'))}"
 
 
-def _save_best(sweep: Sweep, args: argparse.Namespace, console: Any) -> None:
+def best_config_path(args: argparse.Namespace, exports: list[Any]) -> Path | None:
+    """Where the best point's run config goes: --save-best, else beside the sweep's first file export (-x
+    first), else nowhere. Checked before the sweep, so a path that cannot be written fails now, not at the end."""
+    from ..reporters.export import check_export_path
+
+    if args.no_save_best:
+        return None
+    files = [export for export in exports if not export.to_stdout]
+    if args.save_best is not None:
+        check_export_path(args.save_best, "--save-best")
+        path = Path(args.save_best)
+    elif files:
+        path = Path(files[0].path).parent / DEFAULT_BEST_FILE
+    else:
+        return None
+    for export in files:
+        if Path(export.path).resolve() == path.resolve():
+            what = f"--save-best {path}" if args.save_best is not None else f"the best configuration's file {path}"
+            raise UsageError(f"{what} is also the file of {export.flag}: give the best configuration another file "
+                             "with --save-best PATH")
+    return path
+
+
+def _save_best(sweep: Sweep, path: Path | None, args: argparse.Namespace, console: Any) -> None:
     best = sweep.best()
     if best is None or args.no_save_best:
         return
-    path = Path(args.save_best)
+    label = sweep.points[best].label
+    if path is None:
+        if not args.quiet:
+            console.print(f"best configuration ({label}) not saved: the sweep writes no file; keep it with "
+                          "--save-best PATH, replayed by infermeter run --load-config PATH", highlight=False,
+                          soft_wrap=True)
+        return
     from ..reporters.export import write_text
 
     write_text(str(path), json.dumps(sweep.run_config(best), indent=2) + "\n")
     if not args.quiet:
-        console.print(f"best configuration ({sweep.points[best].label}) saved to {path}: replay it with "
-                      f"infermeter run --load-config {path}", highlight=False, soft_wrap=True)
+        console.print(f"best configuration ({label}) saved to {path}: replay it with infermeter run "
+                      f"--load-config {path}", highlight=False, soft_wrap=True)
 
 
 def _sweep_outcome(sweep: Sweep) -> int:

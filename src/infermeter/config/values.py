@@ -112,24 +112,26 @@ def parse_input_files(value: str | Iterable[str] | None) -> tuple[InputFile, ...
 def _input_file(item: str) -> InputFile:
     path = Path(item)
     if path.exists():
-        return InputFile(None, _checked_file(path))
+        return InputFile(None, _checked_file(path, None))
     name, sep, file_part = item.rpartition(":")
     if sep and name and file_part:
-        return InputFile(name, _checked_file(Path(file_part)))
-    raise InputError(f"-i {item!r}: file not found")
+        return InputFile(name, _checked_file(Path(file_part), name))
+    raise InputError(f"-i {item}: file not found")
 
 
-def _checked_file(path: Path) -> Path:
-    """An existing data file of a known type, or a folder holding at least one."""
-    from ..inputs.files import DATA_SUFFIXES, folder_files  # options is imported by inputs: no cycle at call time
+def _checked_file(path: Path, name: str | None) -> Path:
+    """An existing data file of a known type, or a folder holding at least one. Errors name the -i value as
+    given: ``NAME:PATH`` or ``PATH``."""
+    from .datafiles import DATA_SUFFIXES, folder_files
 
+    given = f"{name}:{path}" if name is not None else str(path)
     if not path.exists():
-        raise InputError(f"-i: file not found: {path}")
+        raise InputError(f"-i {given}: file not found")
     if path.is_dir():
-        folder_files(path)  # refuses a folder with nothing usable, naming it
+        folder_files(path, given)  # refuses a folder with nothing usable, naming it
         return path
     if path.suffix.lower() not in DATA_SUFFIXES:
-        raise InputError(f"-i: {path}: unsupported file type {path.suffix or '(none)'!r}; use .npy, .npz, .bin "
+        raise InputError(f"-i {given}: unsupported file type {path.suffix or '(none)'!r}; use .npy, .npz, .bin "
                          "or an image (.jpg, .png, .bmp, .tif, .webp)")
     return path
 

@@ -12,26 +12,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EngineNotInstalled, UsageError
+from .sdk import FAKE_DETAIL, SDKS, use_lean_sdk_imports
 
 if TYPE_CHECKING:
     from ..config.benchmark import BenchmarkConfig
     from .base import Engine
 
 BUILTIN = ("openvino", "onnxruntime", "fake")
-FAKE_DETAIL = "deterministic, virtual clock"  # the fake engine has one device, CPU, and infermeter's version
-_LEAN_SDK_IMPORTS = [False]
-
-
-def use_lean_sdk_imports() -> None:
-    """For the command-line process only: engine SDKs are imported without parts infermeter never uses
-    (OpenVINO's model-conversion API and the telemetry it starts: 0.3 s of start-up and exit). Not done for
-    library use, where the caller's own code may want ``openvino.convert_model``."""
-    _LEAN_SDK_IMPORTS[0] = True
-
-
-def lean_sdk_imports() -> bool:
-    return _LEAN_SDK_IMPORTS[0]
-_SDK_MODULE = {"openvino": "openvino", "onnxruntime": "onnxruntime"}
 _REGISTERED: dict[str, Callable[[BenchmarkConfig], Engine]] = {}
 
 
@@ -43,8 +30,8 @@ def register_engine(name: str, factory: Callable[[BenchmarkConfig], Engine]) -> 
 
 
 def is_installed(name: str) -> bool:
-    module = _SDK_MODULE.get(name)
-    return module is None or importlib.util.find_spec(module) is not None
+    sdk = SDKS.get(name)
+    return sdk is None or importlib.util.find_spec(sdk.module) is not None
 
 
 def choose_engine(requested: str | None, model_format: str) -> tuple[str, str]:
@@ -92,3 +79,7 @@ def _plugins() -> dict[str, Any]:
 
 def available_engines() -> list[str]:
     return [*BUILTIN, *sorted((set(_plugins()) | set(_REGISTERED)) - set(BUILTIN))]
+
+
+__all__ = ["BUILTIN", "FAKE_DETAIL", "available_engines", "choose_engine", "create_engine", "is_installed",
+           "register_engine", "use_lean_sdk_imports"]

@@ -19,31 +19,13 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from ..config.tuning import Tuning
+from ..model.io import Dim, InputDescription, OutputDescription  # in __all__: engine plugins import them here
 
 if TYPE_CHECKING:
     from ..model.files import ModelRef
     from ..results.counters import LayerCounter
 
 Clock = Callable[[], int]
-Dim = int | str | None  # static size, symbolic name, or unknown (-1 / ? / unset)
-
-
-@dataclass(frozen=True)
-class InputDescription:
-    """A model input as declared by the model, before any shape is resolved."""
-
-    name: str
-    dtype: str  # numpy dtype name: "float32", "int64", "bool", "string", ...
-    dims: tuple[Dim, ...] | None  # None = rank unknown
-    index_bound: int | None = None  # exclusive upper bound for index-like inputs (size of the table indexed)
-    index_source: str | None = None  # where index_bound was read from, e.g. "Gather 'embeddings'"
-
-
-@dataclass(frozen=True)
-class OutputDescription:
-    name: str
-    dtype: str
-    dims: tuple[Dim, ...] | None
 
 
 @dataclass(frozen=True)
@@ -171,3 +153,7 @@ class RequestFailed(Exception):
         super().__init__(message)
         self.call_index = call_index
         self.slot = slot  # the async slot that is idle again, when known
+
+
+__all__ = ["AsyncSession", "Clock", "CompiledModel", "Dim", "Engine", "EngineInfo", "EngineOptions", "InputDescription",
+           "ModelHandle", "OutputDescription", "RequestFailed", "RuntimeInfo", "Session"]

@@ -8,13 +8,12 @@ package metadata, which imports nothing). A new version, ``--refresh``, or a dam
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_atomic
 from ..paths import cache_root
-
-PACKAGES = {"openvino": "openvino", "onnxruntime": "onnxruntime"}
+from .sdk import SDKS
 
 
 def cache_path() -> Path:
@@ -25,11 +24,11 @@ def installed_version(name: str) -> str | None:
     """The installed distribution's version, from package metadata; None when it is not installed."""
     from importlib.metadata import PackageNotFoundError, version
 
-    package = PACKAGES.get(name)
-    if package is None:
+    sdk = SDKS.get(name)
+    if sdk is None:
         return None
     try:
-        return version(package)
+        return version(sdk.distribution)
     except PackageNotFoundError:
         return None
 
@@ -53,9 +52,7 @@ def remember(name: str, info_version: str, devices: tuple[str, ...], detail: str
     path = cache_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(known, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(temporary, path)
+        write_atomic(path, json.dumps(known, indent=2, sort_keys=True) + "\n")
     except OSError:
         pass  # a read-only home only costs the next call its speed
 

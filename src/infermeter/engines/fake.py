@@ -26,7 +26,6 @@ from ..errors import UsageError
 from ..model.files import ModelRef, describe_model_file
 from ..results.counters import LayerCounter
 from ..units import parse_duration_ns
-from . import FAKE_DETAIL
 from .base import (
     AsyncSession,
     Clock,
@@ -38,6 +37,7 @@ from .base import (
     RuntimeInfo,
     Session,
 )
+from .sdk import FAKE_DETAIL
 
 FAKE_OPTIMAL_REQUESTS = 2
 
@@ -161,6 +161,14 @@ class FakeAsyncSession:
         self._idle = list(range(self._slots - 1, -1, -1))
 
 
+def _choice_reason(options: EngineOptions) -> str:
+    if options.goal == "latency":
+        return "fake engine: one request at a time"
+    if options.requests:
+        return f"fake engine: -nireq {options.requests}"
+    return f"fake engine: {FAKE_OPTIMAL_REQUESTS} requests in flight unless -nireq is given"
+
+
 class FakeCompiledModel:
     def __init__(self, counter: _CallCounter, clock: FakeClock, options: EngineOptions) -> None:
         self._counter = counter
@@ -173,7 +181,7 @@ class FakeCompiledModel:
             threads=None,
             hint=hint,
             async_mode="virtual requests in parallel on a virtual clock",
-            choice_reason=f"fake engine: {FAKE_OPTIMAL_REQUESTS} requests unless -nireq is given",
+            choice_reason=_choice_reason(options),
         )
 
     def create_session(self, inputs: Mapping[str, np.ndarray]) -> Session:

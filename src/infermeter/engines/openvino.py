@@ -20,7 +20,6 @@ import numpy as np
 from ..errors import EngineError, EngineNotInstalled, InputError, UsageError
 from ..model.files import ModelRef, load_onnx, read_ir_xml
 from ..model.onnx_graph import Graph
-from . import lean_sdk_imports
 from .base import (
     AsyncSession,
     Clock,
@@ -31,6 +30,7 @@ from .base import (
     RuntimeInfo,
     Session,
 )
+from .sdk import lean_sdk_imports
 
 if TYPE_CHECKING:
     from ..model.flops import FlopCount

@@ -13,8 +13,8 @@ import openvino as ov
 
 from ..model.files import describe_onnx
 from ..model.flops import FlopCount
+from ..model.io import Dim, InputDescription
 from ..model.onnx_graph import Graph
-from .base import Dim, InputDescription
 
 _PASS_THROUGH = {"Convert", "Unsqueeze", "Squeeze", "Reshape", "Transpose", "Broadcast"}
 

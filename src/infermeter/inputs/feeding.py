@@ -13,14 +13,14 @@ import numpy as np
 
 from ..config.benchmark import BenchmarkConfig
 from ..config.values import ShapeOverride
-from ..engines.base import ModelHandle
 from ..errors import InputError, UsageError
 from ..model.files import ModelRef
-from ..scenarios.feed import InputFeed
+from .feed import InputFeed
 from .shapes import ShapePlan, check_batch_applies, is_batch_dim, resolve_shapes
 from .synthetic import PreparedInput, synthesize
 
 if TYPE_CHECKING:
+    from ..engines.base import ModelHandle
     from . import files as input_files
 
 
@@ -174,7 +174,9 @@ def _shape_groups(config: BenchmarkConfig, handle: ModelHandle, model: ModelRef,
                   overrides: Sequence[ShapeOverride]) -> InputsReady:
     """-data_shape: one plan and one synthetic input set per group; the model keeps dims that vary dynamic."""
     if config.input_files:
-        raise UsageError("-data_shape with -i: the files fix the data shapes; give one or the other")
+        file = config.input_files[0]
+        given = f"{file.input}:{file.path}" if file.input is not None else str(file.path)
+        raise UsageError(f"-data_shape with -i {given}: the files fix the data shapes; give one or the other")
     names = [i.name for i in handle.inputs]
     plans = []
     for group in config.data_shapes:

@@ -18,15 +18,15 @@ from typing import Literal
 
 import numpy as np
 
+from ..config.datafiles import DATA_SUFFIXES, IMAGE_SUFFIXES, folder_files
+from ..config.datafiles import error_reason as _reason
 from ..config.values import InputFile
-from ..engines.base import InputDescription
 from ..errors import InputError, UsageError
-from .images import IMAGE_SUFFIXES, image_fill, image_samples, require_pillow
+from ..model.io import InputDescription
+from .images import image_fill, image_samples, require_pillow
 from .shapes import ResolvedInput
 from .synthetic import PreparedInput
 
-RAW_SUFFIXES = (".bin", ".raw")
-DATA_SUFFIXES = (".npy", ".npz", *RAW_SUFFIXES, *IMAGE_SUFFIXES)
 _NO_LAYOUTS: Mapping[str, str] = MappingProxyType({})
 _LISTED_SOURCES = 3  # -i paths named in a fill before "and N more"
 
@@ -97,27 +97,14 @@ def _check_same_shapes(name: str, items: list[LoadedFile]) -> None:
                              "must have one shape")
 
 
-def folder_files(folder: Path) -> list[Path]:
-    """The usable files directly in a -i folder, sorted by name: hidden files, other types and subfolders are
-    skipped. A folder with none is an error naming it."""
-    try:
-        entries = sorted(folder.iterdir(), key=lambda p: p.name)
-    except OSError as error:
-        raise InputError(f"-i {folder}: cannot list the folder ({_reason(error)})") from None
-    usable = [p for p in entries if p.suffix.lower() in DATA_SUFFIXES and not p.name.startswith(".") and p.is_file()]
-    if not usable:
-        skipped = f" ({len(entries)} other entries skipped)" if entries else ""
-        raise InputError(f"-i: no .npy/.npz/.bin/image files in {folder}{skipped}")
-    return usable
-
-
 def _load_entry(entry: InputFile, names: list[str]) -> list[LoadedFile]:
     if entry.input is not None and entry.input not in names:
         raise InputError(f"-i {entry.input}:{entry.path}: the model has no input {entry.input!r}; "
                          f"inputs: {', '.join(names)}")
     if not entry.path.is_dir():
         return _load_file(entry.path, entry.input, names, None)
-    return [item for path in folder_files(entry.path) for item in _load_file(path, entry.input, names, entry.path)]
+    return [item for path in folder_files(entry.path, _given(entry.input, entry.path))
+            for item in _load_file(path, entry.input, names, entry.path)]
 
 
 def _load_file(path: Path, target: str | None, names: list[str], folder: Path | None) -> list[LoadedFile]:
@@ -125,11 +112,11 @@ def _load_file(path: Path, target: str | None, names: list[str], folder: Path | 
     if suffix == ".npz":
         return [dataclasses.replace(item, folder=folder) for item in _load_npz(InputFile(target, path), names)]
     if suffix not in DATA_SUFFIXES:
-        raise InputError(f"-i: {path}: unsupported file type {path.suffix or '(none)'!r}; use .npy, .npz, .bin "
-                         "or an image")
+        raise InputError(f"-i {_given(target, path)}: unsupported file type {path.suffix or '(none)'!r}; use .npy, "
+                         ".npz, .bin or an image")
     name = target if target is not None else _only_input(folder or path, names)
     if suffix == ".npy":
-        return [LoadedFile(name, path, _read_npy(path), folder=folder)]
+        return [LoadedFile(name, path, _read_npy(path, _given(target, path)), folder=folder)]
     if suffix in IMAGE_SUFFIXES:
         require_pillow(path)  # fail before shapes are resolved, naming the first image
         return [LoadedFile(name, path, None, folder=folder, kind="image")]
@@ -143,14 +130,19 @@ def _only_input(path: Path, names: list[str]) -> str:
                      f"say which one as NAME:{path}")
 
 
-def _read_npy(path: Path) -> np.ndarray:
+def _given(target: str | None, path: Path) -> str:
+    """A -i value as the user gave it: ``NAME:PATH``, or ``PATH``."""
+    return f"{target}:{path}" if target is not None else str(path)
+
+
+def _read_npy(path: Path, given: str) -> np.ndarray:
     try:
         with open(path, "rb") as stream:
             array = np.load(stream, allow_pickle=False)
     except Exception as error:  # numpy raises ValueError, EOFError, tokenize.TokenError... on damaged headers
-        raise InputError(f"-i {path}: not a readable .npy file ({_reason(error)})") from None
+        raise InputError(f"-i {given}: not a readable .npy file ({_reason(error)})") from None
     if not isinstance(array, np.ndarray):
-        raise InputError(f"-i {path}: expected one array")
+        raise InputError(f"-i {given}: expected one array")
     return array
 
 
@@ -159,13 +151,15 @@ def _load_npz(entry: InputFile, names: list[str]) -> list[LoadedFile]:
         with open(entry.path, "rb") as stream:
             archive = np.load(stream, allow_pickle=False)
             if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise InputError(f"-i {entry.path}: not a .npz archive (it holds a single array: name it .npy)")
+                raise InputError(f"-i {_given(entry.input, entry.path)}: not a .npz archive (it holds a single "
+                                 "array: name it .npy)")
             with archive:
                 members = {key: archive[key] for key in archive.files}
     except InputError:
         raise
     except Exception as error:  # BadZipFile, ValueError, EOFError... on damaged archives
-        raise InputError(f"-i {entry.path}: not a readable .npz file ({_reason(error)})") from None
+        raise InputError(f"-i {_given(entry.input, entry.path)}: not a readable .npz file ({_reason(error)})") \
+            from None
     if entry.input is not None:
         if len(members) != 1:
             raise InputError(f"-i {entry.input}:{entry.path}: the archive holds {len(members)} arrays; "
@@ -178,11 +172,6 @@ def _load_npz(entry: InputFile, names: list[str]) -> list[LoadedFile]:
     if not members:
         raise InputError(f"-i {entry.path}: the archive is empty")
     return [LoadedFile(key, entry.path, array, key, kind="archive") for key, array in members.items()]
-
-
-def _reason(error: BaseException) -> str:
-    text = str(error).splitlines()[0] if str(error) else type(error).__name__
-    return text[:120]
 
 
 def _first_array(loaded: LoadedInput) -> LoadedFile | None:

@@ -18,10 +18,10 @@ from types import ModuleType
 
 import numpy as np
 
+from ..config.datafiles import error_reason as _reason
 from ..errors import InputError, UsageError
 from .shapes import ResolvedInput
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 CHANNEL_ORDERS = ("BGR", "RGB")
 PILLOW_MISSING = "reading images needs Pillow: pip install 'infermeter[images]'"
 _CHANNELS = (1, 3, 4)
@@ -179,6 +179,3 @@ def image_fill(paths_from: str, count: int, samples: ImageSamples, channel_order
     return f"{what} ({', '.join(details)})"
 
 
-def _reason(error: BaseException) -> str:
-    text = str(error).splitlines()[0] if str(error) else type(error).__name__
-    return text[:120]

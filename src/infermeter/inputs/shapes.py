@@ -12,8 +12,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..config.values import ShapeOverride
-from ..engines.base import Dim, InputDescription
 from ..errors import UsageError
+from ..model.io import Dim, InputDescription
 
 _BATCH_NAME = re.compile(r"^(n|b|bs|batch.*|.*_batch|.*batch_?size.*)$", re.IGNORECASE)
 
@@ -66,12 +66,14 @@ def resolve_shapes(
     batch_value = _batch_value(batch, dims, inputs)
     resolved = []
     for description in inputs:
-        override = _merge_override(description, by_name.get(description.name), file_shapes.get(description.name))
-        source = "-shape"
+        file = None
         if description.name in file_shapes:
-            source = f"-i {(file_sources or {}).get(description.name, 'file')}: its shape"
+            file = (file_sources or {}).get(description.name, "(its file)")
+        override = _merge_override(description, by_name.get(description.name), file_shapes.get(description.name),
+                                   file)
+        source = "-shape" if file is None else f"-i {file}: its shape"
         shape = _resolve_one(description, override, dims, default_dims, batch_value, source)
-        _check_batch_conflict(description, shape, batch)
+        _check_batch_conflict(description, shape, batch, file)
         resolved.append(ResolvedInput(description, shape))
     plan_batch, origin = _batch_of(resolved, batch)
     return ShapePlan(tuple(resolved), plan_batch, origin, _symbol_sizes(resolved))
@@ -121,22 +123,25 @@ def _batch_value(batch: int | None, dims: Mapping[str, int], inputs: Sequence[In
     return named if named is not None else 1
 
 
-def _check_batch_conflict(description: InputDescription, shape: tuple[int, ...], batch: int | None) -> None:
+def _check_batch_conflict(description: InputDescription, shape: tuple[int, ...], batch: int | None,
+                          file: str | None = None) -> None:
+    """``file``: the -i file the shape came from, if it did."""
     dims = description.dims or ()
+    given = f"of -i {file} for" if file is not None else "given for"
     for index in range(len(dims)):
         if batch is not None and is_batch_dim(dims, index) and shape[index] != batch:
-            raise UsageError(f"-b {batch} conflicts with the shape {_fmt(shape)} given for input "
+            raise UsageError(f"-b {batch} conflicts with the shape {_fmt(shape)} {given} input "
                              f"{description.name!r}: keep one")
 
 
 def _merge_override(description: InputDescription, shape: tuple[int | None, ...] | None,
-                    file_shape: tuple[int, ...] | None) -> tuple[int | None, ...] | None:
+                    file_shape: tuple[int, ...] | None, file: str | None) -> tuple[int | None, ...] | None:
     if file_shape is None:
         return shape
     if shape is not None and (len(shape) != len(file_shape) or
                               any(s is not None and s != f for s, f in zip(shape, file_shape, strict=True))):
-        raise UsageError(f"-shape {_fmt(shape)} for input {description.name!r} disagrees with its -i file "
-                         f"shape {_fmt(file_shape)}")
+        raise UsageError(f"-shape {_fmt(shape)} for input {description.name!r} disagrees with the shape "
+                         f"{_fmt(file_shape)} of its -i file {file}")
     return file_shape
 
 

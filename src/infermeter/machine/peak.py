@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_atomic
 from ..errors import EngineError
 from ..paths import cache_root
 
@@ -76,10 +77,7 @@ def save_peak(peak: Peak) -> Path:
     known = _read_cache(path)
     known[_key(peak.cpu, peak.threads)] = asdict(peak)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(known, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
-    return path
+    return write_atomic(path, json.dumps(known, indent=2, sort_keys=True) + "\n")
 
 
 def cached_peak(cpu: str, threads: int) -> Peak | None:

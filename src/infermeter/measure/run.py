@@ -21,12 +21,12 @@ from ..engines import choose_engine, create_engine
 from ..engines.base import CompiledModel, EngineInfo, EngineOptions, ModelHandle, RuntimeInfo
 from ..errors import BenchmarkInterrupted, UsageError
 from ..events import NullObserver, Observer, PhaseTimer
+from ..inputs.feed import InputFeed
 from ..inputs.feeding import InputsReady, prepare_inputs
 from ..inputs.shapes import ShapePlan
 from ..inputs.synthetic import PreparedInput
 from ..model.files import ModelRef, resolve_model
 from ..scenarios.base import Scenario, TimedFacts
-from ..scenarios.feed import InputFeed
 from ..scenarios.runner import Measured, Runner
 
 if TYPE_CHECKING:  # the report's modules are imported after the first inference (start-up time)

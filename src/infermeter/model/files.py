@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
-from ..engines.base import Dim, InputDescription, OutputDescription
 from ..errors import InputError
+from .io import Dim, InputDescription, OutputDescription
 from .onnx_graph import ELEMENT_TYPES, Graph, Node, OnnxFormatError, read_graph
 
 if TYPE_CHECKING:

@@ -10,10 +10,7 @@ onnx is imported only inside the functions that build a model.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from infermeter.engines.base import Dim, InputDescription, OutputDescription
+from infermeter.atomic import write_atomic
 from infermeter.errors import UsageError
+from infermeter.model.io import Dim, InputDescription, OutputDescription
 
 if TYPE_CHECKING:
     import onnx
@@ -414,21 +412,7 @@ def ensure_built(name: str) -> Path:
         return path
     data: bytes = build(model.name).SerializeToString()
     directory.mkdir(parents=True, exist_ok=True)
-    _write_atomically(path, data)
+    write_atomic(path, data)
     return path
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Temp file in the same directory, then os.replace: readers see the old state or the whole file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a cache file is not a secret
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

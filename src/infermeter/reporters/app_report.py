@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_atomic
 from ..errors import UsageError
 from ..results.counters import (
     LayerCounter,
@@ -325,7 +326,7 @@ def _write(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_atomic(path, text)
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise UsageError(f"-report_folder {folder}: cannot write {name} ({reason})") from None

@@ -7,19 +7,18 @@ sweep and writes it atomically (or to stdout for ``-``, at most one).
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import importlib.util
 import json
 import math
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..atomic import write_atomic
 from ..errors import UsageError
 
 if TYPE_CHECKING:  # the renderers are imported when an export is written: a run without one never loads them
@@ -156,32 +155,9 @@ def check_export_path(target: str, flag: str = "-x/--export-json") -> None:
 
 
 def write_text(target: str, text: str) -> None:
-    """Write to ``-`` (stdout) or atomically to a file: temp file in the same folder, then rename."""
+    """Write to ``-`` (stdout) or atomically to a file (``atomic.write_atomic``)."""
     if target == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    path = Path(target)
-    mode = _file_mode(path)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp_name, mode)
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
-
-
-def _file_mode(path: Path) -> int:
-    """An existing file's permissions, else what a plain ``open`` would give (0o666 less the umask): a temp
-    file is created 0o600, and an export should not become unreadable to others by being written atomically."""
-    with contextlib.suppress(OSError):
-        return path.stat().st_mode & 0o7777
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
+    write_atomic(target, text)

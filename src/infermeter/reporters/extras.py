@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from ..atomic import write_atomic
 from ..config.output import OutputOptions
 from ..errors import UsageError
 from ..results.report import Report
@@ -77,7 +78,7 @@ def dump_config(report: Report, path: Path) -> Path:
     engine: dict[str, Any] = report.engine
     config = engine.get("device_config") or {engine.get("device", "CPU"): engine.get("properties", {})}
     try:
-        path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        write_atomic(path, json.dumps(config, indent=2, sort_keys=True) + "\n")
     except OSError as error:
         raise UsageError(f"-dump_config {path}: cannot write ({error.strerror})") from None
     return path

@@ -8,14 +8,13 @@ byte-identical HTML. matplotlib is needed (the ``report`` extra); without it a U
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shlex
-import tempfile
 from pathlib import Path
 
 from .. import __version__
 from ..analysis.compare import DEFAULT_THRESHOLD, describe_change
+from ..atomic import write_atomic
 from ..errors import UsageError
 from ..results.report import Report
 from ..results.sweep import AXES, Sweep
@@ -239,18 +238,8 @@ def write_html(path: str | os.PathLike[str], html: str) -> Path:
     """Write atomically (a temp file in the same folder, then rename); any failure is a UsageError naming
     the path, and leaves an existing file untouched."""
     target = Path(path)
-    temp: str | None = None
     try:
-        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(html)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
+        write_atomic(target, html)
     except OSError as error:
-        if temp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
         raise UsageError(f"cannot write the HTML report {target}: {error.strerror or error}") from None
     return target

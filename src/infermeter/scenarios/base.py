@@ -20,7 +20,7 @@ import numpy as np
 from ..clock import Clock
 from ..config.benchmark import StopRule
 from ..engines.base import CompiledModel, RuntimeInfo, Session
-from .feed import InputFeed
+from ..inputs.feed import InputFeed
 from .recording import Checkpoint, SampleBuffer
 from .stop import Stop, stop_for
 

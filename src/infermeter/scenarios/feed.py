@@ -11,27 +11,13 @@ Which set served which request is not recorded in the loop: worker-local order m
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
 from ..clock import Clock, FakeClock
 from ..engines.base import CompiledModel
-
-
-@dataclass(frozen=True)
-class InputFeed:
-    sets: Sequence[Mapping[str, np.ndarray]]  # K complete input sets, fed in this order, round-robin
-    groups: Sequence[int]  # shape group of each set
-    labels: Sequence[str]  # one label per shape group, e.g. "input[1,3,224,224]"
-    copy_in: bool  # full mode: copy the sample into the bound inputs inside the timed call
-    group_batches: Sequence[int] = ()  # items per request of each shape group
-
-    def group_of_index(self, count: int) -> np.ndarray:
-        """Shape group of a worker's first ``count`` requests."""
-        table = np.asarray(self.groups, dtype=np.int16)
-        return table[np.arange(count, dtype=np.int64) % len(table)]
+from ..inputs.feed import InputFeed
 
 
 class CyclingSession:

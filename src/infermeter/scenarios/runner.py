@@ -22,8 +22,9 @@ from ..clock import Clock
 from ..config.benchmark import StopRule, Warmup
 from ..engines.base import CompiledModel, RequestFailed, Session
 from ..errors import BenchmarkInterrupted, EngineError, InfermeterError, one_line
+from ..inputs.feed import InputFeed
 from .base import Driver, Scenario, Setup
-from .feed import InputFeed, Pacer
+from .feed import Pacer
 from .precision import PrecisionCheck
 from .recording import SampleBuffer
 from .stop import Stop, warmup_stop
