@@ -3,7 +3,9 @@ and findings derived when loading a schema-version-1 report."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,8 +25,12 @@ from infermeter.analysis.checks import (
     outlier_cutoffs,
     verdict,
 )
-from infermeter.results.report import SCHEMA_ID, PhaseTimes, Report, RunResult
+from infermeter.results.facts import CpuUsage
+from infermeter.results.report import SCHEMA_ID, Report, RunResult
+from infermeter.runs.files import report_from_data
 from infermeter.scenarios import check_run
+
+LEGACY = Path(__file__).parent / "data" / "legacy"
 
 MS = 1_000_000
 CLEAN = CheckContext()
@@ -442,23 +448,27 @@ def test_drift_needs_50_samples() -> None:
 # --- BUSY_MACHINE ------------------------------------------------------------------------------------------
 
 
+def usage(foreign: float = 0.0, steal: float = 0.0, cpus: int = 8, wall_ns: int = 10_000) -> CpuUsage:
+    """CPU use with exactly these shares of other processes' and the hypervisor's cores."""
+    return CpuUsage(wall_ns, 0, round(foreign * wall_ns), round(steal * wall_ns), cpus)
+
+
 @pytest.mark.parametrize(("cpu", "busy"), [
-    ({"foreign_cores": 0.1, "steal_cores": 0.0, "cpus": 8}, True),
-    ({"foreign_cores": 0.0999, "steal_cores": 0.0999, "cpus": 8}, False),
-    ({"foreign_cores": 0.0, "steal_cores": 0.1, "cpus": 8}, True),
-    ({"foreign_cores": 2.5, "cpus": 8}, True),
-    ({"cpus": 8}, False),
-    ({}, False),
+    (usage(foreign=0.1), True),
+    (usage(foreign=0.0999, steal=0.0999), False),
+    (usage(steal=0.1), True),
+    (usage(foreign=2.5), True),
+    (usage(), False),
+    (usage(wall_ns=0, cpus=0), False),
     (None, False),
 ])
-def test_busy_machine_threshold(cpu: dict[str, Any] | None, busy: bool) -> None:
+def test_busy_machine_threshold(cpu: CpuUsage | None, busy: bool) -> None:
     finding = only(constant(2000), "BUSY_MACHINE", CheckContext(cpu=cpu))
     assert (finding is not None) == busy
     if finding is not None:
         assert cpu is not None
         assert finding.effect == UNSTABLE
-        assert finding.values == {"foreign_cores": cpu.get("foreign_cores", 0.0),
-                                  "steal_cores": cpu.get("steal_cores", 0.0)}
+        assert finding.values == {"foreign_cores": cpu.foreign_cores, "steal_cores": cpu.steal_cores}
 
 
 # --- LATENCY_HIDES_QUEUEING --------------------------------------------------------------------------------
@@ -514,7 +524,7 @@ def test_verdict_ordering(effects: list[str], expected: str) -> None:
 def test_findings_come_in_the_order_of_codes() -> None:
     # a short, partial throughput run of 100 requests with a slow start, on a busy machine, with a coarse clock
     run = back_to_back([3 * MS] * 10 + [MS] * 90, scenario="throughput", requests=8, partial=True)
-    context = CheckContext(clock_cost_ns=200_000.0, cpu={"foreign_cores": 1.0, "cpus": 4}, parallel_capacity=2,
+    context = CheckContext(clock_cost_ns=200_000.0, cpu=usage(foreign=1.0, cpus=4), parallel_capacity=2,
                            precision_target=0.01)
     found = codes(run, context)
     assert found == ["PARTIAL", "TOO_FEW_SAMPLES", "SHORT_RUN", "PRECISION_NOT_MET", "TIMER_RESOLUTION",
@@ -547,27 +557,21 @@ def test_every_finding_of_a_run_round_trips() -> None:
 
 
 def _report_dict(run: RunResult | None, version: int) -> dict[str, Any]:
-    return {
-        "schema": SCHEMA_ID,
-        "schema_version": version,
-        "tool_version": "0.1.0",
-        "created_utc": "2024-01-01T00:00:00Z",
-        "command": None,
-        "partial": run is None or run.partial,
-        "error": None,
-        "config": {"scenario": "latency"},
-        "environment": {},
-        "engine": {},
-        "model": {},
-        "phases": PhaseTimes().to_dict(),
-        "run": run.to_dict() if run is not None else None,
-        "timed": "inference only",
-        "notes": [],
-    }
+    """A report as a release writing ``version`` saved it, with this run: the facts of a genuine version-1
+    file (tests/data/legacy), its run replaced."""
+    data = json.loads((LEGACY / "report-v1-fake.json").read_text(encoding="utf-8"))
+    assert data["schema"] == SCHEMA_ID
+    data.update(schema_version=version, partial=run is None or run.partial,
+                run=run.to_dict() if run is not None else None)
+    return data
+
+
+def _loaded(data: dict[str, Any]) -> Report:
+    return report_from_data(Path("saved.json"), data)
 
 
 def test_version_1_report_derives_findings_from_the_samples() -> None:
-    report = Report.from_dict(_report_dict(constant(50), version=1))  # 50 ms: short, too few for p95/p99 CIs
+    report = _loaded(_report_dict(constant(50), version=1))  # 50 ms: short, too few for p95/p99 CIs
     assert [finding.code for finding in report.findings] == ["TOO_FEW_SAMPLES", "SHORT_RUN"]
     assert report.findings[0].effect == INFO
     assert report.verdict == INSUFFICIENT
@@ -576,13 +580,13 @@ def test_version_1_report_derives_findings_from_the_samples() -> None:
 
 
 def test_version_1_report_of_a_clean_run_is_valid() -> None:
-    report = Report.from_dict(_report_dict(constant(2000), version=1))
+    report = _loaded(_report_dict(constant(2000), version=1))
     assert report.findings == ()
     assert report.verdict == VALID
 
 
 def test_version_1_report_without_a_run_is_partial() -> None:
-    report = Report.from_dict(_report_dict(None, version=1))
+    report = _loaded(_report_dict(None, version=1))
     assert [(finding.code, finding.effect) for finding in report.findings] == [("PARTIAL", INSUFFICIENT)]
     assert report.verdict == INSUFFICIENT
 
@@ -590,15 +594,15 @@ def test_version_1_report_without_a_run_is_partial() -> None:
 def test_version_2_report_keeps_its_findings() -> None:
     data = _report_dict(constant(50), version=2)
     data["findings"] = [Finding("BUSY_MACHINE", UNSTABLE, "saw", "remedy", {"foreign_cores": 0.5}).to_dict()]
-    report = Report.from_dict(data)
+    report = _loaded(data)
     assert report.findings == (Finding("BUSY_MACHINE", UNSTABLE, "saw", "remedy", {"foreign_cores": 0.5}),)
     assert report.verdict == UNSTABLE
 
 
 def test_report_round_trip_keeps_findings_and_verdict() -> None:
-    report = Report.from_dict(_report_dict(constant(50), version=1))
+    report = _loaded(_report_dict(constant(50), version=1))
     data = report.to_dict()
-    assert data["schema_version"] == 2
+    assert data["schema_version"] == 3
     assert data["verdict"] == INSUFFICIENT
     assert [item["code"] for item in data["findings"]] == ["TOO_FEW_SAMPLES", "SHORT_RUN"]
     again = Report.from_dict(data)

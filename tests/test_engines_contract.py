@@ -17,6 +17,7 @@ import pytest
 
 import infermeter
 from conftest import EMBEDDING_ROWS, ODD_DIM, ODD_INPUT
+from infermeter.config.benchmark import Warmup
 from infermeter.engines import fake as fake_engine
 from infermeter.errors import EngineError, UsageError
 from infermeter.events import NullObserver
@@ -36,7 +37,7 @@ def run(model: Path | str, engine: str, **options: Any) -> Report:
 
 
 def shapes(report: Report) -> dict[str, list[int]]:
-    return {item["name"]: item["shape"] for item in report.model["inputs"]}
+    return {item.name: list(item.shape) for item in report.model.inputs}
 
 
 def check_common(report: Report, engine: str, *, count: int, batch: int = 1) -> None:
@@ -46,12 +47,12 @@ def check_common(report: Report, engine: str, *, count: int, batch: int = 1) -> 
     assert report.run is not None
     assert report.run.stop_reason == "stop rule met"
     assert report.run.count == count
-    assert report.run.batch == batch == report.model["batch"]
+    assert report.run.batch == batch == report.model.batch
     assert report.run.items == batch * count
     assert report.run.throughput is not None
     assert report.run.throughput == pytest.approx(batch * count * 1e9 / report.run.window_ns)
-    assert report.engine["name"] == engine
-    assert isinstance(report.engine["precision"], str) and report.engine["precision"]
+    assert report.engine.name == engine
+    assert isinstance(report.engine.precision, str) and report.engine.precision
     compile_ns = report.phases.compile_ns
     assert isinstance(compile_ns, int) and compile_ns >= 0
     assert isinstance(report.phases.first_inference_ns, int)
@@ -85,25 +86,25 @@ def test_sync(engine: str, add_model: Path) -> None:
     report = run(add_model, engine, api="sync")
     check_common(report, engine, count=NITER)
     assert report.run is not None and report.run.scenario == "latency" and report.run.requests == 1
-    assert report.engine["requests_in_flight"] == 1
+    assert report.engine.requests_in_flight == 1
     assert shapes(report) == {"x": [1, 8]}
-    assert report.model["batch_origin"] == "input 'x' dim 0"
-    assert report.model["inputs"][0]["dtype"] == "float32"
-    assert report.model["inputs"][0]["bytes"] == 8 * 4
+    assert report.model.batch_origin == "input 'x' dim 0"
+    assert report.model.inputs[0].dtype == "float32"
+    assert report.model.inputs[0].bytes == 8 * 4
 
 
 def test_sync_with_warmup_iterations(engine: str, add_model: Path) -> None:
     report = run(add_model, engine, api="sync", niter=7, warmup="3it")
     check_common(report, engine, count=7)
-    assert report.config["warmup"] == {"duration_ns": 0, "iterations": 3}
+    assert report.config.warmup == Warmup(iterations=3)
 
 
 def test_async(engine: str, add_model: Path) -> None:
     report = run(add_model, engine, api="async", nireq=2)
     check_common(report, engine, count=NITER)
     assert report.run is not None and report.run.scenario == "throughput" and report.run.requests == 2
-    assert report.engine["requests_in_flight"] == 2
-    assert report.engine["async_mode"]
+    assert report.engine.requests_in_flight == 2
+    assert report.engine.async_mode
 
 
 @pytest.mark.parametrize("niter", [1, 3, 17])
@@ -119,7 +120,7 @@ def test_async_default_requests_is_the_engines_choice(engine: str, add_model: Pa
     report = run(add_model, engine, api="async", niter=8)
     assert report.run is not None
     per_stream = 2 if engine == "openvino" else 1
-    assert report.run.requests == per_stream * report.engine["optimal_requests"] >= 1
+    assert report.run.requests == per_stream * report.engine.optimal_requests >= 1
     check_common(report, engine, count=8)
 
 
@@ -133,8 +134,8 @@ def test_threads_option(engine: str, add_model: Path) -> None:
         return
     report = run(add_model, engine, api="sync", nthreads=1, niter=3)
     check_common(report, engine, count=3)
-    assert report.config["threads"] == 1
-    assert report.engine["threads"] == 1  # read back from the engine
+    assert report.config.threads == 1
+    assert report.engine.threads == 1  # read back from the engine
 
 
 def test_infer_precision_option(engine: str, add_model: Path) -> None:
@@ -144,9 +145,9 @@ def test_infer_precision_option(engine: str, add_model: Path) -> None:
         return
     report = run(add_model, engine, api="sync", infer_precision="f32", niter=3)
     check_common(report, engine, count=3)
-    assert report.engine["precision"] == "f32"
-    assert report.engine["precision_note"] == "set by -infer_precision"
-    assert report.engine["properties"]["INFERENCE_PRECISION_HINT"] == "f32"
+    assert report.engine.precision == "f32"
+    assert report.engine.precision_note == "set by -infer_precision"
+    assert report.engine.properties["INFERENCE_PRECISION_HINT"] == "f32"
 
 
 @pytest.mark.parametrize(("api", "hint"), [("sync", "throughput"), ("async", "latency")])
@@ -156,8 +157,8 @@ def test_hint_is_independent_of_the_scenario(engine: str, add_model: Path, api: 
     assert report.run is not None
     assert report.run.scenario == ("latency" if api == "sync" else "throughput")
     assert report.run.requests == (1 if api == "sync" else 2)
-    assert report.engine["hint"] == hint
-    assert report.config["hint"] == hint
+    assert report.engine.hint == hint
+    assert report.config.hint == hint
 
 
 # --- shapes ----------------------------------------------------------------------------------------------
@@ -168,8 +169,8 @@ def test_batch_flag(engine: str, add_model: Path, api: str) -> None:
     report = run(add_model, engine, api=api, batch=3, niter=6, nireq=2 if api == "async" else None)
     check_common(report, engine, count=6, batch=3)
     assert shapes(report) == {"x": [3, 8]}
-    assert report.model["batch_origin"] == "-b"
-    assert report.model["inputs"][0]["bytes"] == 3 * 8 * 4
+    assert report.model.batch_origin == "-b"
+    assert report.model.inputs[0].bytes == 3 * 8 * 4
 
 
 def test_shape_flag(engine: str, add_model: Path) -> None:
@@ -188,13 +189,13 @@ def test_static_model(engine: str, static_model: Path) -> None:
     report = run(static_model, engine, api="sync", niter=5)
     check_common(report, engine, count=5, batch=2)
     assert shapes(report) == {"x": [2, 4]}
-    assert report.model["inputs"][0]["model_dims"] == [2, 4]
+    assert report.model.inputs[0].model_dims == (2, 4)
 
 
 def test_static_model_takes_another_batch(engine: str, static_model: Path) -> None:
     """-b on a static model sets its dim 0, as benchmark_app (reshape) and deepsparse (graph rewrite) do."""
     report = run(static_model, engine, batch=3, api="sync", niter=2)
-    assert shapes(report) == {"x": [3, 4]} and report.model["batch"] == 3 and report.run is not None
+    assert shapes(report) == {"x": [3, 4]} and report.model.batch == 3 and report.run is not None
     assert report.run.count == 2
 
 
@@ -202,12 +203,12 @@ def test_multiple_inputs_and_outputs(engine: str, multi_io_model: Path, fed: lis
     report = run(multi_io_model, engine, api="sync", dim={"sequence": 7}, batch=2, niter=5)
     check_common(report, engine, count=5, batch=2)
     assert shapes(report) == {"input_ids": [2, 7], "attention_mask": [2, 7]}
-    inputs = {item["name"]: item for item in report.model["inputs"]}
-    assert inputs["input_ids"]["dtype"] == inputs["attention_mask"]["dtype"] == "int64"
-    assert inputs["input_ids"]["model_dims"] == ["batch", "sequence"]
-    assert f"[0, {EMBEDDING_ROWS})" in inputs["input_ids"]["fill"]
-    assert "mask" in inputs["attention_mask"]["fill"]
-    assert report.config["dims"] == {"sequence": 7}
+    inputs = {item.name: item for item in report.model.inputs}
+    assert inputs["input_ids"].dtype == inputs["attention_mask"].dtype == "int64"
+    assert inputs["input_ids"].model_dims == ("batch", "sequence")
+    assert f"[0, {EMBEDDING_ROWS})" in inputs["input_ids"].fill
+    assert "mask" in inputs["attention_mask"].fill
+    assert report.config.dims == {"sequence": 7}
     ids, mask = fed[-1]["input_ids"], fed[-1]["attention_mask"]
     assert ids.dtype == np.int64 and ids.shape == (2, 7)
     assert ids.min() >= 0 and ids.max() < EMBEDDING_ROWS
@@ -224,15 +225,15 @@ def test_odd_input_and_dim_names(engine: str, odd_names_model: Path) -> None:
     report = run(odd_names_model, engine, api="sync", dim={ODD_DIM: 5}, shape=f"{ODD_INPUT}[5,3]", niter=5)
     check_common(report, engine, count=5, batch=5)
     assert shapes(report) == {ODD_INPUT: [5, 3], "p2o.x": [5, 3]}
-    inputs = {item["name"]: item for item in report.model["inputs"]}
-    assert inputs[ODD_INPUT]["model_dims"] == [None, 3]
-    assert inputs["p2o.x"]["model_dims"] == [ODD_DIM, 3]
+    inputs = {item.name: item for item in report.model.inputs}
+    assert inputs[ODD_INPUT].model_dims == (None, 3)
+    assert inputs["p2o.x"].model_dims == (ODD_DIM, 3)
 
 
 def test_dim_on_a_batch_dim_sets_the_batch(engine: str, odd_names_model: Path) -> None:
     report = run(odd_names_model, engine, api="sync", dim={ODD_DIM: 5}, niter=3)
     assert shapes(report) == {ODD_INPUT: [5, 3], "p2o.x": [5, 3]}
-    assert report.model["batch"] == 5
+    assert report.model.batch == 5
 
 
 def test_odd_names_with_input_file(engine: str, odd_names_model: Path, npy: Callable[[str, Any], Path]) -> None:
@@ -241,7 +242,7 @@ def test_odd_names_with_input_file(engine: str, odd_names_model: Path, npy: Call
     report = run(odd_names_model, engine, api="sync", inputs=f"{ODD_INPUT}:{data}", dim=f"{ODD_DIM}=4", niter=3)
     check_common(report, engine, count=3, batch=4)
     assert shapes(report) == {ODD_INPUT: [4, 3], "p2o.x": [4, 3]}
-    assert str(data) in {item["name"]: item for item in report.model["inputs"]}[ODD_INPUT]["fill"]
+    assert str(data) in {item.name: item for item in report.model.inputs}[ODD_INPUT].fill
 
 
 def test_scalar_input_from_file(engine: str, scalar_input_model: Path, npy: Callable[[str, Any], Path]) -> None:
@@ -249,10 +250,10 @@ def test_scalar_input_from_file(engine: str, scalar_input_model: Path, npy: Call
     report = run(scalar_input_model, engine, api="sync", inputs=f"sample_rate:{rate}", niter=5)
     check_common(report, engine, count=5)
     assert shapes(report) == {"audio": [1, 16], "sample_rate": []}
-    inputs = {item["name"]: item for item in report.model["inputs"]}
-    assert inputs["sample_rate"]["model_dims"] == []
-    assert inputs["sample_rate"]["bytes"] == 8
-    assert str(rate) in inputs["sample_rate"]["fill"]
+    inputs = {item.name: item for item in report.model.inputs}
+    assert inputs["sample_rate"].model_dims == ()
+    assert inputs["sample_rate"].bytes == 8
+    assert str(rate) in inputs["sample_rate"].fill
 
 
 def test_scalar_input_synthesized(engine: str, scalar_input_model: Path) -> None:
@@ -282,15 +283,15 @@ def test_inputs_reach_the_engine_with_the_planned_shapes(engine: str, multi_io_m
 def test_openvino_ir(engine_name: str, api: str, add_model_ir: Path) -> None:
     report = run(add_model_ir, engine_name, api=api, batch=3, niter=9, nireq=2 if api == "async" else None)
     check_common(report, engine_name, count=9, batch=3)
-    assert report.model["format"] == "openvino-ir"
+    assert report.model.format == "openvino-ir"
     assert shapes(report) == {"x": [3, 8]}
-    assert report.model["inputs"][0]["model_dims"] == [None, 8]
+    assert report.model.inputs[0].model_dims == (None, 8)
 
 
 def test_ir_is_chosen_for_openvino_by_default(add_model_ir: Path) -> None:
     report = infermeter.benchmark(str(add_model_ir), niter=2, no_warmup=True)
-    assert report.engine["name"] == "openvino"
-    assert report.engine["why"] == "the model is OpenVINO IR"
+    assert report.engine.name == "openvino"
+    assert report.engine.why == "the model is OpenVINO IR"
 
 
 @pytest.mark.onnxruntime
@@ -328,7 +329,7 @@ def test_unnamed_first_dim_is_the_batch_dim(engine: str, odd_names_model: Path) 
     """Dim 0 without value or name counts as the batch dim (default 1), like a named first dim."""
     report = run(odd_names_model, engine, niter=1)
     assert shapes(report) == {ODD_INPUT: [1, 3], "p2o.x": [1, 3]}
-    assert report.model["batch"] == 1
+    assert report.model.batch == 1
 
 
 def test_unresolved_unnamed_dim_fails_before_compile(engine: str, unnamed_dim_model: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 from infermeter.clock import FakeClock
 from infermeter.machine import environment
 from infermeter.machine.environment import CpuMeter, CpuUsage, collect, differences
+from infermeter.results.facts import MachineFacts
 
 CPUINFO = """processor\t: 0
 model name\t: AMD EPYC 9R14
@@ -53,7 +54,7 @@ def fake_root(tmp_path: Path) -> Path:
 
 def test_collect_reads_every_new_key_from_the_root(fake_root: Path) -> None:
     record = collect({"fake": "1.0"}, root=fake_root)
-    assert {key: record[key] for key in NEW_KEYS} == {
+    assert {key: getattr(record, key) for key in NEW_KEYS} == {
         "cpus_online": 7,
         "cpu_mhz": 2450.0,
         "cpu_governor": "performance",
@@ -63,17 +64,17 @@ def test_collect_reads_every_new_key_from_the_root(fake_root: Path) -> None:
         "container": "container (cgroup)",
         "virtualization": "QEMU Standard PC (Q35 + ICH9, 2009)",
     }
-    assert record["cpu_model"] == "AMD EPYC 9R14"
-    assert record["cpu_flags"] == ["avx2", "avx512f", "avx512_bf16"]
-    assert record["memory_bytes"] == 16000000 * 1024
-    assert record["engine_versions"] == {"fake": "1.0"}
+    assert record.cpu_model == "AMD EPYC 9R14"
+    assert record.cpu_flags == ("avx2", "avx512f", "avx512_bf16")
+    assert record.memory_bytes == 16000000 * 1024
+    assert record.engine_versions == {"fake": "1.0"}
 
 
 def test_every_new_key_is_none_on_an_empty_root(tmp_path: Path) -> None:
     record = collect(root=tmp_path)
-    assert {key: record[key] for key in NEW_KEYS} == dict.fromkeys(NEW_KEYS)
-    assert record["memory_bytes"] is None
-    assert record["cpu_flags"] == []
+    assert {key: getattr(record, key) for key in NEW_KEYS} == dict.fromkeys(NEW_KEYS)
+    assert record.memory_bytes is None
+    assert record.cpu_flags == ()
 
 
 def test_garbled_files_give_none_not_an_exception(fake_root: Path) -> None:
@@ -82,7 +83,7 @@ def test_garbled_files_give_none_not_an_exception(fake_root: Path) -> None:
         write(fake_root, relative, "??? garbage\n")
     write(fake_root, "proc/cpuinfo", "flags : hypervisor\ncpu MHz : not-a-number\n")
     record = collect(root=fake_root)
-    assert [record[key] for key in ("memory_bytes", "memory_available_bytes", "cpus_online", "cpu_quota_cores",
+    assert [getattr(record, key) for key in ("memory_bytes", "memory_available_bytes", "cpus_online", "cpu_quota_cores",
                                     "cpu_mhz", "cpu_boost")] == [None] * 6
 
 
@@ -96,19 +97,19 @@ def test_cpu_list_parser(text: str | None, count: int | None) -> None:
 
 def test_cpu_mhz_falls_back_to_cpuinfo(fake_root: Path) -> None:
     (fake_root / "sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq").unlink()
-    assert collect(root=fake_root)["cpu_mhz"] == 3705.123
+    assert collect(root=fake_root).cpu_mhz == 3705.123
 
 
 @pytest.mark.parametrize(("no_turbo", "boost"), [("1", False), ("0", True), ("x", None)])
 def test_cpu_boost_from_intel_no_turbo_is_inverted(fake_root: Path, no_turbo: str, boost: bool | None) -> None:
     (fake_root / "sys/devices/system/cpu/cpufreq/boost").unlink()
     write(fake_root, "sys/devices/system/cpu/intel_pstate/no_turbo", no_turbo + "\n")
-    assert collect(root=fake_root)["cpu_boost"] is boost
+    assert collect(root=fake_root).cpu_boost is boost
 
 
 def test_boost_zero_is_false(fake_root: Path) -> None:
     write(fake_root, "sys/devices/system/cpu/cpufreq/boost", "0\n")
-    assert collect(root=fake_root)["cpu_boost"] is False
+    assert collect(root=fake_root).cpu_boost is False
 
 
 @pytest.mark.parametrize(("files", "cores"), [
@@ -122,7 +123,7 @@ def test_boost_zero_is_false(fake_root: Path) -> None:
 def test_cpu_quota_cores(tmp_path: Path, files: dict[str, str], cores: float | None) -> None:
     for relative, text in files.items():
         write(tmp_path, relative, text)
-    assert collect(root=tmp_path)["cpu_quota_cores"] == cores
+    assert collect(root=tmp_path).cpu_quota_cores == cores
 
 
 @pytest.mark.parametrize(("files", "container"), [
@@ -137,7 +138,7 @@ def test_cpu_quota_cores(tmp_path: Path, files: dict[str, str], cores: float | N
 def test_container(tmp_path: Path, files: dict[str, str], container: str | None) -> None:
     for relative, text in files.items():
         write(tmp_path, relative, text)
-    assert collect(root=tmp_path)["container"] == container
+    assert collect(root=tmp_path).container == container
 
 
 @pytest.mark.parametrize(("flags", "dmi", "virtualization"), [
@@ -153,18 +154,18 @@ def test_virtualization(tmp_path: Path, flags: str, dmi: dict[str, str], virtual
     write(tmp_path, "proc/cpuinfo", f"processor : 0\nflags : {flags}\n")
     for name, text in dmi.items():
         write(tmp_path, f"sys/class/dmi/id/{name}", text + "\n")
-    assert collect(root=tmp_path)["virtualization"] == virtualization
+    assert collect(root=tmp_path).virtualization == virtualization
 
 
-def record(**overrides: Any) -> dict[str, Any]:
+def record(**overrides: Any) -> MachineFacts:
     base: dict[str, Any] = {
         "hostname": "a", "cpu_model": "AMD EPYC 9R14", "logical_cpus": 8, "usable_cpus": 8, "cpus_online": 8,
-        "cpu_quota_cores": None, "cpu_flags": ["avx2"], "memory_bytes": 1024, "kernel": "6.1", "python": "3.11.7",
+        "cpu_quota_cores": None, "cpu_flags": ("avx2",), "memory_bytes": 1024, "kernel": "6.1", "python": "3.11.7",
         "numpy": "1.26.4", "cpu_governor": "performance", "cpu_boost": True, "container": None,
         "virtualization": None, "engine_versions": {"onnxruntime": "1.17.0", "openvino": "2024.0"},
-        "cpu_mhz": 2400.0, "load_average": [0.1, 0.2, 0.3], "memory_available_bytes": 512,
+        "cpu_mhz": 2400.0, "load_average": (0.1, 0.2, 0.3), "memory_available_bytes": 512,
     }
-    return {**base, **overrides}
+    return MachineFacts(**{**base, **overrides})
 
 
 def test_identical_records_have_no_differences() -> None:
@@ -172,11 +173,11 @@ def test_identical_records_have_no_differences() -> None:
 
 
 def test_volatile_keys_are_not_differences() -> None:
-    assert differences(record(), record(cpu_mhz=3000.0, load_average=[4, 4, 4], memory_available_bytes=1)) == []
+    assert differences(record(), record(cpu_mhz=3000.0, load_average=(4, 4, 4), memory_available_bytes=1)) == []
 
 
 def test_differences_lists_keys_in_order_with_hostname_last() -> None:
-    other = record(hostname="b", cpu_model="AMD EPYC 7R13", cpu_boost=False, cpu_flags=["avx2", "avx512f"],
+    other = record(hostname="b", cpu_model="AMD EPYC 7R13", cpu_boost=False, cpu_flags=("avx2", "avx512f"),
                    kernel="6.8", engine_versions={"onnxruntime": "1.18.0", "tensorrt": "10.0"},
                    cpu_quota_cores=2.0, container="docker")
     assert differences(record(), other) == [
@@ -198,10 +199,10 @@ def test_hostname_alone_is_reported() -> None:
 
 
 def test_keys_missing_or_none_on_both_sides_are_ignored() -> None:
-    a = {"cpu_model": "x", "cpu_governor": None}
-    assert differences(a, {"cpu_model": "x"}) == []
-    assert differences({"cpu_governor": "powersave"}, {}) == ["cpu_governor: 'powersave' vs None"]
-    assert differences({"engine_versions": None}, {"engine_versions": {"fake": "1"}}) == [
+    a = MachineFacts(cpu_model="x", cpu_governor=None)
+    assert differences(a, MachineFacts(cpu_model="x")) == []
+    assert differences(MachineFacts(cpu_governor="powersave"), MachineFacts()) == ["cpu_governor: 'powersave' vs None"]
+    assert differences(MachineFacts(), MachineFacts(engine_versions={"fake": "1"})) == [
         "engine_versions[fake]: None vs '1'"]
 
 
@@ -274,19 +275,19 @@ def test_collect_on_this_machine_has_every_key_with_the_right_type() -> None:
     optional_types: dict[str, type | tuple[type, ...]] = {
         "cpus_online": int, "cpu_mhz": float, "cpu_governor": str, "cpu_boost": bool,
         "memory_available_bytes": int, "cpu_quota_cores": float, "container": str, "virtualization": str,
-        "memory_bytes": int, "logical_cpus": int, "usable_cpus": int, "load_average": list,
+        "memory_bytes": int, "logical_cpus": int, "usable_cpus": int, "load_average": tuple,
     }
     for key, expected in optional_types.items():
-        assert real[key] is None or isinstance(real[key], expected), key
+        assert getattr(real, key) is None or isinstance(getattr(real, key), expected), key
     for key in ("hostname", "os", "kernel", "python", "numpy", "cpu_model"):
-        assert isinstance(real[key], str), key
-    assert isinstance(real["cpu_flags"], list)
-    assert real["engine_versions"] == {"fake": "0"}
-    clock = real["clock"]
-    assert clock["name"] == "perf_counter"
-    assert isinstance(clock["implementation"], str)
-    assert isinstance(clock["resolution_ns"], int) and clock["resolution_ns"] >= 1
-    assert isinstance(clock["read_cost_ns"], int) and clock["read_cost_ns"] >= 0
+        assert isinstance(getattr(real, key), str), key
+    assert isinstance(real.cpu_flags, tuple)
+    assert real.engine_versions == {"fake": "0"}
+    clock = real.clock
+    assert clock is not None and clock.name == "perf_counter"
+    assert isinstance(clock.implementation, str)
+    assert isinstance(clock.resolution_ns, int) and clock.resolution_ns >= 1
+    assert isinstance(clock.read_cost_ns, int) and clock.read_cost_ns >= 0
     assert differences(real, collect({"fake": "0"})) == []
 
 

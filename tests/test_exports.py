@@ -40,8 +40,8 @@ from infermeter.reporters.tables import (
     sweep_markdown,
 )
 from infermeter.results.report import Report, RunResult
+from infermeter.results.session import Session
 from infermeter.results.sweep import Sweep, SweepPoint
-from infermeter.runs.session import Session
 
 RUN_HEADER = [name for name, _ in RUN_COLUMNS]
 
@@ -212,7 +212,8 @@ def test_report_markdown(report: Report) -> None:
 
 
 def test_report_markdown_escapes_pipes_and_reports_failures(report: Report) -> None:
-    odd = dataclasses.replace(report, model={**report.model, "ref": "a|b\nc"}, run=None, error="it | broke")
+    odd = dataclasses.replace(report, model=dataclasses.replace(report.model, ref="a|b\nc"), run=None,
+                              error="it | broke")
     text = report_markdown(odd)
     (setup,) = markdown_tables(text)
     assert setup[2][0] == "a|b c"
@@ -386,7 +387,8 @@ def test_repr_html_escapes_text(report: Report, session: Session, sweep: Sweep) 
     text = repr_html(report)
     assert text.startswith("<table") and "500.0 ± 13.4" in text
     assert ">INSUFFICIENT</b> (SHORT_RUN, HIGH_VARIANCE)" in text
-    hostile = dataclasses.replace(report, model={**report.model, "ref": "<script>alert(1)</script>"}, error="a<b&c")
+    hostile = dataclasses.replace(report, model=dataclasses.replace(report.model, ref="<script>alert(1)</script>"),
+                                  error="a<b&c")
     text = repr_html(hostile)
     assert "<script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "a&lt;b&amp;c" in text
     assert "nireq=2" in repr_html(session) and "1.980× [1.980, 1.980]" in repr_html(session)

@@ -23,13 +23,15 @@ from infermeter.cli import main
 from infermeter.clock import FakeClock
 from infermeter.config.benchmark import build_config
 from infermeter.config.output import OutputOptions
+from infermeter.config.values import ShapeOverride
 from infermeter.engines.base import AsyncSession, RuntimeInfo, Session
 from infermeter.errors import UsageError
 from infermeter.inputs.feed import InputFeed
 from infermeter.measure import run as app
 from infermeter.reporters.console import render_report, summary_line
 from infermeter.reporters.extras import render_extras, render_groups
-from infermeter.results.report import Report, RunResult, load_report
+from infermeter.results.report import Report, RunResult
+from infermeter.runs.files import load_report
 from infermeter.scenarios.feed import CyclingSession, Pacer
 from infermeter.stats.latency import nearest_rank
 
@@ -123,18 +125,18 @@ def test_repeated_shape_is_one_group() -> None:
 
 def test_shape_groups_in_the_model_section() -> None:
     report = fake_run(3, data_shape=THREE_SHAPES)
-    assert report.model["shape_groups"] == list(LABELS)
-    assert report.model["input_sets"] == 3
-    assert report.model["full_mode"] is True  # several data shapes: full mode by default
-    assert report.model["inputs"][0]["shape"] == [1, 3, 224, 224]  # the first group is the one described
-    assert report.config["data_shapes"][1] == [{"input": None, "dims": [1, 3, 112, 112]}]
+    assert report.model.shape_groups == tuple(LABELS)
+    assert report.model.input_sets == 3
+    assert report.model.full_mode is True  # several data shapes: full mode by default
+    assert report.model.inputs[0].shape == (1, 3, 224, 224)  # the first group is the one described
+    assert report.config.data_shapes[1] == (ShapeOverride(None, (1, 3, 112, 112)),)
     assert report.notes == ()
 
 
 def test_inference_only_with_shape_groups() -> None:
     report = fake_run(10, data_shape=THREE_SHAPES, inference_only="true")
     run = measured(report)
-    assert report.model["full_mode"] is False
+    assert report.model.full_mode is False
     assert report.notes == ("-inference_only true with several data shapes: each shape keeps its own bound request "
                             "(inputs are not set inside the timed loop)",)
     assert run.groups is not None
@@ -147,9 +149,9 @@ def test_one_data_shape_is_no_group() -> None:
     run = measured(report)
     assert run.groups is None
     assert run.group_stats() == []
-    assert report.model["inputs"][0]["shape"] == [1, 3, 64, 64]
-    assert report.model["shape_groups"] == []
-    assert report.model["full_mode"] is False
+    assert report.model.inputs[0].shape == (1, 3, 64, 64)
+    assert report.model.shape_groups == ()
+    assert report.model.full_mode is False
 
 
 def test_async_fake_run_has_no_per_shape_statistics() -> None:
@@ -296,19 +298,19 @@ def test_pcseq_through_the_command_line(capsys: pytest.CaptureFixture[str], tmp_
 def test_full_mode_with_one_input_set_is_exact() -> None:
     report = fake_run(6, inference_only="false")
     run = measured(report)
-    assert report.model["full_mode"] is True
-    assert report.model["input_sets"] == 1
+    assert report.model.full_mode is True
+    assert report.model.input_sets == 1
     assert run.groups is None
     assert run.latency_ns.tolist() == [v * MS for v in (2, 3, 1, 2, 3, 1)]
     assert run.start_ns.tolist() == [1 * MS, 3 * MS, 6 * MS, 7 * MS, 9 * MS, 12 * MS]
     assert run.throughput == pytest.approx(6 / 0.012)
-    assert report.config["inference_only"] is False
+    assert report.config.inference_only is False
 
 
 def test_inference_only_default_binds_once() -> None:
     report = fake_run(3)
-    assert report.model["full_mode"] is False
-    assert report.model["input_sets"] == 1
+    assert report.model.full_mode is False
+    assert report.model.input_sets == 1
 
 
 # ------------------------------------------------------------------------------------------ -max_irate
@@ -567,7 +569,7 @@ def test_compile_only() -> None:
     assert report.partial is False
     assert report.error is None
     assert report.phases.first_inference_ns is None
-    assert report.config["compile_only"] is True
+    assert report.config.compile_only is True
     assert report.counters is None
     assert summary_line(report).startswith("compile only (-niter 0) · read ")
     console = record_console()
@@ -642,13 +644,13 @@ def test_nearest_rank_returns_a_sample_not_an_interpolation() -> None:
 
 
 def shapes_of(report: Report) -> dict[str, list[int]]:
-    return {item["name"]: item["shape"] for item in report.model["inputs"]}
+    return {item.name: list(item.shape) for item in report.model.inputs}
 
 
 def test_positional_shapes_map_to_inputs_in_order(two_inputs: Path) -> None:
     report = run_model(two_inputs, 3, shapes="[2,16],[2,4]")
     assert shapes_of(report) == {"tokens": [2, 16], "features": [2, 4]}
-    assert report.model["batch"] == 2
+    assert report.model.batch == 2
     run = measured(report)
     assert run.count == 3
     assert run.items == 6

@@ -19,10 +19,10 @@ from infermeter.errors import UsageError
 from infermeter.measure import run as app
 from infermeter.reporters import plots
 from infermeter.reporters.html import report_html, session_html, sweep_html, write_html
-from infermeter.results.counters import LayerCounter, counters_to_dict
+from infermeter.results.counters import Counters, LayerCounter
 from infermeter.results.report import Report
+from infermeter.results.session import Session
 from infermeter.results.sweep import Slo, Sweep, SweepPoint
-from infermeter.runs.session import Session
 
 EVIL = '<script>alert("x")</script> & $\\frac{1}{0}$ \'q\' 🚀 名前'
 VOID = {"meta", "br", "hr", "img", "input", "link", "area", "base", "col", "embed", "source", "track", "wbr"}
@@ -151,7 +151,7 @@ def test_report_page_shows_the_exact_fake_engine_numbers(report: Report) -> None
             "a time; throughput = batch × completed requests / (last completion − first submission); inputs "
             "prepared and bound once before timing; outputs stay in engine memory; warm-up (none) and the first "
             "inference are excluded.") in text
-    assert f"CPU {report.environment['cpu_model']}" in text  # this machine's CPU: the page shows what was recorded
+    assert f"CPU {report.environment.cpu_model}" in text  # this machine's CPU: the page shows what was recorded
     assert "precision none (fake engine)" in text and "requests in flight 1" in text
     assert "input float32 1×3×224×224 random normal N(0,1), seed 0 602,112" in text
 
@@ -163,8 +163,8 @@ def test_report_page_is_deterministic_and_survives_a_json_round_trip(report: Rep
 
 
 def test_names_and_messages_are_escaped(report: Report) -> None:
-    evil = dataclasses.replace(report, model={**report.model, "ref": EVIL}, notes=(EVIL,), error=EVIL,
-                               engine={**report.engine, "why": EVIL})
+    evil = dataclasses.replace(report, model=dataclasses.replace(report.model, ref=EVIL), notes=(EVIL,), error=EVIL,
+                               engine=dataclasses.replace(report.engine, why=EVIL))
     page = report_html(evil)
     parsed(page)
     assert "<script" not in page.lower()
@@ -189,7 +189,7 @@ def test_per_shape_statistics_and_per_layer_counters() -> None:
                          fake_latency="cycle:1ms,3ms")
     layers = [LayerCounter(f"layer{k}", "Convolution", "jit_avx2", "EXECUTED", (k + 1) * 10_000, 0)
               for k in range(25)]
-    page = report_html(dataclasses.replace(shaped, counters=counters_to_dict(layers)))
+    page = report_html(dataclasses.replace(shaped, counters=Counters.of(layers, None)))
     text = text_of(page)
     assert "Latency per data shape" in text
     assert "input[1,3,224,224] 6 3.000 ms 3.000 ms 3.000 ms 3.000 ms –" in text

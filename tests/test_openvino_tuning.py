@@ -124,7 +124,7 @@ def completed(report: Report, count: int = NITER) -> None:
 
 
 def input_dtypes(report: Report) -> dict[str, str]:
-    return {item["name"]: item["dtype"] for item in report.model["inputs"]}
+    return {item.name: item.dtype for item in report.model.inputs}
 
 
 class DirectModel:
@@ -170,14 +170,14 @@ def recording_core(monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingCore]:
 def test_nstreams_read_back(image_model: Path) -> None:
     report = ov_run(image_model, api="async", tuning={"nstreams": "2"})
     completed(report)
-    assert report.engine["streams"] == 2
-    assert report.engine["properties"]["NUM_STREAMS"] == "2"
-    assert report.engine["choice_reason"].startswith("-nstreams 2 set NUM_STREAMS=2; ")
+    assert report.engine.streams == 2
+    assert report.engine.properties["NUM_STREAMS"] == 2  # a number, as OpenVINO returns it
+    assert report.engine.choice_reason.startswith("-nstreams 2 set NUM_STREAMS=2; ")
 
 
 def test_nstreams_per_device(image_model: Path) -> None:
     report = ov_run(image_model, api="async", tuning={"nstreams": "CPU:1,GPU:4"})
-    assert report.engine["streams"] == 1
+    assert report.engine.streams == 1
 
 
 def test_nstreams_for_another_device_refused(image_model: Path) -> None:
@@ -185,40 +185,40 @@ def test_nstreams_for_another_device_refused(image_model: Path) -> None:
         ov_run(image_model, tuning={"nstreams": "GPU:2"})
 
 
-@pytest.mark.parametrize(("pin", "expected"), [("NO", "False"), ("none", "False"), ("YES", "True"),
-                                               ("core", "True"), ("NUMA", "False")])
-def test_pinning_read_back(image_model: Path, pin: str, expected: str) -> None:
+@pytest.mark.parametrize(("pin", "expected"), [("NO", False), ("none", False), ("YES", True),
+                                               ("core", True), ("NUMA", False)])
+def test_pinning_read_back(image_model: Path, pin: str, expected: bool) -> None:
     report = ov_run(image_model, tuning={"pin": pin})
     completed(report)
-    assert report.engine["properties"]["ENABLE_CPU_PINNING"] == expected
+    assert report.engine.properties["ENABLE_CPU_PINNING"] is expected
 
 
 def test_hybrid_aware_pinning(image_model: Path) -> None:
-    properties = ov_run(image_model, tuning={"pin": "HYBRID_AWARE"}).engine["properties"]
-    assert (properties["ENABLE_CPU_PINNING"], properties["SCHEDULING_CORE_TYPE"]) == ("True", "ANY_CORE")
+    properties = ov_run(image_model, tuning={"pin": "HYBRID_AWARE"}).engine.properties
+    assert (properties["ENABLE_CPU_PINNING"], properties["SCHEDULING_CORE_TYPE"]) == (True, "ANY_CORE")
 
 
 def test_ctput_hint_read_back(image_model: Path) -> None:
     report = ov_run(image_model, api="async", hint="ctput")
     completed(report)
-    assert report.engine["hint"] == "cumulative_throughput"
-    assert report.engine["properties"]["PERFORMANCE_HINT"] == "CUMULATIVE_THROUGHPUT"
+    assert report.engine.hint == "cumulative_throughput"
+    assert report.engine.properties["PERFORMANCE_HINT"] == "CUMULATIVE_THROUGHPUT"
 
 
 def test_elastic_uses_the_throughput_hint(image_model: Path) -> None:
     report = ov_run(image_model, api="elastic")
     completed(report)
-    assert report.engine["hint"] == "throughput"
-    assert report.config["tuning"]["elastic"] is True
+    assert report.engine.hint == "throughput"
+    assert report.config.tuning.elastic is True
 
 
 @pytest.mark.parametrize("precision", ["CPU:f32", "f32", "fp32", "CPU:f32,GPU:f16"])
 def test_infer_precision_read_back(image_model: Path, precision: str) -> None:
     report = ov_run(image_model, infer_precision=precision)
     completed(report)
-    assert report.engine["precision"] == "f32"
-    assert report.engine["precision_note"] == "set by -infer_precision"
-    assert report.engine["properties"]["INFERENCE_PRECISION_HINT"] == "f32"
+    assert report.engine.precision == "f32"
+    assert report.engine.precision_note == "set by -infer_precision"
+    assert report.engine.properties["INFERENCE_PRECISION_HINT"] == "f32"
 
 
 def test_infer_precision_for_another_device_refused(image_model: Path) -> None:
@@ -233,7 +233,7 @@ def test_input_precision_u8(image_model: Path) -> None:
     report = ov_run(image_model, tuning={"ip": "u8"})
     completed(report)
     assert input_dtypes(report) == {IMAGE: "uint8"}
-    assert report.model["inputs"][0]["bytes"] == 3 * 16 * 16
+    assert report.model.inputs[0].bytes == 3 * 16 * 16
 
 
 def test_output_precision_f16(image_model: Path) -> None:
@@ -353,21 +353,21 @@ def test_model_cache_cold_then_loaded(image_model: Path, tmp_path: Path) -> None
     cache = tmp_path / "cache"
     cold = ov_run(image_model, tuning={"cache_dir": str(cache)})
     completed(cold)
-    assert cold.engine["cache"] == f"cold: compiled and written to the cache in {cache}"
+    assert cold.engine.cache == f"cold: compiled and written to the cache in {cache}"
     cached_ns = cold.phases.cached_compile_ns
     assert isinstance(cached_ns, int) and cached_ns > 0
     assert cold.to_dict()["phases"]["cached_compile_ns"] == cached_ns
     assert any(cache.iterdir())
     warm = ov_run(image_model, tuning={"cache_dir": str(cache)})
     completed(warm)
-    assert warm.engine["cache"] == f"loaded from the cache in {cache}"
+    assert warm.engine.cache == f"loaded from the cache in {cache}"
     assert warm.phases.cached_compile_ns is None
     assert "cached_compile_ns" not in warm.to_dict()["phases"]
 
 
 def test_no_cache_says_nothing(image_model: Path) -> None:
     report = ov_run(image_model)
-    assert report.engine["cache"] == ""
+    assert report.engine.cache == ""
     assert report.phases.cached_compile_ns is None
 
 
@@ -450,8 +450,8 @@ def test_dump_config_is_accepted_by_load_config(image_model: Path, tmp_path: Pat
     assert all(isinstance(value, str) for value in data["CPU"].values())
     again = ov_run(image_model, api="async", tuning={"load_config": str(path)})  # no -nstreams: from the file
     completed(again)
-    assert again.engine["streams"] == 2
-    assert again.config["tuning"]["properties"]["CPU"]["NUM_STREAMS"] == "2"
+    assert again.engine.streams == 2
+    assert again.config.tuning.properties["CPU"]["NUM_STREAMS"] == "2"
 
 
 def test_load_config_values_are_applied(image_model: Path, tmp_path: Path) -> None:
@@ -461,40 +461,40 @@ def test_load_config_values_are_applied(image_model: Path, tmp_path: Path) -> No
     path.write_text(json.dumps(data), encoding="utf-8")
     report = ov_run(image_model, api="async", tuning={"load_config": str(path)})
     completed(report)
-    assert (report.engine["streams"], report.engine["threads"]) == (1, 1)
-    assert report.engine["properties"]["INFERENCE_NUM_THREADS"] == "1"
+    assert (report.engine.streams, report.engine.threads) == (1, 1)
+    assert report.engine.properties["INFERENCE_NUM_THREADS"] == 1
 
 
 def test_load_config_json_types(image_model: Path, tmp_path: Path) -> None:
     path = tmp_path / "typed.json"
     path.write_text(json.dumps({"CPU": {"INFERENCE_NUM_THREADS": 1, "ENABLE_CPU_PINNING": False}}), encoding="utf-8")
     report = ov_run(image_model, tuning={"load_config": str(path)})
-    assert report.engine["threads"] == 1
-    assert report.engine["properties"]["ENABLE_CPU_PINNING"] == "False"
+    assert report.engine.threads == 1
+    assert report.engine.properties["ENABLE_CPU_PINNING"] is False
 
 
 @pytest.mark.parametrize(
     ("entries", "tuning", "options", "key", "expected"),
-    [({"NUM_STREAMS": "1"}, {"nstreams": "2"}, {"api": "async"}, "NUM_STREAMS", "2"),
-     ({"INFERENCE_NUM_THREADS": "1"}, {}, {"nthreads": 2}, "INFERENCE_NUM_THREADS", "2"),
-     ({"ENABLE_CPU_PINNING": "NO"}, {"pin": "YES"}, {}, "ENABLE_CPU_PINNING", "True"),
+    [({"NUM_STREAMS": "1"}, {"nstreams": "2"}, {"api": "async"}, "NUM_STREAMS", 2),
+     ({"INFERENCE_NUM_THREADS": "1"}, {}, {"nthreads": 2}, "INFERENCE_NUM_THREADS", 2),
+     ({"ENABLE_CPU_PINNING": "NO"}, {"pin": "YES"}, {}, "ENABLE_CPU_PINNING", True),
      ({"PERFORMANCE_HINT": "THROUGHPUT"}, {}, {"hint": "latency"}, "PERFORMANCE_HINT", "LATENCY")],
 )
 def test_command_line_wins_over_load_config(image_model: Path, tmp_path: Path, entries: dict[str, str],
                                             tuning: dict[str, Any], options: dict[str, Any], key: str,
-                                            expected: str) -> None:
+                                            expected: str | int | bool) -> None:
     path = tmp_path / "config.json"
     path.write_text(json.dumps({"CPU": entries}), encoding="utf-8")
     report = ov_run(image_model, tuning={"load_config": str(path), **tuning}, **options)
     completed(report)
-    assert report.engine["properties"][key] == expected
+    assert report.engine.properties[key] == expected
 
 
 def test_load_config_hint_applies_without_hint_or_api(image_model: Path, tmp_path: Path) -> None:
     path = tmp_path / "hint.json"
     path.write_text(json.dumps({"CPU": {"PERFORMANCE_HINT": "LATENCY"}}), encoding="utf-8")
     report = ov_run(image_model, api=None, tuning={"load_config": str(path)})
-    assert report.engine["properties"]["PERFORMANCE_HINT"] == "LATENCY"
+    assert report.engine.properties["PERFORMANCE_HINT"] == "LATENCY"
 
 
 def test_load_config_for_another_device_is_unused(image_model: Path, tmp_path: Path) -> None:
@@ -502,7 +502,7 @@ def test_load_config_for_another_device_is_unused(image_model: Path, tmp_path: P
     path.write_text(json.dumps({"GPU": {"NUM_STREAMS": "3"}}), encoding="utf-8")
     report = ov_run(image_model, tuning={"load_config": str(path)})
     completed(report)
-    assert report.engine["streams"] == 1
+    assert report.engine.streams == 1
 
 
 def test_load_config_unknown_property_is_named(image_model: Path, tmp_path: Path) -> None:
@@ -559,7 +559,7 @@ def test_data_shapes_on_openvino(multi_io_model: Path) -> None:
     assert run is not None and run.groups is not None
     assert run.groups.tolist() == [0, 1, 0, 1, 0, 1]
     assert run.group_labels == ("input_ids[1,4],attention_mask[1,4]", "input_ids[1,8],attention_mask[1,8]")
-    assert report.model["full_mode"] is True
+    assert report.model.full_mode is True
     assert [count for _, _, count in run.group_stats()] == [3, 3]
 
 
@@ -577,15 +577,15 @@ def test_data_shapes_async_on_openvino(multi_io_model: Path) -> None:
 
 def test_per_layer_counters(image_model: Path) -> None:
     report = ov_run(image_model, output={"pc": True})
-    assert report.engine["properties"]["PERF_COUNT"] == "YES"
+    assert report.engine.properties["PERF_COUNT"] == "YES"
     assert report.counters is not None
-    layers = report.counters["layers"]
+    layers = report.counters.layers
     assert layers
-    assert {"Parameter", "Convolution", "Result"} <= {layer["type"] for layer in layers}
-    assert all(layer["status"] in ("EXECUTED", "NOT_RUN", "OPTIMIZED_OUT") for layer in layers)
-    conv = [layer for layer in layers if layer["type"] == "Convolution"]
-    assert conv and all(layer["status"] == "EXECUTED" and layer["real_ns"] > 0 for layer in conv)
-    assert report.counters["per_request"] is not None and len(report.counters["per_request"]) == 1
+    assert {"Parameter", "Convolution", "Result"} <= {layer.layer_type for layer in layers}
+    assert all(layer.status in ("EXECUTED", "NOT_RUN", "OPTIMIZED_OUT") for layer in layers)
+    conv = [layer for layer in layers if layer.layer_type == "Convolution"]
+    assert conv and all(layer.status == "EXECUTED" and layer.real_ns > 0 for layer in conv)
+    assert report.counters.per_request is not None and len(report.counters.per_request) == 1
     again = Report.from_dict(json.loads(json.dumps(report.to_dict())))
     assert again.counters == report.counters
 
@@ -604,7 +604,7 @@ def test_counters_are_printed(image_model: Path) -> None:
 def test_no_counters_unless_asked(image_model: Path) -> None:
     report = ov_run(image_model)
     assert report.counters is None
-    assert report.engine["properties"]["PERF_COUNT"] == "NO"
+    assert report.engine.properties["PERF_COUNT"] == "NO"
 
 
 def test_counters_account_for_the_latency(conv_stack: Path, request: pytest.FixtureRequest) -> None:
@@ -623,7 +623,7 @@ def test_counters_account_for_the_latency(conv_stack: Path, request: pytest.Fixt
     assert run is not None and report.counters is not None
     first = report.phases.first_inference_ns
     assert first is not None
-    total = sum(layer["real_ns"] for layer in report.counters["layers"])
+    total = sum(layer.real_ns for layer in report.counters.layers)
     median, p90 = run.latency.median, run.latency.percentile(90)
     assert median is not None and p90 is not None
     of_all = total / ((first + int(run.latency_ns.sum())) / (run.count + 1))
@@ -650,7 +650,7 @@ def test_requests_in_flight_default_to_two_per_stream(square_model: Path, option
                                                       in_flight: Any) -> None:
     report = app.run(build_config(str(square_model), engine="openvino", niter=4, no_warmup=True, **options))
     engine = report.engine
-    expected = {"two per stream": 2 * engine["optimal_requests"], "optimal": engine["optimal_requests"]}.get(
+    expected = {"two per stream": 2 * engine.optimal_requests, "optimal": engine.optimal_requests}.get(
         in_flight, in_flight)
-    assert engine["requests_in_flight"] == expected
+    assert engine.requests_in_flight == expected
     assert report.run is not None and report.run.requests == expected

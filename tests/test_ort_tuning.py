@@ -24,6 +24,7 @@ from infermeter.config.tuning import Tuning
 from infermeter.engines.base import EngineOptions
 from infermeter.errors import EngineError, UsageError
 from infermeter.model.files import resolve_model
+from infermeter.results.facts import PropertyValue
 
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
@@ -59,7 +60,7 @@ def compile_model(path: Path, shapes: dict[str, tuple[int, ...]] | None = None, 
     return handle.compile(EngineOptions(tuning=tuning, **options))
 
 
-def props(path: Path, **options: Any) -> dict[str, str]:
+def props(path: Path, **options: Any) -> dict[str, PropertyValue]:
     return dict(compile_model(path, **options).runtime.properties)
 
 
@@ -78,7 +79,7 @@ def test_defaults_are_reported(named_model: Path) -> None:
     compiled = compile_model(named_model)
     assert dict(compiled.runtime.properties) == {
         "providers": "CPUExecutionProvider", "provider_options": "", "intra_op_num_threads": "auto",
-        "inter_op_num_threads": "1", "execution_mode": "sequential", "graph_optimization_level": "all",
+        "inter_op_num_threads": 1, "execution_mode": "sequential", "graph_optimization_level": "all",
         "session_config": "", "custom_op_libraries": "", "profiling": "off", "io_binding": "on",
         "optimized_model_filepath": "", "free_dimension_overrides": "batch=1",
     }
@@ -90,7 +91,7 @@ def test_defaults_are_reported(named_model: Path) -> None:
 def test_throughput_default_is_one_request_per_core(named_model: Path) -> None:
     compiled = compile_model(named_model, goal="throughput")
     assert compiled.runtime.optimal_requests == onnxruntime_options.usable_cpus()
-    assert compiled.runtime.properties["intra_op_num_threads"] == "1"
+    assert compiled.runtime.properties["intra_op_num_threads"] == 1
 
 
 # --- execution provider ----------------------------------------------------------------------------------------
@@ -150,7 +151,7 @@ def test_provider_refusing_an_option_names_it() -> None:
 def test_inter_op_threads_switch_to_parallel_mode(named_model: Path) -> None:
     compiled = compile_model(named_model, goal="throughput", threads=1, tuning=Tuning(inter_op_threads=2))
     properties = compiled.runtime.properties
-    assert (properties["intra_op_num_threads"], properties["inter_op_num_threads"]) == ("1", "2")
+    assert (properties["intra_op_num_threads"], properties["inter_op_num_threads"]) == (1, 2)
     assert properties["execution_mode"] == "parallel"
     assert "inter-op threads 2" in compiled.runtime.choice_reason
     assert "parallel" in compiled.runtime.choice_reason
@@ -159,7 +160,7 @@ def test_inter_op_threads_switch_to_parallel_mode(named_model: Path) -> None:
 
 def test_one_inter_op_thread_stays_sequential(named_model: Path) -> None:
     properties = props(named_model, tuning=Tuning(inter_op_threads=1))
-    assert (properties["inter_op_num_threads"], properties["execution_mode"]) == ("1", "sequential")
+    assert (properties["inter_op_num_threads"], properties["execution_mode"]) == (1, "sequential")
 
 
 @pytest.mark.parametrize("level", ["disable", "basic", "extended", "layout", "all"])
@@ -206,8 +207,8 @@ def test_load_config_entry_for_the_device(named_model: Path) -> None:
                           "session.intra_op.allow_spinning": "NO"},
                   "GPU": {"NUM_STREAMS": "4"}}  # another device's entry is not used
     applied = props(named_model, tuning=Tuning(properties=properties))
-    assert applied["intra_op_num_threads"] == "1"
-    assert (applied["inter_op_num_threads"], applied["execution_mode"]) == ("2", "parallel")
+    assert applied["intra_op_num_threads"] == 1
+    assert (applied["inter_op_num_threads"], applied["execution_mode"]) == (2, "parallel")
     assert applied["graph_optimization_level"] == "basic"
     assert applied["session_config"] == "session.intra_op.allow_spinning=0"
 
@@ -229,7 +230,7 @@ def test_command_line_wins_over_load_config(named_model: Path) -> None:
     tuning = Tuning(properties=properties, inter_op_threads=1, graph_optimization_level="extended",
                     session_config=(("session.intra_op.allow_spinning", "0"),))
     applied = props(named_model, threads=1, tuning=tuning)
-    assert (applied["intra_op_num_threads"], applied["inter_op_num_threads"]) == ("1", "1")
+    assert (applied["intra_op_num_threads"], applied["inter_op_num_threads"]) == (1, 1)
     assert applied["execution_mode"] == "sequential"
     assert applied["graph_optimization_level"] == "extended"
     assert applied["session_config"] == "session.intra_op.allow_spinning=0"
@@ -339,7 +340,7 @@ def test_streams_are_runner_threads(named_model: Path, streams: str, expected: i
     assert (runtime.optimal_requests, runtime.streams) == (expected, expected)
     assert f"-nstreams {expected}: {expected} runner thread(s)" in runtime.choice_reason
     per_stream = max(1, onnxruntime_options.usable_cpus() // expected)
-    assert runtime.properties["intra_op_num_threads"] == str(per_stream)
+    assert runtime.properties["intra_op_num_threads"] == per_stream
 
 
 def test_auto_streams_keep_the_default(named_model: Path) -> None:
@@ -430,7 +431,7 @@ def test_end_to_end_report_shows_what_was_applied(named_model: Path, tmp_path: P
                     session_config=(("session.intra_op.allow_spinning", "0"),))
     report = infermeter.benchmark(str(named_model), engine="onnxruntime", tuning=tuning, niter=3, no_warmup=True)
     assert report.error is None
-    properties = report.engine["properties"]
+    properties = report.engine.properties
     assert properties["io_binding"] == "on"  # the run passes EngineOptions.tuning to the engine
     assert properties["graph_optimization_level"] == "basic"
     assert properties["session_config"] == "session.intra_op.allow_spinning=0"
@@ -445,13 +446,14 @@ def test_end_to_end_async_streams_and_counters(named_model: Path) -> None:
     report = infermeter.benchmark(str(named_model), engine="onnxruntime", api="async", tuning=tuning, niter=6,
                                   no_warmup=True)
     assert report.error is None
-    assert report.engine["properties"]["profiling"] == "on"  # the run passes EngineOptions.tuning to the engine
+    assert report.engine.properties["profiling"] == "on"  # the run passes EngineOptions.tuning to the engine
     assert report.run is not None and report.run.count == 6
-    assert report.engine["choice_reason"].endswith(  # its start names this machine's core count
+    assert report.engine.choice_reason.endswith(  # its start names this machine's core count
         "; -nstreams 2: 2 runner thread(s) sharing one session (= requests in flight with -api async)")
     assert report.counters is not None
-    assert sorted(layer["name"] for layer in report.counters["layers"]) == sorted(NODE_NAMES)
-    assert len(report.counters["per_request"]) == 7  # every run: the first inference and the 6 measured
+    assert sorted(layer.name for layer in report.counters.layers) == sorted(NODE_NAMES)
+    assert report.counters.per_request is not None
+    assert len(report.counters.per_request) == 7  # every run: the first inference and the 6 measured
 
 
 def test_error_messages_are_one_line(named_model: Path) -> None:

@@ -84,6 +84,6 @@ def test_onnxruntime_static_batch_rewritten(tmp_path: Path) -> None:
     path = tmp_path / "static.onnx"
     onnx.save(model, path)
     report = app.run(build_config(str(path), engine="onnxruntime", batch=5, api="sync", niter=3, no_warmup=True))
-    assert report.model["inputs"][0]["shape"] == [5, 6] and report.model["batch"] == 5
+    assert report.model.inputs[0].shape == (5, 6) and report.model.batch == 5
     assert report.run is not None and report.run.count == 3 and report.run.items == 15
-    assert "infermeter_batch=5" in report.engine["properties"]["free_dimension_overrides"]
+    assert "infermeter_batch=5" in report.engine.properties["free_dimension_overrides"]

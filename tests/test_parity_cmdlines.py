@@ -480,10 +480,10 @@ BENCHMARK_APP = [
     # -- device properties --
     Row("pin-yes-nthreads", "benchmark_app", "benchmark_app -m model.xml -hint none -pin YES -nthreads 1",
         "run -m model.xml -hint none -pin YES -nthreads 1",
-        expect={"engine.properties.ENABLE_CPU_PINNING": "True", "engine.threads": 1,
-                "engine.properties.INFERENCE_NUM_THREADS": "1"}),
+        expect={"engine.properties.ENABLE_CPU_PINNING": True, "engine.threads": 1,
+                "engine.properties.INFERENCE_NUM_THREADS": 1}),
     Row("pin-no", "benchmark_app", "benchmark_app -m model.xml -pin NO", "run -m model.xml -pin NO",
-        expect={"engine.properties.ENABLE_CPU_PINNING": "False"}),
+        expect={"engine.properties.ENABLE_CPU_PINNING": False}),
     Row("infer-precision-f32", "benchmark_app", "benchmark_app -m model.xml -infer_precision f32",
         "run -m model.xml -infer_precision f32",
         expect={"engine.precision": "f32", "engine.properties.INFERENCE_PRECISION_HINT": "f32"}),
@@ -565,7 +565,7 @@ DEEPSPARSE = [
         engines=("openvino",),
         expect={"model.batch": 64, "model.inputs.0.shape": [64, 3, 32, 32], "run.scenario": "throughput",
                 "config.threads": 2, "config.tuning.streams": "2", "config.tuning.pinning": "YES",
-                "engine.properties.ENABLE_CPU_PINNING": "True", "schema": "infermeter.report"},
+                "engine.properties.ENABLE_CPU_PINNING": True, "schema": "infermeter.report"},
         checks=(quiet,)),
     Row("static-batch-model", "deepsparse", "deepsparse.benchmark model.onnx --batch_size 64",
         "run model.onnx --batch_size 64", engines=("openvino", "onnxruntime"),
@@ -604,13 +604,13 @@ DEEPSPARSE = [
     Row("elastic", "deepsparse", "deepsparse.benchmark model.onnx -s elastic", "run bert.onnx -s elastic",
         expect={"config.tuning.elastic": True, "run.scenario": "throughput"}),
     Row("pin-none", "deepsparse", "deepsparse.benchmark model.onnx -pin none", "run bert.onnx -pin none",
-        expect={"config.tuning.pinning": "NO", "engine.properties.ENABLE_CPU_PINNING": "False"}),
+        expect={"config.tuning.pinning": "NO", "engine.properties.ENABLE_CPU_PINNING": False}),
     Row("cores-pinning-long", "deepsparse", "deepsparse.benchmark model.onnx --num_cores 1 --thread_pinning core",
         "run bert.onnx --num_cores 1 --thread_pinning core",
         expect={"engine.threads": 1, "config.tuning.pinning": "YES"}),
     Row("ncores-onnxruntime", "deepsparse", "deepsparse.benchmark model.onnx -e onnxruntime -ncores 1 -s sync",
         "run model.onnx -e onnxruntime -ncores 1 -s sync", engines=("onnxruntime",),
-        expect={"engine.threads": 1, "engine.properties.intra_op_num_threads": "1", "run.scenario": "latency"}),
+        expect={"engine.threads": 1, "engine.properties.intra_op_num_threads": 1, "run.scenario": "latency"}),
 ]
 
 ORT = "onnxruntime"
@@ -620,7 +620,7 @@ ONNXRUNTIME = [
         expect={"engine.properties.providers": "CPUExecutionProvider", "config.tuning.execution_provider": "cpu"}),
     Row("inter-op-threads", ORT, None, "run model.onnx -e onnxruntime --ep CPUExecutionProvider --inter-op-threads 2",
         engines=(ORT,),
-        expect={"engine.properties.inter_op_num_threads": "2", "engine.properties.execution_mode": "parallel"}),
+        expect={"engine.properties.inter_op_num_threads": 2, "engine.properties.execution_mode": "parallel"}),
     Row("graph-opt-99", ORT, None, "run model.onnx -e onnxruntime --graph-opt-level 99", engines=(ORT,),
         expect={"engine.properties.graph_optimization_level": "all"}),
     Row("graph-opt-basic", ORT, None, "run model.onnx -e onnxruntime --graph-opt-level 1", engines=(ORT,),
@@ -637,7 +637,7 @@ ONNXRUNTIME = [
         checks=(optimized_onnx,)),
     Row("sync-threads-niter", ORT, None, "run model.onnx -e onnxruntime -nthreads 1 -api sync -niter 100",
         engines=(ORT,),
-        expect={"engine.threads": 1, "engine.properties.intra_op_num_threads": "1", "run.scenario": "latency",
+        expect={"engine.threads": 1, "engine.properties.intra_op_num_threads": 1, "run.scenario": "latency",
                 "run.count": at_least(100)}),
     Row("runner-threads", ORT, None, "run model.onnx -e onnxruntime -api async -nstreams 2", engines=(ORT,),
         expect={"engine.streams": 2, "run.requests_in_flight": 2, "engine.async_mode": contains("runner threads")}),
@@ -744,7 +744,7 @@ def test_command_line_runs_unchanged(row: Row, engine: str, parity_dir: Path, tm
         if isinstance(wanted, Match):
             assert wanted.test(value), f"{path} = {value!r}, expected {wanted!r}"
         else:
-            assert value == wanted, f"{path} = {value!r}, expected {wanted!r}"
+            assert value == wanted and type(value) is type(wanted), f"{path} = {value!r}, expected {wanted!r}"
     for check in row.checks:
         check(outcome)
 

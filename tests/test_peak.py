@@ -15,6 +15,7 @@ from infermeter.config.benchmark import build_config
 from infermeter.machine import peak
 from infermeter.measure import run as app
 from infermeter.reporters.console import compute_text
+from infermeter.results.facts import FlopsPerRequest
 
 
 @pytest.fixture()
@@ -66,12 +67,12 @@ def test_peak_command(cache_home: Path, capsys: pytest.CaptureFixture[str]) -> N
 def test_compute_line_exact() -> None:
     report = app.run(build_config("zoo:resnet18", engine="fake", api="sync", niter=10, no_warmup=True,
                                   fake_latency="4ms"))
-    assert report.model["flops_per_request"] is None and compute_text(report) is None  # the fake engine: none
-    model = {**report.model, "flops_per_request": {"macs": 10**9, "flops": 2 * 10**9, "by_op": {}, "uncounted": []}}
+    assert report.model.flops_per_request is None and compute_text(report) is None  # the fake engine: none
+    model = dataclasses.replace(report.model, flops_per_request=FlopsPerRequest(macs=10**9, flops=2 * 10**9))
     with_flops = dataclasses.replace(report, model=model)
     assert compute_text(with_flops) == ("500.0", "GFLOP/s (run infermeter peak once for the share of this "
                                                  "machine's FP32 peak)")
-    environment = {**report.environment, "fp32_peak": {"gflops": 1000.0}}
+    environment = dataclasses.replace(report.environment, fp32_peak=peak.Peak(1000.0, 1, 128, 3, "cpu", "2", "now"))
     assert compute_text(dataclasses.replace(with_flops, environment=environment)) == (
         "500.0", "GFLOP/s = 50% of this machine's FP32 peak (1,000 GFLOP/s, infermeter peak)")
 
@@ -80,8 +81,9 @@ def test_real_engine_counts_flops(cache_home: Path) -> None:
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
     report = app.run(build_config("zoo:resnet18", engine="onnxruntime", api="sync", niter=2, no_warmup=True))
-    assert report.model["flops_per_request"]["macs"] == 1_814_073_344
-    assert "fp32_peak" not in report.environment  # nothing measured in this cache
+    assert report.model.flops_per_request is not None and report.model.flops_per_request.macs == 1_814_073_344
+    assert report.environment.fp32_peak is None  # nothing measured in this cache
+    assert "fp32_peak" not in report.to_dict()["environment"]
     text = compute_text(report)
     assert text is not None and text[1].startswith("GFLOP/s (run infermeter peak")
 
@@ -91,8 +93,7 @@ def test_openvino_counts_from_its_own_graph_and_agrees_with_onnx() -> None:
     pytest.importorskip("openvino")
     pytest.importorskip("onnx")
     one = app.run(build_config("zoo:resnet18", engine="openvino", api="sync", niter=1, no_warmup=True))
-    assert one.model["flops_per_request"] == {"macs": 1_814_073_344, "flops": 3_628_146_688,
-                                              "by_op": {"Convolution": 1_813_561_344, "MatMul": 512_000},
-                                              "uncounted": []}
+    assert one.model.flops_per_request == FlopsPerRequest(
+        macs=1_814_073_344, flops=3_628_146_688, by_op={"Convolution": 1_813_561_344, "MatMul": 512_000}, uncounted=())
     four = app.run(build_config("zoo:resnet18", engine="openvino", api="sync", niter=1, no_warmup=True, batch=4))
-    assert four.model["flops_per_request"]["macs"] == 4 * 1_814_073_344
+    assert four.model.flops_per_request is not None and four.model.flops_per_request.macs == 4 * 1_814_073_344

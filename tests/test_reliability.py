@@ -24,7 +24,7 @@ from infermeter.clock import FakeClock
 from infermeter.config.benchmark import build_config
 from infermeter.errors import InfermeterError, InputError
 from infermeter.reporters.console import render_report
-from infermeter.results.report import load_report
+from infermeter.runs.files import load_report
 from infermeter.scenarios.loops import ThreadedRun
 from infermeter.scenarios.recording import SampleBuffer
 from infermeter.scenarios.stop import Stop

@@ -26,8 +26,10 @@ import pytest
 from infermeter import cli
 from infermeter.cli.options import expand_run_config
 from infermeter.cli.sweep import base_arguments
+from infermeter.config.benchmark import BenchmarkConfig
 from infermeter.errors import UsageError
 from infermeter.reporters.sweep_console import sweep_summary_line
+from infermeter.results.facts import EngineFacts, MachineFacts, ModelFacts
 from infermeter.results.report import PhaseTimes, Report, RunResult
 from infermeter.results.sweep import (
     RUN_CONFIG_SCHEMA,
@@ -68,9 +70,12 @@ def make_report(throughput: float, latencies_ms: Sequence[float], error: str | N
     starts[-1] = window - int(latencies[-1])
     run = RunResult("throughput", 4, 1, starts, starts + latencies)
     assert run.window_ns == window and run.throughput == throughput
-    return Report(tool_version="test", created_utc="2024-01-01T00:00:00Z", config={}, environment={},
-                  engine={"name": "fake"}, model={"name": "m"}, phases=PhaseTimes(), run=run, timed="test",
-                  error=error)
+    engine = EngineFacts(name="fake", version="", why="", device="CPU", precision="", precision_note="",
+                         requests_in_flight=4)
+    return Report(tool_version="test", created_utc="2024-01-01T00:00:00Z", config=BenchmarkConfig("m"),
+                  environment=MachineFacts(), engine=engine, model=ModelFacts(ref="m", format="onnx", batch=1,
+                                                                              inputs=()),
+                  phases=PhaseTimes(), run=run, timed="test", headline="throughput", error=error)
 
 
 def point(nireq: str, throughput: float, median_ms: float, tail_ms: float | None = None) -> SweepPoint:
@@ -388,7 +393,7 @@ def test_real_sweep_exact_numbers(real_sweep: SweepRun) -> None:
     assert (real_sweep.code, real_sweep.err) == (0, "")
     data = real_sweep.data
     assert data["schema"] == "infermeter.sweep"
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert (data["model"], data["axes"], data["repeat"], data["metric"], data["goal"], data["slo"]) == (
         MODEL, {"nireq": ["1", "2", "4", "8", "16"]}, 1, "median", "throughput", None)
     assert (data["partial"], data["interrupted"]) == (False, False)

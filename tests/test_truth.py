@@ -18,7 +18,7 @@ from infermeter import cli
 from infermeter.config.variants import list_values
 from infermeter.errors import EXIT_NOT_VALID, EXIT_REGRESSION, EXIT_USAGE
 from infermeter.events import NullObserver
-from infermeter.runs.session import load_session_or_report
+from infermeter.runs.files import load_session_or_report
 
 FAKE = ("run", "zoo:resnet18", "-e", "fake")
 ERROR = "infermeter: error: "

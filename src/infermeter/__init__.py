@@ -22,18 +22,16 @@ _LAZY = {
     "InfermeterError": "errors", "InputError": "errors", "UsageError": "errors",
     "NullObserver": "events", "Observer": "events",
     "SCHEMA_VERSION": "results.report", "PhaseTimes": "results.report", "Report": "results.report",
-    "RunResult": "results.report", "load_report": "results.report",
+    "RunResult": "results.run", "load_report": "runs.files",
     "LatencyStats": "stats.latency",
-    "Finding": "analysis.checks", "check_run": "scenarios",
+    "Finding": "results.findings", "check_run": "scenarios",
     "Interval": "stats.intervals",
-    "Comparison": "analysis.compare", "compare_runs": "analysis.compare",
-    "Session": "runs.session", "load_session_or_report": "runs.session",
+    "Comparison": "results.comparison", "compare_runs": "results.comparison",
+    "Session": "results.session", "load_session_or_report": "runs.files",
     "register_engine": "engines",
 }
 
 if TYPE_CHECKING:
-    from .analysis.checks import Finding
-    from .analysis.compare import Comparison, compare_runs
     from .clock import Clock, FakeClock
     from .config.benchmark import BenchmarkConfig, build_config
     from .engines import register_engine
@@ -46,8 +44,12 @@ if TYPE_CHECKING:
         UsageError,
     )
     from .events import NullObserver, Observer
-    from .results.report import SCHEMA_VERSION, PhaseTimes, Report, RunResult, load_report
-    from .runs.session import Session, load_session_or_report
+    from .results.comparison import Comparison, compare_runs
+    from .results.findings import Finding
+    from .results.report import SCHEMA_VERSION, PhaseTimes, Report
+    from .results.run import RunResult
+    from .results.session import Session
+    from .runs.files import load_report, load_session_or_report
     from .scenarios import check_run
     from .stats.intervals import Interval
     from .stats.latency import LatencyStats

@@ -4,6 +4,7 @@ Every check is a pure function of the raw samples plus a few facts about the run
 measured during it, how many requests the engine can run at once). Thresholds are module constants and are
 documented in docs/methodology.md.
 
+The findings and the verdict are data-model types (``results.findings``), so a saved report carries them.
 Verdict: INSUFFICIENT when a finding says the data cannot support the headline numbers (too few samples,
 too short, cut short, precision target missed, clock too coarse); else UNSTABLE when a finding says the
 numbers moved while measuring (variance, drift, slow start, other load); else VALID.
@@ -12,24 +13,25 @@ numbers moved while measuring (variance, drift, slow start, other load); else VA
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..results.facts import CpuUsage
+from ..results.findings import INFO, INSUFFICIENT, UNSTABLE, VALID, Finding, verdict
 from ..stats.intervals import min_samples_for_ci
 from ..stats.latency import REPORTED_PERCENTILES, min_samples_for
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from ..results.report import RunResult
+    from ..results.run import RunResult
 
     Check = Callable[[RunResult, "CheckContext"], "Finding | None"]
 
-VALID, UNSTABLE, INSUFFICIENT = "VALID", "UNSTABLE", "INSUFFICIENT"
-INFO = "info"
+__all__ = ["CODES", "INFO", "INSUFFICIENT", "UNSTABLE", "VALID", "CheckContext", "Finding", "run_checks", "verdict"]
+
 CODES = ("PARTIAL", "TOO_FEW_SAMPLES", "SHORT_RUN", "PRECISION_NOT_MET", "TIMER_RESOLUTION", "HIGH_VARIANCE",
          "OUTLIERS", "SLOW_FIRST_SAMPLES", "THROTTLING_OR_DRIFT", "BUSY_MACHINE", "LATENCY_HIDES_QUEUEING")
 
@@ -52,39 +54,12 @@ class CheckContext:
     """Facts about the run that are not in the samples."""
 
     clock_cost_ns: float = 1.0  # max(clock resolution, cost of one clock read)
-    cpu: Mapping[str, Any] | None = None  # environment.CpuUsage.to_dict() over the measurement
+    cpu: CpuUsage | None = None  # CPU use over the measurement
     parallel_capacity: int | None = None  # requests the engine can execute at once (streams / threads)
     warmup: str = "1 s"
     precision_target: float | None = None  # --rel-precision, as a fraction
     precision_metric: str = "median"
     precision_achieved: float | None = None
-
-
-@dataclass(frozen=True)
-class Finding:
-    code: str
-    effect: str  # UNSTABLE | INSUFFICIENT | info
-    saw: str
-    remedy: str
-    values: Mapping[str, float | int | None] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "effect": self.effect, "saw": self.saw, "remedy": self.remedy,
-                "values": dict(self.values)}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
-        return cls(str(data["code"]), str(data["effect"]), str(data["saw"]), str(data["remedy"]),
-                   dict(data.get("values", {})))
-
-
-def verdict(findings: list[Finding]) -> str:
-    effects = {finding.effect for finding in findings}
-    if INSUFFICIENT in effects:
-        return INSUFFICIENT
-    if UNSTABLE in effects:
-        return UNSTABLE
-    return VALID
 
 
 def run_checks(run: RunResult | None, context: CheckContext, scenario_checks: Sequence[Check] = ()) -> list[Finding]:
@@ -294,13 +269,13 @@ def _drift(run: RunResult) -> Finding | None:
 
 def _busy_machine(context: CheckContext) -> Finding | None:
     cpu = context.cpu
-    if not cpu:
+    if cpu is None:
         return None
-    foreign, steal = float(cpu.get("foreign_cores", 0.0)), float(cpu.get("steal_cores", 0.0))
+    foreign, steal = cpu.foreign_cores, cpu.steal_cores
     if foreign < FOREIGN_CORES and steal < FOREIGN_CORES:
         return None
     return Finding("BUSY_MACHINE", UNSTABLE, f"other processes used {foreign:.2f} cores on average during the run "
-                   f"(hypervisor steal {steal:.2f}) of {cpu.get('cpus')}", "stop other work on the machine, or "
+                   f"(hypervisor steal {steal:.2f}) of {cpu.cpus}", "stop other work on the machine, or "
                    "compare configurations with --rounds so that the load hits all of them alike",
                    {"foreign_cores": foreign, "steal_cores": steal})
 

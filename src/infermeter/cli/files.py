@@ -7,16 +7,16 @@ import argparse
 import sys
 from typing import Any
 
-from ..errors import EXIT_REGRESSION, InputError
+from ..errors import EXIT_REGRESSION
 
 
 def show_command(args: argparse.Namespace, argv: list[str]) -> int:
     from pathlib import Path
 
+    from ..analysis.compare import default_metric
     from ..reporters.comparison import render_session
     from ..reporters.console import render_report
     from ..reporters.export import write_exports
-    from ..runs.session import default_metric
     from .console import make_console
     from .options import export_list
 
@@ -40,19 +40,12 @@ def show_command(args: argparse.Namespace, argv: list[str]) -> int:
 
 def _load_shown(path: Any) -> Any:
     """A sweep, or (session, the single report when the file holds one run)."""
-    from ..config.axes import SWEEP_SCHEMA
-    from ..results.report import load_report_data
-    from ..runs.session import SESSION_SCHEMA, load_session_or_report
+    from ..results.sweep import Sweep
+    from ..runs.files import load_saved
 
-    data = load_report_data(path, accept=(SESSION_SCHEMA, SWEEP_SCHEMA))
-    if data.get("schema") == SWEEP_SCHEMA:
-        from ..results.sweep import Sweep
-
-        try:
-            return Sweep.from_dict(data)
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise InputError(f"sweep {path} is malformed ({type(error).__name__}: {str(error)[:80]})") from None
-    session = load_session_or_report(path)
+    session = load_saved(path)
+    if isinstance(session, Sweep):
+        return session
     single = session.reports[0][0] if len(session.labels) == 1 and session.rounds == 1 and session.reports[0] \
         else None
     return session, single
@@ -61,9 +54,10 @@ def _load_shown(path: Any) -> Any:
 def compare_command(args: argparse.Namespace, argv: list[str]) -> int:
     from pathlib import Path
 
+    from ..analysis.compare import compare_sessions, default_metric
     from ..config.values import parse_fraction
     from ..reporters.comparison import print_file_comparisons
-    from ..runs.session import compare_sessions, default_metric, load_session_or_report
+    from ..runs.files import load_session_or_report
     from .console import make_console
 
     threshold = parse_fraction("--threshold", args.threshold)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 SWEEP_SCHEMA = "infermeter.sweep"
-SWEEP_VERSION = 1
+SWEEP_VERSION = 2
+READABLE_SWEEP_VERSIONS = (1, 2)  # results.upgrade brings 1 to 2
 RUN_CONFIG_SCHEMA = "infermeter.run-config"
 LATENCY_METRICS = ("median", "p90", "p95", "p99", "mean")
 # swept option -> (flag passed to each run, every spelling accepted on the sweep command line)
@@ -17,4 +18,4 @@ AXES: dict[str, tuple[str, tuple[str, ...]]] = {
     "infer_precision": ("-infer_precision", ("-infer_precision", "--infer-precision", "--infer_precision")),
 }
 
-__all__ = ["AXES", "LATENCY_METRICS", "RUN_CONFIG_SCHEMA", "SWEEP_SCHEMA", "SWEEP_VERSION"]
+__all__ = ["AXES", "LATENCY_METRICS", "READABLE_SWEEP_VERSIONS", "RUN_CONFIG_SCHEMA", "SWEEP_SCHEMA", "SWEEP_VERSION"]

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..config.tuning import Tuning
 from ..model.io import Dim, InputDescription, OutputDescription  # in __all__: engine plugins import them here
+from ..results.facts import PropertyValue, number_or_text
 
 if TYPE_CHECKING:
     from ..model.files import ModelRef
@@ -55,10 +56,23 @@ class RuntimeInfo:
     hint: str | None = None
     async_mode: str = ""  # how requests are kept in flight, in words
     choice_reason: str = ""  # why this layout was chosen
-    properties: Mapping[str, str] = field(default_factory=dict)
-    device_config: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # -dump_config (settable form)
+    properties: Mapping[str, PropertyValue] = field(default_factory=dict)  # values: see property_value
+    device_config: Mapping[str, Mapping[str, PropertyValue]] = field(default_factory=dict)  # -dump_config
     cache: str = ""  # -cdir: what the model cache did, in words
     cached_compile_ns: int | None = None  # -cdir on a cold cache: a second compile, from the cache
+
+
+def property_value(value: str | int | float) -> PropertyValue:
+    """An engine property as a report records it: a bool, int or float as it is; text that spells a number
+    exactly (``"2"``, ``"0.5"``) as that number; other text as it is. Engines turn anything else (enums,
+    element types, lists) into text first."""
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)  # an IntEnum member becomes its number
+    if isinstance(value, float):
+        return float(value)
+    return number_or_text(str(value))
 
 
 class Session(Protocol):
@@ -156,4 +170,5 @@ class RequestFailed(Exception):
 
 
 __all__ = ["AsyncSession", "Clock", "CompiledModel", "Dim", "Engine", "EngineInfo", "EngineOptions", "InputDescription",
-           "ModelHandle", "OutputDescription", "RequestFailed", "RuntimeInfo", "Session"]
+           "ModelHandle", "OutputDescription", "PropertyValue", "RequestFailed", "RuntimeInfo", "Session",
+           "property_value"]

@@ -16,13 +16,16 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import onnxruntime as ort
 
 from ..config.tuning import parse_graph_level
 from ..errors import UsageError
-from .base import EngineOptions
+from .base import EngineOptions, property_value
+
+if TYPE_CHECKING:
+    from ..results.facts import PropertyValue
 
 DEVICE_PROVIDERS = {
     "CPU": "CPUExecutionProvider",
@@ -298,8 +301,13 @@ def provider_option_error(error: BaseException, plan: SessionPlan) -> UsageError
     return UsageError(f"--ep-option {', '.join(named)}: {plan.provider} refused it ({text})")
 
 
-def applied_properties(session: Any, plan: SessionPlan, io_binding: bool) -> dict[str, str]:
-    """What the session reports it applied (read back from the session, not echoed from the request)."""
+def applied_properties(session: Any, plan: SessionPlan, io_binding: bool) -> dict[str, PropertyValue]:
+    """What the session reports it applied (read back from the session, not echoed from the request); numbers
+    as numbers (``property_value``)."""
+    return {key: property_value(text) for key, text in _applied_text(session, plan, io_binding).items()}
+
+
+def _applied_text(session: Any, plan: SessionPlan, io_binding: bool) -> dict[str, str]:
     applied = session.get_session_options()
     echoed = session.get_provider_options().get(plan.provider, {})
     level = applied.graph_optimization_level.name
@@ -319,7 +327,7 @@ def applied_properties(session: Any, plan: SessionPlan, io_binding: bool) -> dic
     }
 
 
-def device_config(session: Any, plan: SessionPlan, device: str) -> dict[str, dict[str, str]]:
+def device_config(session: Any, plan: SessionPlan, device: str) -> dict[str, dict[str, PropertyValue]]:
     """-dump_config for onnxruntime: what -load_config reads back (session options and config entries)."""
     applied = session.get_session_options()
     level = applied.graph_optimization_level.name
@@ -330,7 +338,7 @@ def device_config(session: Any, plan: SessionPlan, device: str) -> dict[str, dic
         "graph_optimization_level": next((k for k, v in LEVEL_ENUMS.items() if v == level), level),
     }
     entries.update({key: applied.get_session_config_entry(key) for key in plan.config_entries})
-    return {device: entries}
+    return {device: {key: property_value(text) for key, text in entries.items()}}
 
 
 def first_line(error: BaseException) -> str:

@@ -29,12 +29,14 @@ from .base import (
     RequestFailed,
     RuntimeInfo,
     Session,
+    property_value,
 )
 from .sdk import lean_sdk_imports
 
 if TYPE_CHECKING:
     from ..model.flops import FlopCount
     from ..results.counters import LayerCounter
+    from ..results.facts import PropertyValue
 
 _OVC = "openvino.tools.ovc"
 # openvino's __init__ imports its model-conversion API (ovc) inside ``try/except ImportError``; ovc imports
@@ -243,20 +245,20 @@ def _shapes_text(shapes: Mapping[str, tuple[int | None, ...]]) -> str:
 
 
 def _runtime_info(compiled: Any, options: EngineOptions) -> RuntimeInfo:
-    values: dict[str, str] = {}
+    values: dict[str, PropertyValue] = {}
     for key in _READ_BACK:
         try:
             value = compiled.get_property(key)
         except RuntimeError:
             continue
-        values[key] = _property_text(value)
-    precision = values.get("INFERENCE_PRECISION_HINT", "unknown")
+        values[key] = _property_value(value)
+    precision = str(values.get("INFERENCE_PRECISION_HINT", "unknown"))
     asked = setup.per_device(options.infer_precision, options.device) if options.infer_precision else None
     note = _precision_note(asked, precision)
     if options.infer_precision is None and precision in ("bf16", "f16"):
         note += "; pass -infer_precision f32 for FP32 numbers"
-    optimal = int(values.get("OPTIMAL_NUMBER_OF_INFER_REQUESTS", "1") or 1)
-    hint = values.get("PERFORMANCE_HINT", "").lower() or None
+    optimal = _int_or_none(values.get("OPTIMAL_NUMBER_OF_INFER_REQUESTS")) or 1
+    hint = str(values.get("PERFORMANCE_HINT", "")).lower() or None
     streams = values.get("NUM_STREAMS", "?")
     if options.tuning.streams:
         source = f"-nstreams {options.tuning.streams} set NUM_STREAMS={streams}"
@@ -308,17 +310,25 @@ def _precision_note(requested: str | None, actual: str) -> str:
     return "set by -infer_precision"
 
 
-def _property_text(value: Any) -> str:
+def _property_value(value: Any) -> PropertyValue:
+    """As OpenVINO returned it: bools, numbers and text typed (``property_value``); element types, lists and
+    enums as text."""
+    if isinstance(value, (bool, int, float, str)):
+        return property_value(value)
     if isinstance(value, ov.Type):
         return str(value.to_string())
     if isinstance(value, (list, tuple)):
         return ",".join(str(v) for v in value)
-    return str(value.name if hasattr(value, "name") and not isinstance(value, (str, int)) else value)
+    return str(value.name if hasattr(value, "name") else value)
 
 
-def _int_or_none(text: str | None) -> int | None:
+def _int_or_none(value: PropertyValue) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
     try:
-        return int(text) if text is not None else None
+        return int(value) if isinstance(value, str) else None
     except ValueError:
         return None
 

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import openvino as ov
 from openvino.preprocess import PrePostProcessor
 
 from ..config.tuning import Tuning
 from ..errors import EngineError, UsageError
-from .base import EngineOptions
+from .base import EngineOptions, property_value
+
+if TYPE_CHECKING:
+    from ..results.facts import PropertyValue
 
 HINTS = {"latency": "LATENCY", "throughput": "THROUGHPUT", "cumulative_throughput": "CUMULATIVE_THROUGHPUT"}
 PINNING = {"YES": {"ENABLE_CPU_PINNING": "YES"}, "NO": {"ENABLE_CPU_PINNING": "NO"},
@@ -195,9 +198,10 @@ def cache_files(cache_dir: str | None) -> set[str]:
     return {p.name for p in Path(cache_dir).iterdir() if p.is_file()}
 
 
-def device_dump(core: Any, compiled: Any, device: str) -> dict[str, dict[str, str]]:
-    """The settable properties as the compiled model reports them, in -load_config form."""
-    dumped: dict[str, str] = {}
+def device_dump(core: Any, compiled: Any, device: str) -> dict[str, dict[str, PropertyValue]]:
+    """The settable properties as the compiled model reports them (-dump_config writes them in -load_config
+    form): booleans as booleans, numbers as numbers, the rest as text."""
+    dumped: dict[str, PropertyValue] = {}
     try:
         settable = {k for k, mode in core.get_property(device, "SUPPORTED_PROPERTIES").items() if mode == "RW"}
         present = set(compiled.get_property("SUPPORTED_PROPERTIES"))
@@ -210,7 +214,7 @@ def device_dump(core: Any, compiled: Any, device: str) -> dict[str, dict[str, st
             continue
         text = _text(value)
         if text:
-            dumped[key] = text
+            dumped[key] = value if isinstance(value, bool) else property_value(text)
     return {device: dumped}
 
 

@@ -12,12 +12,15 @@ import platform
 import re
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
+
+from ..results.facts import ClockFacts, CpuUsage, MachineFacts
+
+__all__ = ["SYSTEM_ROOT", "CpuMeter", "CpuUsage", "collect", "cpu_model_name", "differences", "usable_cpu_count"]
 
 _FLAGS_OF_INTEREST = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8", "avx_vnni")
 _CONTAINER_CGROUP_MARKERS = ("docker", "kubepods", "containerd", "lxc")
@@ -32,49 +35,51 @@ _COMPARABILITY_KEYS = ("cpu_model", "logical_cpus", "usable_cpus", "cpus_online"
                        "container", "virtualization")
 
 
-def collect(engine_versions: dict[str, str] | None = None, root: Path = SYSTEM_ROOT) -> dict[str, Any]:
+def collect(engine_versions: dict[str, str] | None = None, root: Path = SYSTEM_ROOT) -> MachineFacts:
     cpu = _cpuinfo(root)
-    record: dict[str, Any] = {
-        "hostname": platform.node(),
-        "os": platform.platform(),
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-        "python_implementation": platform.python_implementation(),
-        "numpy": np.__version__,
-        "cpu_model": cpu.get("model name") or platform.processor() or "unknown",  # = cpu_model_name()
-        "cpu_flags": [flag for flag in _FLAGS_OF_INTEREST if flag in cpu.get("flags", "").split()],
-        "logical_cpus": os.cpu_count(),
-        "usable_cpus": _usable_cpus(),
-        "memory_bytes": _meminfo_bytes(root, "MemTotal"),
-        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-        "engine_versions": dict(engine_versions or {}),
-        "argv0": sys.argv[0] if sys.argv else None,
-    }
-    record.update(_cpu_state(root, cpu))
-    record.update({
-        "memory_available_bytes": _meminfo_bytes(root, "MemAvailable"),
-        "cpu_quota_cores": _cpu_quota_cores(root),
-        "container": _container(root),
-        "virtualization": _virtualization(root, cpu),
-        "clock": _clock_info(),
-    })
-    return record
+    return MachineFacts(
+        hostname=platform.node(),
+        os=platform.platform(),
+        kernel=platform.release(),
+        python=platform.python_version(),
+        python_implementation=platform.python_implementation(),
+        numpy=np.__version__,
+        cpu_model=cpu.get("model name") or platform.processor() or "unknown",  # = cpu_model_name()
+        cpu_flags=tuple(flag for flag in _FLAGS_OF_INTEREST if flag in cpu.get("flags", "").split()),
+        logical_cpus=os.cpu_count(),
+        usable_cpus=_usable_cpus(),
+        memory_bytes=_meminfo_bytes(root, "MemTotal"),
+        load_average=tuple(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        engine_versions=dict(engine_versions or {}),
+        argv0=sys.argv[0] if sys.argv else None,
+        **_cpu_state(root, cpu),
+        memory_available_bytes=_meminfo_bytes(root, "MemAvailable"),
+        cpu_quota_cores=_cpu_quota_cores(root),
+        container=_container(root),
+        virtualization=_virtualization(root, cpu),
+        clock=_clock_info(),
+    )
 
 
-def differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
-    """One line per key that makes runs ``a`` and ``b`` not comparable; the hostname, if it differs, comes last."""
+def differences(a: MachineFacts, b: MachineFacts) -> list[str]:
+    """One line per field that makes runs on ``a`` and ``b`` not comparable; the hostname, if it differs, last."""
     lines: list[str] = []
     for key in _COMPARABILITY_KEYS:
         if key == "engine_versions":
-            lines.extend(_engine_differences(a.get(key) or {}, b.get(key) or {}))
-        elif a.get(key) != b.get(key):
-            lines.append(f"{key}: {a.get(key)!r} vs {b.get(key)!r}")
-    if a.get("hostname") != b.get("hostname"):
-        lines.append(f"hostname: {a.get('hostname')!r} vs {b.get('hostname')!r}")
+            lines.extend(_engine_differences(a.engine_versions, b.engine_versions))
+        elif getattr(a, key) != getattr(b, key):
+            lines.append(f"{key}: {_shown(getattr(a, key))!r} vs {_shown(getattr(b, key))!r}")
+    if a.hostname != b.hostname:
+        lines.append(f"hostname: {a.hostname!r} vs {b.hostname!r}")
     return lines
 
 
-def _engine_differences(a: dict[str, str], b: dict[str, str]) -> list[str]:
+def _shown(value: Any) -> Any:
+    """Lists as JSON shows them (a record's tuples print as lists, as they did when records were dicts)."""
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _engine_differences(a: Mapping[str, str], b: Mapping[str, str]) -> list[str]:
     return [f"engine_versions[{name}]: {a.get(name)!r} vs {b.get(name)!r}"
             for name in sorted(a.keys() | b.keys()) if a.get(name) != b.get(name)]
 
@@ -197,14 +202,10 @@ def _virtualization(root: Path, cpu: dict[str, str]) -> str | None:
     return f"{vendor} {product}".strip() or "hypervisor flag"
 
 
-def _clock_info() -> dict[str, Any]:
+def _clock_info() -> ClockFacts:
     info = time.get_clock_info("perf_counter")
-    return {
-        "name": "perf_counter",
-        "implementation": info.implementation,
-        "resolution_ns": max(1, round(info.resolution * 1e9)),
-        "read_cost_ns": _clock_read_cost_ns(),
-    }
+    return ClockFacts(name="perf_counter", implementation=info.implementation,
+                      resolution_ns=max(1, round(info.resolution * 1e9)), read_cost_ns=_clock_read_cost_ns())
 
 
 def _clock_read_cost_ns() -> int:
@@ -222,29 +223,6 @@ class _ProcessTimes(Protocol):
     def user(self) -> float: ...
     @property
     def system(self) -> float: ...
-
-
-@dataclass(frozen=True)
-class CpuUsage:
-    """CPU time spent during one run: by this process, by the whole machine, and stolen by the hypervisor."""
-
-    wall_ns: int
-    own_cpu_ns: int
-    system_busy_ns: int
-    steal_ns: int
-    cpus: int
-
-    @property
-    def foreign_cores(self) -> float:
-        """Cores' worth of CPU that other processes used, on average over the run."""
-        return max(0, self.system_busy_ns - self.own_cpu_ns) / self.wall_ns if self.wall_ns > 0 else 0.0
-
-    @property
-    def steal_cores(self) -> float:
-        return self.steal_ns / self.wall_ns if self.wall_ns > 0 else 0.0
-
-    def to_dict(self) -> dict[str, float]:
-        return {**asdict(self), "foreign_cores": self.foreign_cores, "steal_cores": self.steal_cores}
 
 
 class _CpuSample(NamedTuple):

@@ -14,13 +14,17 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from ..atomic import write_atomic
 from ..errors import EngineError
 from ..paths import cache_root
+from ..results.facts import Peak
+
+__all__ = ["BLAS_OVERRIDES", "PROBE", "THREAD_VARIABLES", "Peak", "cache_path", "cached_peak", "measure_peak",
+           "save_peak"]
 
 PROBE = r"""
 import json, sys, time
@@ -39,17 +43,6 @@ print(json.dumps({"best_ns": best, "runs": runs, "numpy": np.__version__}))
 """
 BLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-@dataclass(frozen=True)
-class Peak:
-    gflops: float  # 2·n³ / best time
-    threads: int
-    size: int
-    runs: int
-    cpu: str
-    numpy: str
-    measured_utc: str
 
 
 def measure_peak(threads: int, size: int = 2048, seconds: float = 3.0) -> Peak:

@@ -6,14 +6,11 @@ Nothing here prints; progress and phases go to the observer, results come back a
 from __future__ import annotations
 
 import dataclasses
-import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from .. import __version__, scenarios
+from .. import scenarios
 from ..clock import Clock, FakeClock, system_clock
 from ..config.benchmark import BenchmarkConfig
 from ..config.tuning import check_engine_support
@@ -30,7 +27,7 @@ from ..scenarios.base import Scenario, TimedFacts
 from ..scenarios.runner import Measured, Runner
 
 if TYPE_CHECKING:  # the report's modules are imported after the first inference (start-up time)
-    from ..analysis.checks import CheckContext
+    from ..results.facts import FlopsPerRequest
     from ..results.report import Report
 
 _OPENVINO_ONLY = (("infer_precision", "-infer_precision"),)
@@ -52,7 +49,7 @@ class Prepared:
     timer: PhaseTimer
     clock: Clock
     ready: InputsReady
-    flops: dict[str, Any] | None = None  # work of one request (MACs, FLOPs), when it could be counted cheaply
+    flops: FlopsPerRequest | None = None  # work of one request (MACs, FLOPs), when it could be counted cheaply
 
 
 def run(config: BenchmarkConfig, observer: Observer | None = None, clock: Clock | None = None,
@@ -152,62 +149,27 @@ def _measure(config: BenchmarkConfig, prepared: Prepared, observer: Observer, re
 
 def _report(prepared: Prepared, command: Sequence[str] | None, measured: Measured | None,
             preview: tuple[int, int] | None = None) -> Report:
-    """The report of a measurement (or of a compile-only run). ``preview`` = (first inference ns, requests in
-    flight): the report as it stands when measuring starts, without samples and without the environment
-    record (its clock calibration would delay the warm-up)."""
-    from ..machine import environment
-    from ..results.report import PhaseTimes, Report
+    """The report of a measurement (or of a compile-only run), assembled by ``measure.report``. ``preview`` =
+    (first inference ns, requests in flight): the report as it stands when measuring starts."""
+    from .report import assemble_report
 
-    config, info, runtime = prepared.config, prepared.info, prepared.compiled.runtime
-    durations = prepared.timer.durations
-    compile_ns = durations.get("compile")
-    if compile_ns is not None and runtime.cached_compile_ns is not None:
-        compile_ns -= runtime.cached_compile_ns  # the second, cached compile ran inside the phase
-    first_ns = measured.first_inference_ns if measured is not None else preview[0] if preview is not None else None
-    phases = PhaseTimes(durations.get("read"), durations.get("reshape"), compile_ns,
-                        durations.get("inputs"), first_ns, runtime.cached_compile_ns)
-    machine = environment.collect({info.name: info.version}) if preview is None else {}
-    fake = info.name == "fake"  # virtual time: no compute figure, and no file reads the tests cannot pin
-    peak = None if fake or preview is not None else _machine_peak(machine)
-    if peak is not None:
-        machine["fp32_peak"] = peak
+    config, runtime = prepared.config, prepared.compiled.runtime
     requests = measured.run.requests if measured is not None else preview[1] if preview is not None else \
         scenarios.get(config.scenario).requests_in_flight(config.requests, runtime)
-    findings = () if measured is None else tuple(scenarios.check_run(measured.run, check_context(
-        config, machine, runtime, measured, fake=info.name == "fake")))
-    return Report(
-        tool_version=__version__,
-        created_utc=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        config=_config_dict(config),
-        environment=machine,
-        engine=_engine_dict(config, info, prepared.why, runtime, requests),
-        model=_model_dict(prepared.model, prepared.plan, prepared.inputs, prepared.ready, prepared.flops),
-        phases=phases,
-        run=measured.run if measured is not None else None,
-        timed=what_was_timed(config, runtime, requests, prepared.ready.feed),
-        notes=prepared.ready.notes,
-        error=measured.error if measured is not None else None,
-        command=tuple(command) if command is not None else None,
-        findings=findings,
-        counters=_counters(prepared.compiled) if config.tuning.perf_counts and measured is not None else None,
-    )
-
-
-def _machine_peak(machine: dict[str, Any]) -> dict[str, Any] | None:
-    """The FP32 ceiling measured earlier by ``infermeter peak`` on this CPU model with all usable cores."""
-    from ..machine.peak import cached_peak
-
-    found = cached_peak(str(machine.get("cpu_model")), int(machine.get("usable_cpus") or 1))
-    return dataclasses.asdict(found) if found is not None else None
+    return assemble_report(prepared, command, measured, requests,
+                           timed=what_was_timed(config, runtime, requests, prepared.ready.feed),
+                           first_inference_ns=preview[0] if preview is not None else None,
+                           preview=preview is not None)
 
 
 FLOPS_FROM_FILE_LIMIT = 64 * 1024 * 1024  # reloading a bigger ONNX file for shape inference costs seconds and GBs
 
 
-def _model_flops(model: ModelRef, handle: ModelHandle, plan: ShapePlan) -> dict[str, Any] | None:
+def _model_flops(model: ModelRef, handle: ModelHandle, plan: ShapePlan) -> FlopsPerRequest | None:
     """MACs and FLOPs of one request: from the engine's own graph when it has shapes (OpenVINO, cheap), else
     from the ONNX file with shape inference, for files up to FLOPS_FROM_FILE_LIMIT."""
     from ..model.flops import model_flops
+    from ..results.facts import FlopsPerRequest
 
     counter = getattr(handle, "count_flops", None)
     try:
@@ -221,95 +183,8 @@ def _model_flops(model: ModelRef, handle: ModelHandle, plan: ShapePlan) -> dict[
         return None
     if counted is None or counted.macs == 0:
         return None
-    return {"macs": counted.macs, "flops": counted.flops, "by_op": dict(counted.by_op),
-            "uncounted": list(counted.uncounted)}
-
-
-def _counters(compiled: CompiledModel) -> dict[str, Any] | None:
-    from ..results.counters import average_counters, counters_to_dict
-
-    per_request = compiled.layer_counters()
-    if not per_request:
-        return None
-    return counters_to_dict(average_counters(per_request), per_request)
-
-
-def check_context(config: BenchmarkConfig, machine: dict[str, Any], runtime: RuntimeInfo, measured: Measured,
-                  fake: bool) -> CheckContext:
-    """What the checks need besides the samples. The fake engine's virtual clock has 1-ns resolution and
-    costs nothing to read; its requests all run in parallel, so it has no queueing to report."""
-    from ..analysis.checks import CheckContext
-
-    clock = machine.get("clock") or {}
-    clock_cost = 1.0 if fake else float(max(clock.get("resolution_ns") or 1, clock.get("read_cost_ns") or 1))
-    capacity = None if fake else (runtime.streams or machine.get("usable_cpus"))
-    stop = config.stop
-    metric = stop.precision_metric or scenarios.get(config.scenario).headline
-    interval = measured.run.metric_interval(metric) if stop.rel_precision is not None else None
-    return CheckContext(clock_cost_ns=clock_cost, cpu=measured.run.cpu, parallel_capacity=capacity,
-                        warmup=config.warmup.describe(), precision_target=stop.rel_precision,
-                        precision_metric=metric,
-                        precision_achieved=interval.relative_half_width if interval is not None else None)
-
-
-def _config_dict(config: BenchmarkConfig) -> dict[str, Any]:
-    data = dataclasses.asdict(config)
-    data["input_files"] = [{"input": f.input, "path": str(f.path)} for f in config.input_files]
-    data["dims"] = dict(config.dims)
-    data["shapes"] = [{"input": s.input, "dims": list(s.dims)} for s in config.shapes]
-    data["data_shapes"] = [[{"input": s.input, "dims": list(s.dims)} for s in group] for group in config.data_shapes]
-    data["tuning"]["properties"] = {device: dict(props) for device, props in config.tuning.properties.items()}
-    return data
-
-
-def _engine_dict(config: BenchmarkConfig, info: EngineInfo, why: str, runtime: RuntimeInfo,
-                 requests: int) -> dict[str, Any]:
-    return {
-        "name": info.name,
-        "version": info.version,
-        "why": why,
-        "device": config.device,
-        "precision": runtime.precision,
-        "precision_note": runtime.precision_note,
-        "hint": runtime.hint,
-        "requests_in_flight": requests,
-        "optimal_requests": runtime.optimal_requests,
-        "streams": runtime.streams,
-        "threads": runtime.threads,
-        "async_mode": scenarios.get(config.scenario).engine_async_mode(runtime),
-        "choice_reason": runtime.choice_reason,
-        "properties": dict(runtime.properties),
-        "device_config": {device: dict(props) for device, props in runtime.device_config.items()},
-        "cache": runtime.cache,
-    }
-
-
-def _model_dict(model: ModelRef, plan: ShapePlan, prepared: dict[str, PreparedInput],
-                ready: InputsReady, flops: dict[str, Any] | None = None) -> dict[str, Any]:
-    feed = ready.feed
-    return {
-        "flops_per_request": flops,
-        "input_sets": len(feed.sets) if feed is not None else 1,
-        "full_mode": feed.copy_in if feed is not None else False,
-        "shape_groups": list(feed.labels) if feed is not None and len(feed.labels) > 1 else [],
-        "ref": model.text,
-        "path": str(model.path) if model.path is not None else None,
-        "zoo": model.zoo.name if model.zoo is not None else None,
-        "format": model.format,
-        "batch": plan.batch,
-        "batch_origin": plan.batch_origin,
-        "inputs": [
-            {
-                "name": item.name,
-                "dtype": item.description.dtype,
-                "model_dims": list(item.description.dims) if item.description.dims is not None else None,
-                "shape": list(item.shape),
-                "fill": prepared[item.name].fill,
-                "bytes": int(np.asarray(prepared[item.name].array).nbytes),
-            }
-            for item in plan.inputs
-        ],
-    }
+    return FlopsPerRequest(macs=counted.macs, flops=counted.flops, by_op=dict(counted.by_op),
+                           uncounted=tuple(counted.uncounted))
 
 
 def what_was_timed(config: BenchmarkConfig, runtime: RuntimeInfo, requests: int,

@@ -121,23 +121,22 @@ def command_line_parameters(command: Sequence[str]) -> list[tuple[str, str]]:
 
 def configuration_setup(report: Report) -> list[ReportEntry]:
     config, engine, model = report.config, report.engine, report.model
-    stop = config.get("stop") or {}
-    device = str(engine.get("device", config.get("device", "")))
+    device = engine.device
     entries = [
-        ReportEntry("benchmark mode", "benchmark_mode", "full" if _full_mode(config) else "inference only"),
-        ReportEntry("topology", "topology", model.get("zoo") or Path(str(model.get("ref", ""))).stem),
+        ReportEntry("benchmark mode", "benchmark_mode", "full" if config.full_mode else "inference only"),
+        ReportEntry("topology", "topology", model.zoo or Path(model.ref).stem),
         ReportEntry("target device", "target_device", device),
-        ReportEntry("API", "api", api_of(str(config.get("scenario", "")))),
-        ReportEntry("engine", "engine", f"{engine.get('name', '')} {engine.get('version', '')}".strip()),
-        ReportEntry("precision", "precision", engine.get("precision")),
-        ReportEntry("batch size", "batch_size", model.get("batch")),
-        ReportEntry("number of iterations", "iterations_num", stop.get("min_iterations")),
-        ReportEntry("number of parallel infer requests", "nireq", engine.get("requests_in_flight")),
-        _time_entry("duration (ms)", "duration", stop.get("min_duration_ns")),
+        ReportEntry("API", "api", api_of(config.scenario)),
+        ReportEntry("engine", "engine", f"{engine.name} {engine.version}".strip()),
+        ReportEntry("precision", "precision", engine.precision),
+        ReportEntry("batch size", "batch_size", model.batch),
+        ReportEntry("number of iterations", "iterations_num", config.stop.min_iterations),
+        ReportEntry("number of parallel infer requests", "nireq", engine.requests_in_flight),
+        _time_entry("duration (ms)", "duration", config.stop.min_duration_ns),
     ]
-    if engine.get("streams") is not None:
+    if engine.streams is not None:
         key = f"{device.lower().replace(' ', '_')}_streams_num"
-        entries.append(ReportEntry(f"number of {device} streams", key, engine["streams"]))
+        entries.append(ReportEntry(f"number of {device} streams", key, engine.streams))
     return entries
 
 
@@ -197,12 +196,6 @@ def _time_entry(label: str, key: str, ns: int | float | None) -> ReportEntry:
     if ns is not None and isinstance(ns, float) and ns.is_integer():
         ns = int(ns)
     return ReportEntry(label, key, ns / 1e6 if ns is not None else None, ns)
-
-
-def _full_mode(config: dict[str, Any]) -> bool:
-    """Inputs set inside the timed loop: the same rule as ``BenchmarkConfig.full_mode``."""
-    inference_only = config.get("inference_only")
-    return inference_only is False or (inference_only is None and len(config.get("data_shapes") or []) > 1)
 
 
 # --- CSV --------------------------------------------------------------------------------------------------

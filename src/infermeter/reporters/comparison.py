@@ -10,8 +10,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ..analysis.compare import FASTER, SLOWER, Comparison, describe_change, higher_is_better
-from ..runs.session import FileComparison, Session
+from ..analysis.compare import FileComparison
+from ..results.comparison import FASTER, SLOWER, Comparison, describe_change, higher_is_better
+from ..results.session import Session
 from ..stats.intervals import Interval
 from ..units import format_duration, format_rate, format_rate_interval
 

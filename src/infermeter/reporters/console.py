@@ -83,22 +83,22 @@ def header_table(report: Report) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column()
-    table.add_row("model", escape(f"{model['ref']} ({model['format']})"))
-    table.add_row("engine", escape(f"{engine['name']} {engine['version']} — {engine['why']}"))
-    precision = engine["precision"] + (f" ({engine['precision_note']})" if engine["precision_note"] else "")
-    table.add_row("device", escape(f"{engine['device']} · precision {precision}"))
+    table.add_row("model", escape(f"{model.ref} ({model.format})"))
+    table.add_row("engine", escape(f"{engine.name} {engine.version} — {engine.why}"))
+    precision = engine.precision + (f" ({engine.precision_note})" if engine.precision_note else "")
+    table.add_row("device", escape(f"{engine.device} · precision {precision}"))
     table.add_row("scenario", escape(_scenario_text(report)))
-    if engine.get("choice_reason"):
-        table.add_row("", Text(f"why: {engine['choice_reason']}", style="dim"))
-    for item in model["inputs"]:
-        shape = "×".join(str(d) for d in item["shape"]) or "scalar"
-        table.add_row("input", escape(f"{item['name']} {item['dtype']}[{shape}] ← {item['fill']}"))
+    if engine.choice_reason:
+        table.add_row("", Text(f"why: {engine.choice_reason}", style="dim"))
+    for item in model.inputs:
+        shape = "×".join(str(d) for d in item.shape) or "scalar"
+        table.add_row("input", escape(f"{item.name} {item.dtype}[{shape}] ← {item.fill}"))
     table.add_row("phases", " · ".join(f"{name} {format_duration(value)}" for name, value in (
         ("read", phases.read_ns), ("reshape", phases.reshape_ns), ("compile", phases.compile_ns),
         ("first inference", phases.first_inference_ns),
         ("compile from the cache", phases.cached_compile_ns)) if value is not None))
-    if engine.get("cache"):
-        table.add_row("", Text(f"model cache: {engine['cache']}", style="dim"))
+    if engine.cache:
+        table.add_row("", Text(f"model cache: {engine.cache}", style="dim"))
     for note in report.notes:
         table.add_row("note", escape(str(note)))
     return table
@@ -106,18 +106,18 @@ def header_table(report: Report) -> Table:
 
 def _scenario_text(report: Report) -> str:
     engine = report.engine
-    scenario = str(report.config.get("scenario", ""))
+    scenario = report.config.scenario
     api = api_of(scenario)
-    parts = [f"{scenario} (-api {api})", f"{engine['requests_in_flight']} request(s) in flight",
-             f"batch {report.model['batch']}"]
-    for key, label in (("streams", "streams"), ("threads", "threads"), ("hint", "hint")):
-        if engine.get(key) is not None:
-            parts.append(f"{label} {engine[key]}")
-    applied = engine.get("properties") or {}
-    if (report.config.get("tuning") or {}).get("pinning") and "ENABLE_CPU_PINNING" in applied:
+    parts = [f"{scenario} (-api {api})", f"{engine.requests_in_flight} request(s) in flight",
+             f"batch {report.model.batch}"]
+    for value, label in ((engine.streams, "streams"), (engine.threads, "threads"), (engine.hint, "hint")):
+        if value is not None:
+            parts.append(f"{label} {value}")
+    applied = engine.properties
+    if report.config.tuning.pinning and "ENABLE_CPU_PINNING" in applied:
         parts.append(f"pinning {applied['ENABLE_CPU_PINNING']} (ENABLE_CPU_PINNING)")
-    if engine.get("async_mode") and not report.compile_only:
-        parts.append(engine["async_mode"])
+    if engine.async_mode and not report.compile_only:
+        parts.append(engine.async_mode)
     return " · ".join(parts)
 
 
@@ -158,14 +158,15 @@ def _results(report: Report) -> Any:
 
 def compute_text(report: Report) -> tuple[str, str] | None:
     """Achieved GFLOP/s from the graph's FLOPs per request, and the share of the machine's measured peak."""
-    flops = (report.model.get("flops_per_request") or {}).get("flops")
+    work = report.model.flops_per_request
+    flops = work.flops if work is not None else None
     run = report.run
     if not flops or run is None or not run.requests_per_second:
         return None
     achieved = flops * run.requests_per_second / 1e9
-    peak = report.environment.get("fp32_peak")
-    if peak:
-        share = f"GFLOP/s = {achieved / peak['gflops']:.0%} of this machine's FP32 peak ({peak['gflops']:,.0f} " \
+    peak = report.environment.fp32_peak
+    if peak is not None and peak.gflops:
+        share = f"GFLOP/s = {achieved / peak.gflops:.0%} of this machine's FP32 peak ({peak.gflops:,.0f} " \
                 f"GFLOP/s, infermeter peak)"
     else:
         share = "GFLOP/s (run infermeter peak once for the share of this machine's FP32 peak)"

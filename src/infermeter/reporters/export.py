@@ -23,8 +23,8 @@ from ..errors import UsageError
 
 if TYPE_CHECKING:  # the renderers are imported when an export is written: a run without one never loads them
     from ..results.report import Report
+    from ..results.session import Session
     from ..results.sweep import Sweep
-    from ..runs.session import Session
     from .tables import Exportable
 
 # kind -> the command-line flag that asks for it (named in error messages)
@@ -97,8 +97,8 @@ def render(kind: str, result: Exportable, html_renderer: HtmlRenderer | None = N
     """The text of one export of a Report, Session or Sweep."""
     if kind == "json":
         return to_json(result)
+    from ..results.session import Session
     from ..results.sweep import Sweep
-    from ..runs.session import Session
     from .tables import report_markdown, runs_csv, samples_csv, session_markdown, sweep_markdown
 
     if kind == "markdown":
@@ -116,8 +116,8 @@ def render(kind: str, result: Exportable, html_renderer: HtmlRenderer | None = N
 
 def _html_renderer(result: Exportable) -> HtmlRenderer:
     """``report_html`` / ``session_html`` / ``sweep_html`` of the HTML reporter, imported when first needed."""
+    from ..results.session import Session
     from ..results.sweep import Sweep
-    from ..runs.session import Session
 
     name = "session_html" if isinstance(result, Session) else "sweep_html" if isinstance(result, Sweep) \
         else "report_html"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -16,6 +15,7 @@ from rich.text import Text
 from ..atomic import write_atomic
 from ..config.output import OutputOptions
 from ..errors import UsageError
+from ..results.facts import PropertyValue
 from ..results.report import Report
 from ..stats.latency import nearest_rank
 from ..units import format_duration
@@ -33,11 +33,10 @@ def render_extras(report: Report, console: Console, output: OutputOptions) -> No
     if output.per_shape:
         render_groups(report, console)
     if (output.print_counters or output.counters_sort) and report.counters is not None:
-        from ..results.counters import counters_from_dict, sort_counters
+        from ..results.counters import sort_counters
         from .counters import render_counters
 
-        average, _ = counters_from_dict(report.counters)
-        shown = sort_counters(average, output.counters_sort or "no_sort")
+        shown = sort_counters(report.counters.layers, output.counters_sort or "no_sort")
         render_counters(console, shown, "Per-layer counters (average over requests)",
                         int(run.latency.median or 0))
     elif output.print_counters:
@@ -63,10 +62,11 @@ def write_files(report: Report, output: OutputOptions) -> list[Path]:
     """-report_folder (benchmark_app's CSV report, counters, JSON) and -dump_config."""
     written: list[Path] = []
     if output.report_folder is not None:
-        from ..results.counters import counters_from_dict
         from .app_report import write_app_report
 
-        average, per_request = counters_from_dict(report.counters) if report.counters else (None, None)
+        counters = report.counters
+        average = list(counters.layers) if counters is not None else None
+        per_request = [list(run) for run in counters.per_request] if counters and counters.per_request else None
         written += write_app_report(Path(output.report_folder), report, output.report_type, average, per_request,
                                     output.counters_sort, output.json_stats, output.latency_percentile)
     if output.dump_config is not None:
@@ -75,10 +75,22 @@ def write_files(report: Report, output: OutputOptions) -> list[Path]:
 
 
 def dump_config(report: Report, path: Path) -> Path:
-    engine: dict[str, Any] = report.engine
-    config = engine.get("device_config") or {engine.get("device", "CPU"): engine.get("properties", {})}
+    """The properties the engine applied, per device, as text in -load_config form (as benchmark_app writes
+    them: booleans YES / NO); without a settable record, the properties read back, as text."""
+    engine = report.engine
+    if engine.device_config:
+        config = {device: {key: _settable(value) for key, value in entries.items()}
+                  for device, entries in engine.device_config.items()}
+    else:
+        config = {engine.device: {key: str(value) for key, value in engine.properties.items()}}
     try:
         write_atomic(path, json.dumps(config, indent=2, sort_keys=True) + "\n")
     except OSError as error:
         raise UsageError(f"-dump_config {path}: cannot write ({error.strerror})") from None
     return path
+
+
+def _settable(value: PropertyValue) -> str:
+    if isinstance(value, bool):
+        return "YES" if value else "NO"
+    return str(value)

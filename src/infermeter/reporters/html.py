@@ -13,12 +13,12 @@ import shlex
 from pathlib import Path
 
 from .. import __version__
-from ..analysis.compare import DEFAULT_THRESHOLD, describe_change
 from ..atomic import write_atomic
 from ..errors import UsageError
+from ..results.comparison import DEFAULT_THRESHOLD, describe_change
 from ..results.report import Report
+from ..results.session import Session
 from ..results.sweep import AXES, Sweep
-from ..runs.session import Session
 from ..units import format_duration, format_rate
 from . import plots
 from .comparison import SUMMARY_METRICS, format_interval, format_ratio, metric_label, verdict_counts
@@ -56,8 +56,8 @@ def report_html(report: Report) -> str:
     run = report.run
     measured = run is not None and run.count > 0
     engine = report.engine
-    subtitle = (f"{engine.get('name', '')} {engine.get('version', '')} on {engine.get('device', '')} · "
-                f"{report.config.get('scenario', '')} scenario · report created {report.created_utc}")
+    subtitle = (f"{engine.name} {engine.version} on {engine.device} · "
+                f"{report.config.scenario} scenario · report created {report.created_utc}")
     parts = [summary_cards(report), findings_list(report)]
     if report.compile_only:
         parts.append(tag("p", "Compile only (-niter 0): the model was read and compiled; nothing was run.", "note"))
@@ -73,7 +73,7 @@ def report_html(report: Report) -> str:
         section("Per-layer counters (average over requests)", counters_section(report)),
         section("Environment", environment_facts(report.environment, run.cpu if run is not None else None)),
     ]
-    return page(f"infermeter: {report.model.get('ref', '')}", subtitle, parts, FOOTER)
+    return page(f"infermeter: {report.model.ref}", subtitle, parts, FOOTER)
 
 
 def session_html(session: Session) -> str:
@@ -81,7 +81,7 @@ def session_html(session: Session) -> str:
     comparisons against the first configuration, and each configuration's latency histogram."""
     plots.require_matplotlib()
     first = next((report for reports in session.reports for report in reports), None)
-    model = first.model.get("ref", "") if first is not None else ""
+    model = first.model.ref if first is not None else ""
     done = min((len(reports) for reports in session.reports), default=0)
     state = " · PARTIAL" + (" (interrupted)" if session.interrupted else "") if session.partial else ""
     subtitle = (f"{len(session.labels)} configuration(s) · {done} of {session.rounds} rounds each, interleaved, "
@@ -135,10 +135,10 @@ def _configuration_block(session: Session, index: int) -> Html:
         return join([heading, tag("p", "nothing was measured", "note")])
     engine = reports[0].engine
     described = " · ".join(str(part) for part in (
-        f"{engine.get('name', '')} {engine.get('version', '')}", f"precision {engine.get('precision', '')}",
-        f"{engine.get('requests_in_flight', '')} request(s) in flight",
-        f"streams {engine['streams']}" if engine.get("streams") is not None else "",
-        f"threads {engine['threads']}" if engine.get("threads") is not None else "") if part)
+        f"{engine.name} {engine.version}", f"precision {engine.precision}",
+        f"{engine.requests_in_flight} request(s) in flight",
+        f"streams {engine.streams}" if engine.streams is not None else "",
+        f"threads {engine.threads}" if engine.threads is not None else "") if part)
     samples = latencies(runs)
     svg = plots.latency_histogram(samples, f"s{index}h", title=f"Latency: {label}")
     return join([heading, tag("p", described, "note"),

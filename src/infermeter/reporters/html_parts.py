@@ -7,12 +7,14 @@ values, built here from escaped parts, are inserted as they are.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
-from ..results.report import Report, RunResult
+from ..results.facts import CpuUsage, MachineFacts
+from ..results.report import Report
+from ..results.run import RunResult
 from ..stats.intervals import Interval
 from ..units import format_duration, format_durations_common, format_rate, format_rate_interval
 from . import plots
@@ -232,55 +234,54 @@ def phases_facts(report: Report) -> Html:
 
 def engine_facts(report: Report) -> Html:
     engine, model = report.engine, report.model
-    precision = engine.get("precision", "") + (f" ({engine['precision_note']})" if engine.get("precision_note")
-                                                else "")
-    properties = engine.get("properties") or {}
+    precision = engine.precision + (f" ({engine.precision_note})" if engine.precision_note else "")
+    properties = engine.properties
     return facts([
-        ("engine", f"{engine.get('name', '')} {engine.get('version', '')}"), ("chosen by", engine.get("why")),
-        ("device", engine.get("device")), ("precision", precision),
-        ("scenario", report.config.get("scenario")), ("requests in flight", engine.get("requests_in_flight")),
-        ("batch", f"{model.get('batch')} ({model.get('batch_origin', '')})" if model.get("batch_origin")
-         else model.get("batch")),
-        ("streams", engine.get("streams")), ("threads", engine.get("threads")), ("hint", engine.get("hint")),
-        ("async mode", engine.get("async_mode")), ("why", engine.get("choice_reason")),
-        ("model cache", engine.get("cache")),
+        ("engine", f"{engine.name} {engine.version}"), ("chosen by", engine.why),
+        ("device", engine.device), ("precision", precision),
+        ("scenario", report.config.scenario), ("requests in flight", engine.requests_in_flight),
+        ("batch", f"{model.batch} ({model.batch_origin})" if model.batch_origin else model.batch),
+        ("streams", engine.streams), ("threads", engine.threads), ("hint", engine.hint),
+        ("async mode", engine.async_mode), ("why", engine.choice_reason),
+        ("model cache", engine.cache),
         ("properties", " · ".join(f"{k}={v}" for k, v in sorted(properties.items(), key=lambda kv: str(kv[0])))),
         ("command", " ".join(report.command) if report.command else None),
     ])
 
 
 def inputs_table(report: Report) -> Html:
-    rows = [[item.get("name"), item.get("dtype"), "×".join(str(d) for d in item.get("shape", [])) or "scalar",
-             item.get("fill"), f"{item['bytes']:,}" if isinstance(item.get("bytes"), int) else None]
-            for item in report.model.get("inputs", [])]
+    rows = [[item.name, item.dtype, "×".join(str(d) for d in item.shape) or "scalar", item.fill,
+             f"{item.bytes:,}" if item.bytes is not None else None]
+            for item in report.model.inputs]
     return table(["input", "type", "shape", "data", "bytes"], rows, numeric=(4,)) if rows else Html("")
 
 
-def environment_facts(environment: Mapping[str, Any], cpu: Mapping[str, Any] | None = None) -> Html:
-    memory = environment.get("memory_bytes")
-    available = environment.get("memory_available_bytes")
-    cores = [f"{environment[key]} {word}" for key, word in (("logical_cpus", "logical"), ("usable_cpus", "usable"),
-                                                           ("cpus_online", "online")) if environment.get(key)]
-    clock = environment.get("clock") or {}
-    versions = environment.get("engine_versions") or {}
+def environment_facts(environment: MachineFacts, cpu: CpuUsage | None = None) -> Html:
+    memory = environment.memory_bytes
+    available = environment.memory_available_bytes
+    cores = [f"{value} {word}" for value, word in ((environment.logical_cpus, "logical"),
+                                                   (environment.usable_cpus, "usable"),
+                                                   (environment.cpus_online, "online")) if value]
+    clock = environment.clock
+    versions = environment.engine_versions
+    governor, boost = environment.cpu_governor, environment.cpu_boost
     return facts([
-        ("CPU", environment.get("cpu_model")), ("cores", " · ".join(cores)),
-        ("CPU quota", f"{environment['cpu_quota_cores']} cores" if environment.get("cpu_quota_cores") else None),
-        ("CPU clock", f"{environment['cpu_mhz']:.0f} MHz" if isinstance(environment.get("cpu_mhz"), (int, float))
-         else None),
-        ("governor / boost", " / ".join(str(environment.get(k)) for k in ("cpu_governor", "cpu_boost"))
-         if environment.get("cpu_governor") or environment.get("cpu_boost") is not None else None),
+        ("CPU", environment.cpu_model), ("cores", " · ".join(cores)),
+        ("CPU quota", f"{environment.cpu_quota_cores} cores" if environment.cpu_quota_cores else None),
+        ("CPU clock", f"{environment.cpu_mhz:.0f} MHz" if environment.cpu_mhz is not None else None),
+        ("governor / boost", f"{governor} / {boost}" if governor or boost is not None else None),
         ("memory", _gib(memory) + (f" ({_gib(available)} available)" if available else "") if memory else None),
-        ("OS", environment.get("os")), ("container / VM", " · ".join(str(environment[k]) for k in (
-            "container", "virtualization") if environment.get(k))),
-        ("Python", f"{environment.get('python', '')} {environment.get('python_implementation', '')}".strip()),
-        ("numpy", environment.get("numpy")),
+        ("OS", environment.os), ("container / VM", " · ".join(str(value) for value in (
+            environment.container, environment.virtualization) if value)),
+        ("Python", f"{environment.python or ''} {environment.python_implementation or ''}".strip()),
+        ("numpy", environment.numpy),
         ("engines", " · ".join(f"{name} {version}" for name, version in sorted(versions.items()))),
-        ("load average", " ".join(f"{v:.2f}" for v in environment.get("load_average") or [])),
-        ("clock", f"{clock.get('name')} ({clock.get('implementation')}), resolution {clock.get('resolution_ns')} ns"
-         f", read cost {clock.get('read_cost_ns')} ns" if clock else None),
-        ("CPU use while measuring", " · ".join(f"{k} {_number(v)}" for k, v in cpu.items()) if cpu else None),
-        ("host", environment.get("hostname")),
+        ("load average", " ".join(f"{v:.2f}" for v in environment.load_average or [])),
+        ("clock", f"{clock.name} ({clock.implementation}), resolution {clock.resolution_ns} ns"
+         f", read cost {clock.read_cost_ns} ns" if clock else None),
+        ("CPU use while measuring", " · ".join(f"{k} {_number(v)}" for k, v in cpu.to_dict().items()) if cpu
+         else None),
+        ("host", environment.hostname),
     ])
 
 
@@ -306,10 +307,10 @@ def counters_section(report: Report) -> Html:
     """The COUNTER_ROWS slowest layers by real time, with totals and how much of the median they explain."""
     if report.counters is None:
         return Html("")
-    from ..results.counters import counters_from_dict, sort_counters, summarize_counters
+    from ..results.counters import sort_counters, summarize_counters
     from .counters import coverage_line
 
-    average, _ = counters_from_dict(report.counters)
+    average = report.counters.layers
     if not average:
         return tag("p", "The engine reported no per-layer counters.", "note")
     ordered = sort_counters(average, "sort")

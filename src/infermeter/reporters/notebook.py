@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis.compare import DEFAULT_THRESHOLD
+from ..analysis.compare import default_metric
 from ..errors import UsageError
+from ..results.comparison import DEFAULT_THRESHOLD
 from ..results.report import Report
+from ..results.session import Session
 from ..results.sweep import Sweep
-from ..runs.session import Session, default_metric
 from ..units import format_duration, format_rate
 from .comparison import SUMMARY_METRICS, format_interval, format_ratio, metric_label
 from .tables import RUN_COLUMNS, Exportable, Exportables, run_rows, sample_blocks
@@ -128,9 +129,8 @@ def _metric_text(report: Report, metric: str) -> str:
 
 def _report_html(report: Report) -> str:
     engine, run = report.engine, report.run
-    caption = (f"infermeter: {report.model.get('ref', '')} — {engine.get('name', '')} {engine.get('version', '')}"
-               f" · {engine.get('device', '')} · {report.config.get('scenario', '')} · "
-               f"{engine.get('requests_in_flight', '')} in flight · batch {report.model.get('batch', '')}")
+    caption = (f"infermeter: {report.model.ref} — {engine.name} {engine.version} · {engine.device} · "
+               f"{report.config.scenario} · {engine.requests_in_flight} in flight · batch {report.model.batch}")
     if report.partial:
         caption += " — PARTIAL"
     rows = [["throughput (items/s)", _e(_metric_text(report, "throughput"))]]

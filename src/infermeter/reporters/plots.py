@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from ..results.session import Session
     from ..results.sweep import Sweep
-    from ..runs.session import Session
     from ..stats.intervals import Interval
 
 MISSING_MATPLOTLIB = "HTML reports need matplotlib: pip install 'infermeter[report]'"

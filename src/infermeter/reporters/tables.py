@@ -21,10 +21,11 @@ from typing import Any, TypeAlias
 
 import numpy as np
 
-from ..analysis.compare import DEFAULT_THRESHOLD, SLOWER, describe_change
+from ..analysis.compare import default_metric
+from ..results.comparison import DEFAULT_THRESHOLD, SLOWER, describe_change
 from ..results.report import Report
+from ..results.session import Session
 from ..results.sweep import Sweep
-from ..runs.session import Session, default_metric
 from ..units import format_duration, format_durations_common, format_rate, format_rate_interval
 from .comparison import SUMMARY_METRICS, format_interval, format_ratio, metric_label, verdict_counts
 from .sweep_console import sweep_findings
@@ -69,7 +70,7 @@ def measurements(items: Exportables) -> list[Measurement]:
 
 def _measurements(item: Exportable) -> list[Measurement]:
     if isinstance(item, Report):
-        return [Measurement(str(item.model.get("ref", "")), 1, item)]
+        return [Measurement(item.model.ref, 1, item)]
     if isinstance(item, Session):
         return [Measurement(label, number, report) for label, reports in zip(item.labels, item.reports, strict=True)
                 for number, report in enumerate(reports, start=1)]
@@ -106,9 +107,9 @@ def run_values(measurement: Measurement) -> dict[str, Any]:
     if report is None:
         return values
     engine = report.engine
-    values.update(engine=engine.get("name"), device=engine.get("device"), precision=engine.get("precision"),
-                  scenario=report.config.get("scenario"), requests_in_flight=engine.get("requests_in_flight"),
-                  batch=report.model.get("batch"), verdict=report.verdict, partial=report.partial,
+    values.update(engine=engine.name, device=engine.device, precision=engine.precision,
+                  scenario=report.config.scenario, requests_in_flight=engine.requests_in_flight,
+                  batch=report.model.batch, verdict=report.verdict, partial=report.partial,
                   error=report.error)
     run = report.run
     if run is None:
@@ -211,11 +212,10 @@ def report_markdown(report: Report) -> str:
     """Setup, results ± 95 % CI, verdict with findings codes and what was timed, for a pull request."""
     run, engine = report.run, report.engine
     state = f" — PARTIAL ({run.stop_reason if run is not None else 'nothing measured'})" if report.partial else ""
-    batch = run.batch if run is not None else report.model.get("batch", "")
-    setup = [cell(report.model.get("ref", "")), cell(f"{engine.get('name', '')} {engine.get('version', '')}"),
-             cell(engine.get("device", "")), cell(engine.get("precision", "")),
-             cell(report.config.get("scenario", "")), cell(engine.get("requests_in_flight", "")), cell(batch)]
-    lines = [f"### infermeter: {cell(report.model.get('ref', ''))}{state}", ""]
+    batch = run.batch if run is not None else report.model.batch
+    setup = [cell(report.model.ref), cell(f"{engine.name} {engine.version}"), cell(engine.device),
+             cell(engine.precision), cell(report.config.scenario), cell(engine.requests_in_flight), cell(batch)]
+    lines = [f"### infermeter: {cell(report.model.ref)}{state}", ""]
     lines += _table(("model", "engine", "device", "precision", "scenario", "requests in flight", "batch"),
                     "lllllrr", [setup])
     lines += ["", *_results_markdown(report), "", verdict_markdown(report)]

@@ -252,6 +252,25 @@ def summarize_counters(counters: Sequence[LayerCounter]) -> CounterSummary:
 # --- JSON section -----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Counters:
+    """A report's per-layer counters: the average over requests, and each request's (or run's) own."""
+
+    layers: tuple[LayerCounter, ...]
+    per_request: tuple[tuple[LayerCounter, ...], ...] | None = None
+
+    @classmethod
+    def of(cls, average: Sequence[LayerCounter], per_request: Sequence[Sequence[LayerCounter]] | None) -> Counters:
+        return cls(tuple(average), None if per_request is None else tuple(tuple(run) for run in per_request))
+
+    def to_dict(self) -> dict[str, Any]:
+        return counters_to_dict(self.layers, self.per_request)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Counters:
+        return cls.of(*counters_from_dict(data))
+
+
 def counters_to_dict(average: Sequence[LayerCounter],
                      per_request: Sequence[Sequence[LayerCounter]] | None = None) -> dict[str, Any]:
     """A versioned JSON section: integer nanoseconds, lossless (``counters_from_dict`` reads it back)."""

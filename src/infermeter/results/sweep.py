@@ -17,6 +17,7 @@ from typing import Any
 
 from ..config.axes import AXES, LATENCY_METRICS, RUN_CONFIG_SCHEMA, SWEEP_SCHEMA, SWEEP_VERSION
 from ..errors import UsageError
+from .codec import from_data
 from .report import Report
 from .views import NotebookViews
 
@@ -76,9 +77,12 @@ class SweepPoint:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SweepPoint:
-        return cls({str(k): str(v) for k, v in data["options"].items()},
-                   tuple(Report.from_dict(item) for item in data.get("reports", [])),
-                   tuple(str(e) for e in data.get("errors", [])))
+        reports = data.get("reports", [])
+        if not isinstance(reports, list):
+            raise TypeError("sweep point reports: expected a list")
+        return cls(from_data(dict[str, str], data["options"], "point.options"),
+                   tuple(Report.from_dict(item) for item in reports),
+                   from_data(tuple[str, ...], data.get("errors", []), "point.errors"))
 
 
 @dataclass(frozen=True)
@@ -137,14 +141,23 @@ class Sweep(NotebookViews):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Sweep:
-        slo = data.get("slo")
-        return cls(model=data["model"], axes={k: list(v) for k, v in data["axes"].items()},
-                   points=tuple(SweepPoint.from_dict(p) for p in data["points"]), repeat=int(data["repeat"]),
-                   metric=data.get("metric", "median"), goal=data.get("goal", "throughput"),
-                   slo=Slo(slo["metric"], int(slo["limit_ns"])) if slo else None,
-                   command=tuple(data["command"]) if data.get("command") else None,
-                   interrupted=bool(data.get("interrupted", False)),
-                   base_args=tuple(data.get("base_args", [])))
+        """A sweep of schema 2 (``results.loader`` reads and upgrades earlier versions)."""
+        if data.get("schema") != SWEEP_SCHEMA or data.get("schema_version") != SWEEP_VERSION:
+            raise ValueError(f"not an infermeter sweep of schema version {SWEEP_VERSION}")
+        slo, points = data.get("slo"), data["points"]
+        if not isinstance(points, list):
+            raise TypeError("sweep points: expected a list")
+        return cls(model=from_data(str, data["model"], "model"),
+                   axes=from_data(dict[str, list[str]], data["axes"], "axes"),
+                   points=tuple(SweepPoint.from_dict(p) for p in points),
+                   repeat=from_data(int, data["repeat"], "repeat"),
+                   metric=from_data(str, data.get("metric", "median"), "metric"),
+                   goal=from_data(str, data.get("goal", "throughput"), "goal"),
+                   slo=Slo(from_data(str, slo["metric"], "slo.metric"), from_data(int, slo["limit_ns"], "slo")) if slo
+                   else None,
+                   command=from_data(tuple[str, ...], data["command"], "command") if data.get("command") else None,
+                   interrupted=from_data(bool, data.get("interrupted", False), "interrupted"),
+                   base_args=from_data(tuple[str, ...], data.get("base_args", []), "base_args"))
 
     def run_config(self, index: int) -> dict[str, Any]:
         """A config file that ``infermeter run --load-config`` replays: the shared options plus the point's."""

@@ -14,8 +14,9 @@ from .latency import LatencyScenario
 from .throughput import ThroughputScenario
 
 if TYPE_CHECKING:
-    from ..analysis.checks import CheckContext, Finding
-    from ..results.report import RunResult
+    from ..analysis.checks import CheckContext
+    from ..results.findings import Finding
+    from ..results.run import RunResult
 
 SCENARIOS = registry([LatencyScenario(), ThroughputScenario()])
 

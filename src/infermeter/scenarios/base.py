@@ -25,8 +25,9 @@ from .recording import Checkpoint, SampleBuffer
 from .stop import Stop, stop_for
 
 if TYPE_CHECKING:
-    from ..analysis.checks import CheckContext, Finding
-    from ..results.report import RunResult
+    from ..analysis.checks import CheckContext
+    from ..results.findings import Finding
+    from ..results.run import RunResult
 
 Check = Callable[["RunResult", "CheckContext"], "Finding | None"]
 Pace = Callable[[], None]

@@ -30,8 +30,9 @@ from .recording import SampleBuffer
 from .stop import Stop, warmup_stop
 
 if TYPE_CHECKING:  # imported when the run ends, not before the first inference
-    from ..machine.environment import CpuMeter, CpuUsage
-    from ..results.report import RunResult
+    from ..machine.environment import CpuMeter
+    from ..results.facts import CpuUsage
+    from ..results.run import RunResult
 
 ProgressCallback = Callable[[int, int], None]  # (completed requests, elapsed real ns)
 PROGRESS_PERIOD_S = 0.25
@@ -108,14 +109,14 @@ class Runner:
 
     def _result(self, buffers: list[SampleBuffer], errors: array[int], stop_reason: str,
                 usage: CpuUsage | None) -> RunResult:
-        from ..results.report import RunResult
+        from ..results.run import RunResult
 
         starts, ends, groups = _merge(buffers, self._groups(buffers, sum(errors)))
         buffers.clear()  # their spare capacity goes now, before statistics allocate
         partial = stop_reason not in ("stop rule met", PRECISION_MET, PRECISION_MISSED)
         feed = self._feed if groups is not None else None
         return RunResult(self._scenario.name, self._requests, self._batch, starts, ends, stop_reason, partial,
-                         errors=sum(errors), cpu=usage.to_dict() if usage is not None else None,
+                         errors=sum(errors), cpu=usage,
                          groups=groups, group_labels=tuple(feed.labels) if feed is not None else (),
                          group_batches=tuple(feed.group_batches) if feed is not None else ())
 
