@@ -34,8 +34,8 @@ def canonical_precision(text: str) -> str:
 
 def lowest_precision(precisions: Sequence[str]) -> str:
     """The least precise of the engines' precisions (unknown words count as f32)."""
-    known = [canonical_precision(p) for p in precisions]
-    return max(known, key=lambda p: _RANK.get(p, 1)) if known else "f32"
+    known = [precision if precision in _RANK else "f32" for precision in map(canonical_precision, precisions)]
+    return max(known, key=lambda p: _RANK[p]) if known else "f32"
 
 
 def default_tolerance(precisions: Sequence[str]) -> tuple[float, float]:
@@ -161,7 +161,7 @@ def summary_line(agreement: EngineAgreement) -> str:
     topk = f", top-1 {worst.top1:.1%}" if worst.top1 is not None else ""
     return (f"{head}: {verdict} within {agreement.precision} tolerance (atol {agreement.atol:g}, rtol "
             f"{agreement.rtol:g}): max abs err {worst.max_abs_error:.3g}, max rel err {worst.max_rel_error:.3g}, "
-            f"cosine {worst.cosine:.6f}{topk} (worst output: {worst.output}, {worst.tolerance_used:.2f} of the "
+            f"cosine {worst.cosine:.6f}{topk} (worst output: {worst.output}, {worst.tolerance_used:.2g} of the "
             f"tolerance)")
 
 

@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ..analysis.agreement import OutputAgreement, Verification
+from ..analysis.agreement import OutputAgreement, Verification, summary_line
 
 _COLUMNS = ("engine", "output", "shape", "max abs err", "max rel err", "cosine", "top-1", "top-5", "tolerance used",
             "verdict")
@@ -28,7 +28,7 @@ def _cells(output: OutputAgreement) -> list[str]:
         return [output.output, "×".join(map(str, output.shape)), "–", "–", "–", "–", "–", "–", output.problem]
     return [output.output, "×".join(map(str, output.shape)) or "scalar", _number(output.max_abs_error),
             _number(output.max_rel_error), f"{output.cosine:.6f}", _share(output.top1), _share(output.top5),
-            f"{output.tolerance_used:.2f}", "agree" if output.within_tolerance else "DISAGREE"]
+            f"{output.tolerance_used:.2g}", "agree" if output.within_tolerance else "DISAGREE"]
 
 
 def rows(verification: Verification) -> list[list[str]]:
@@ -48,7 +48,9 @@ def verdict_line(verification: Verification) -> str:
 
 
 def render_verification(verification: Verification, console: Console, quiet: bool = False) -> None:
-    if quiet:
+    if quiet:  # one line per engine, then the verdict
+        for result in verification.results:
+            console.print(summary_line(result), soft_wrap=True, highlight=False)
         console.print(verdict_line(verification), soft_wrap=True, highlight=False)
         return
     for run in verification.engines:
