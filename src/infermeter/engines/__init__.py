@@ -8,25 +8,15 @@ In-process code (a notebook, a benchmark script) can call ``register_engine(name
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import EngineNotInstalled, UsageError
+from .registry import BUILTIN, REGISTERED, available_engines, plugins, register_engine
 from .sdk import FAKE_DETAIL, SDKS, use_lean_sdk_imports
 
 if TYPE_CHECKING:
     from ..config.benchmark import BenchmarkConfig
     from .base import Engine
-
-BUILTIN = ("openvino", "onnxruntime", "pytorch", "litert", "fake")
-_REGISTERED: dict[str, Callable[[BenchmarkConfig], Engine]] = {}
-
-
-def register_engine(name: str, factory: Callable[[BenchmarkConfig], Engine]) -> None:
-    """Make ``factory(config) -> Engine`` available as ``-e name`` in this process."""
-    if not name or name in BUILTIN:
-        raise ValueError(f"cannot register an engine named {name!r}")
-    _REGISTERED[name] = factory
 
 
 def is_installed(name: str) -> bool:
@@ -79,23 +69,13 @@ def create_engine(name: str, config: BenchmarkConfig) -> Engine:
         from .litert import LiteRTEngine
 
         return LiteRTEngine()
-    if name in _REGISTERED:
-        return _REGISTERED[name](config)
-    plugin = _plugins().get(name)
+    if name in REGISTERED:
+        return REGISTERED[name](config)
+    plugin = plugins().get(name)
     if plugin is None:
         raise UsageError(f"unknown engine {name!r}; available: {', '.join(available_engines())}")
     engine: Engine = plugin.load()(config)
     return engine
-
-
-def _plugins() -> dict[str, Any]:
-    from importlib.metadata import entry_points  # ~20 ms: only when a non-built-in engine is asked for
-
-    return {ep.name: ep for ep in entry_points(group="infermeter.engines")}
-
-
-def available_engines() -> list[str]:
-    return [*BUILTIN, *sorted((set(_plugins()) | set(_REGISTERED)) - set(BUILTIN))]
 
 
 __all__ = ["BUILTIN", "FAKE_DETAIL", "available_engines", "choose_engine", "create_engine", "is_installed",
