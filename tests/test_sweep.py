@@ -393,7 +393,7 @@ def test_real_sweep_exact_numbers(real_sweep: SweepRun) -> None:
     assert (real_sweep.code, real_sweep.err) == (0, "")
     data = real_sweep.data
     assert data["schema"] == "infermeter.sweep"
-    assert data["schema_version"] == 2
+    assert data["schema_version"] == 3
     assert (data["model"], data["axes"], data["repeat"], data["metric"], data["goal"], data["slo"]) == (
         MODEL, {"nireq": ["1", "2", "4", "8", "16"]}, 1, "median", "throughput", None)
     assert (data["partial"], data["interrupted"]) == (False, False)

@@ -40,7 +40,9 @@ RUN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("throughput_items_per_s", "float"), ("throughput_ci_low", "float"), ("throughput_ci_high", "float"),
     ("latency_mean_ns", "float"), ("latency_median_ns", "float"), ("latency_p90_ns", "float"),
     ("latency_p95_ns", "float"), ("latency_p99_ns", "float"), ("latency_min_ns", "int"), ("latency_max_ns", "int"),
-    ("latency_median_ci_low_ns", "float"), ("latency_median_ci_high_ns", "float"), ("verdict", "str"),
+    ("latency_median_ci_low_ns", "float"), ("latency_median_ci_high_ns", "float"), ("cpu_ns_per_item", "float"),
+    ("machine_busy_share", "float"), ("peak_rss_read_bytes", "int"), ("peak_rss_compile_bytes", "int"),
+    ("peak_rss_measure_bytes", "int"), ("verdict", "str"),
     ("partial", "bool"), ("error", "str"),
 )
 SAMPLE_COLUMNS = ("label", "round", "index", "start_offset_ns", "latency_ns")
@@ -111,6 +113,11 @@ def run_values(measurement: Measurement) -> dict[str, Any]:
                   scenario=report.config.scenario, requests_in_flight=engine.requests_in_flight,
                   batch=report.model.batch, verdict=report.verdict, partial=report.partial,
                   error=report.error)
+    cost = report.cost
+    if cost.memory is not None:
+        values.update(peak_rss_read_bytes=cost.memory.read_bytes, peak_rss_compile_bytes=cost.memory.compile_bytes,
+                      peak_rss_measure_bytes=cost.memory.measure_bytes)
+    values.update(cpu_ns_per_item=cost.cpu_ns_per_item, machine_busy_share=cost.machine_busy_share)
     run = report.run
     if run is None:
         return values
@@ -246,6 +253,9 @@ def _results_markdown(report: Report) -> list[str]:
         shown = f"{texts[index]} ± {halves[index]}" if intervals[index] is not None else texts[index]
         note = unit if values[index] is not None else f"needs more samples ({run.count} taken)"
         rows.append([f"latency {name}", shown, note])
+    from .console import cost_rows
+
+    rows += [list(row) for row in cost_rows(report)]
     footer = (f"{run.count:,} requests ({run.items:,} items) in {format_duration(run.window_ns)}; "
               "± is the 95% confidence interval")
     return [*_table(("metric", "value", "unit"), "lrl", rows), "", footer]
