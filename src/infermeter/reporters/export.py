@@ -24,6 +24,7 @@ from ..errors import UsageError
 if TYPE_CHECKING:  # the renderers are imported when an export is written: a run without one never loads them
     from ..results.report import Report
     from ..results.session import Session
+    from ..results.suite import Suite
     from ..results.sweep import Sweep
     from .tables import Exportable
 
@@ -35,7 +36,7 @@ HTML_MODULE = "infermeter.reporters.html"
 HtmlRenderer = Callable[[Any], str]
 
 
-def to_json(result: Report | Session | Sweep) -> str:
+def to_json(result: Report | Session | Sweep | Suite) -> str:
     """Lossless JSON: ints stay ints, floats use repr (round-trip exact); NaN/inf become null."""
     return json.dumps(_finite(result.to_dict()), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
@@ -102,6 +103,12 @@ def render(kind: str, result: Exportable, html_renderer: HtmlRenderer | None = N
     from .tables import report_markdown, runs_csv, samples_csv, session_markdown, sweep_markdown
 
     if kind == "markdown":
+        from ..results.suite import Suite
+
+        if isinstance(result, Suite):
+            from .suite_tables import suite_markdown
+
+            return suite_markdown(result)
         if isinstance(result, Session):
             return session_markdown(result)
         return sweep_markdown(result) if isinstance(result, Sweep) else report_markdown(result)
@@ -117,10 +124,11 @@ def render(kind: str, result: Exportable, html_renderer: HtmlRenderer | None = N
 def _html_renderer(result: Exportable) -> HtmlRenderer:
     """``report_html`` / ``session_html`` / ``sweep_html`` of the HTML reporter, imported when first needed."""
     from ..results.session import Session
+    from ..results.suite import Suite
     from ..results.sweep import Sweep
 
     name = "session_html" if isinstance(result, Session) else "sweep_html" if isinstance(result, Sweep) \
-        else "report_html"
+        else "suite_html" if isinstance(result, Suite) else "report_html"
     try:
         module = importlib.import_module(HTML_MODULE)
     except ModuleNotFoundError as error:

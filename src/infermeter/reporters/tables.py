@@ -25,13 +25,14 @@ from ..analysis.compare import default_metric
 from ..results.comparison import DEFAULT_THRESHOLD, SLOWER, describe_change
 from ..results.report import Report
 from ..results.session import Session
+from ..results.suite import Suite
 from ..results.sweep import Sweep
 from ..units import format_duration, format_durations_common, format_rate, format_rate_interval
 from .comparison import SUMMARY_METRICS, format_interval, format_ratio, metric_label, verdict_counts
 from .sweep_console import sweep_findings
 
-Exportable: TypeAlias = "Report | Session | Sweep"
-Exportables: TypeAlias = "Report | Session | Sweep | Sequence[Report | Session | Sweep]"
+Exportable: TypeAlias = "Report | Session | Sweep | Suite"
+Exportables: TypeAlias = "Report | Session | Sweep | Suite | Sequence[Report | Session | Sweep | Suite]"
 
 # name -> type of the value: str | int | float | bool (numbers are empty when missing)
 RUN_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -65,7 +66,7 @@ class Measurement:
 
 def measurements(items: Exportables) -> list[Measurement]:
     """Every measurement of a report, a session, a sweep, or a sequence of them, in order."""
-    if isinstance(items, (Report, Session, Sweep)):
+    if isinstance(items, (Report, Session, Sweep, Suite)):
         return _measurements(items)
     return [m for item in items for m in _measurements(item)]
 
@@ -84,7 +85,12 @@ def _measurements(item: Exportable) -> list[Measurement]:
             found += [Measurement(point.label, done + k, None, dict(point.options), error)
                       for k, error in enumerate(point.errors, 1)]
         return found
-    raise TypeError(f"cannot export a {type(item).__name__}: expected a Report, Session or Sweep")
+    if isinstance(item, Suite):
+        return [Measurement(point.label, run.round, run.report if run.error is None else None,
+                            {"model": point.model, "config": point.config, **({"node": point.node} if point.node
+                                                                              else {})}, run.error)
+                for point in item.points for run in point.runs]
+    raise TypeError(f"cannot export a {type(item).__name__}: expected a Report, Session, Sweep or Suite")
 
 
 # --- CSV ------------------------------------------------------------------------------------------------------

@@ -204,3 +204,20 @@ class MachineFacts:
     virtualization: str | None = None
     clock: ClockFacts | None = None
     fp32_peak: Peak | None = field(default=None, metadata=OMIT_IF_NONE)  # from the peak cache, when measured
+
+
+# --- where a point ran (sweeps and suites) ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Placement:
+    """The node a sweep's or suite's measurement ran on, when it ran on a cluster (the report's ``environment``
+    is that node's machine, as the run there recorded it)."""
+
+    runner: str  # "ray"
+    node_id: str
+    address: str  # the node's IP address as the cluster knows it
+    node: str  # the name shown in tables: the node's infermeter-name label, else its address and short id
+    cpus: float | None = None  # the CPUs the node offers the cluster
+    attempts: int = 1  # 2: the first attempt's node died and the point was retried on this one
+    retry_reason: str | None = field(default=None, metadata=OMIT_IF_NONE)
