@@ -43,7 +43,8 @@ def cluster_runner(args: argparse.Namespace, argvs: Iterable[Sequence[str]]) -> 
     if not args.cluster:
         return None
     from ..config.values import parse_duration
-    from ..runs.cluster import ClusterOptions, connect
+    from ..runs.cluster import connect
+    from ..runs.cluster_nodes import ClusterOptions
 
     timeout = parse_duration("--cluster-timeout", args.cluster_timeout) / 1e9
     if timeout <= 0:

@@ -86,7 +86,7 @@ class SuitePoint:
         run = reports[0].run
         interval = run.metric_interval(metric) if run is not None else None
         if interval is None or min(interval.low, interval.estimate) <= 0:
-            return geomean.LogMean(math.log(float(values[0] or 0)), 0.0, math.inf)
+            return geomean.LogMean(math.log(float(values[0] or 0)), 0.0, math.inf, single=True)
         return geomean.from_interval(interval)
 
     def interval(self, metric: str) -> Interval | None:
@@ -126,8 +126,7 @@ def geometric_mean(points: Sequence[SuitePoint], metric: str, of: int) -> Geomea
     if not found:
         return None
     combined = geomean.average([estimate for _, estimate in found])
-    single = any(math.isinf(estimate.dof) for _, estimate in found)
-    return Geomean(combined.interval(), SINGLE_RUNS if single else ROUNDS, tuple(m for m, _ in found), of)
+    return Geomean(combined.interval(), SINGLE_RUNS if combined.single else ROUNDS, tuple(m for m, _ in found), of)
 
 
 @dataclass(frozen=True)

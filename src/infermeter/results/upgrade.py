@@ -44,6 +44,19 @@ def upgrade_sweep(data: dict[str, Any]) -> dict[str, Any]:
     return _steps(copy.deepcopy(data), {1: _sweep_1_to_2, 2: _sweep_2_to_3}, SWEEP_VERSION)
 
 
+def upgrade_suite(data: dict[str, Any]) -> dict[str, Any]:
+    """Suites have one version; the reports they hold are brought to the current version."""
+    data = copy.deepcopy(data)
+    points = data.get("points")
+    if isinstance(points, list):
+        for point in points:
+            runs = point.get("runs") if isinstance(point, dict) else None
+            for run in runs if isinstance(runs, list) else []:
+                if isinstance(run, dict) and isinstance(run.get("report"), dict):
+                    run["report"] = _embedded(run["report"])
+    return data
+
+
 def _steps(data: dict[str, Any], steps: dict[int, Step], current: int) -> dict[str, Any]:
     version = data.get("schema_version")
     while version != current and isinstance(version, int) and version in steps:

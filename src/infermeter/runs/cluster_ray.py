@@ -30,7 +30,7 @@ from .. import __version__
 from ..errors import UsageError, one_line
 from ..results.facts import Placement
 from ..results.report import Report
-from .cluster import NAME_LABEL, ClusterOptions, Term, node_matches
+from .cluster_nodes import NAME_LABEL, ClusterOptions, Term, node_matches
 from .points import Outcome, OutcomeHook, Point, run_point_subprocess
 
 CANCEL_GRACE_S = 10.0  # after Ctrl-C, how long running tasks get to end before they are killed

@@ -71,6 +71,8 @@ def _pool(runner: RunPoint | PointRunner | None) -> PointRunner:
 
 
 def _with_outcome(point: SweepPoint, outcome: Outcome) -> SweepPoint:
+    if outcome.placement is not None:
+        point = dataclasses.replace(point, placements=(*point.placements, outcome.placement))
     if outcome.error is not None or outcome.report is None:
         return dataclasses.replace(point, errors=(*point.errors, outcome.error or "no report"))
     return dataclasses.replace(point, reports=(*point.reports, outcome.report))

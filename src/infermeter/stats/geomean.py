@@ -29,6 +29,7 @@ class LogMean:
     mean: float
     variance: float
     dof: float
+    single: bool = False  # rests (in part) on a single run's own CI: noise inside a run only
 
     def interval(self) -> Interval:
         """exp(mean ± t₀.₉₇₅(dof) · √variance)."""
@@ -47,7 +48,7 @@ def from_rounds(values: Sequence[float]) -> LogMean:
 def from_interval(interval: Interval) -> LogMean:
     """One run's estimate and 95 % CI (all positive) on the log scale."""
     se = (math.log(interval.high) - math.log(interval.low)) / (2 * Z_975)
-    return LogMean(math.log(interval.estimate), se * se, math.inf)
+    return LogMean(math.log(interval.estimate), se * se, math.inf, single=True)
 
 
 def average(items: Sequence[LogMean]) -> LogMean:
@@ -57,13 +58,14 @@ def average(items: Sequence[LogMean]) -> LogMean:
     n = len(items)
     variance = sum(item.variance for item in items) / (n * n)
     return LogMean(sum(item.mean for item in items) / n, variance,
-                   _satterthwaite([item.variance for item in items], [item.dof for item in items]))
+                   _satterthwaite([item.variance for item in items], [item.dof for item in items]),
+                   any(item.single for item in items))
 
 
 def difference(a: LogMean, b: LogMean) -> LogMean:
     """log B − log A: the log of the ratio B / A."""
     return LogMean(b.mean - a.mean, a.variance + b.variance, _satterthwaite([a.variance, b.variance],
-                                                                              [a.dof, b.dof]))
+                                                                              [a.dof, b.dof]), a.single or b.single)
 
 
 def _satterthwaite(variances: Sequence[float], dofs: Sequence[float]) -> float:
