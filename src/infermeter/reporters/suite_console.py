@@ -20,7 +20,8 @@ def render_suite(suite: Suite, console: Console, quiet: bool = False) -> None:
         console.print(suite_summary_line(suite), soft_wrap=True, highlight=False)
         return
     if suite.nodes:
-        console.print(fleet_table(suite))
+        for config in suite.configs:
+            console.print(fleet_table(suite, config.name))
     else:
         for metric in ("throughput", "median"):
             console.print(metric_table(suite, metric))
@@ -71,7 +72,7 @@ def geomean_text(found: Geomean | None, metric: str) -> str:
 
 def cost_table(suite: Suite) -> Table:
     """Per point: CPU time per item and peak RSS (the median over rounds)."""
-    table = Table(title="cost: CPU/item · peak RSS", title_justify="left")
+    table = Table(title="cost: CPU time per item · peak RSS", title_justify="left", min_width=48)
     table.add_column("model")
     for config in suite.configs:
         table.add_column(config.name, justify="right")
@@ -93,9 +94,8 @@ def cost_text(point: SuitePoint | None) -> str:
                                         format_bytes(int(rss)) if rss is not None else None) if text)
 
 
-def fleet_table(suite: Suite) -> Table:
-    """Machine × model: items/s of every model (first configuration), the geometric mean, per CPU, per node."""
-    config = suite.configs[0].name
+def fleet_table(suite: Suite, config: str) -> Table:
+    """Machine × model: items/s of every model in ``config``, the geometric mean per node and per CPU."""
     table = Table(title=f"fleet: items/s per machine, configuration {config}" + (" — PARTIAL" if suite.partial
                                                                                   else ""), title_justify="left")
     for column in ("machine", *(model.name for model in suite.models), "geomean /node", "geomean /CPU", "CPUs"):

@@ -220,4 +220,6 @@ class Placement:
     node: str  # the name shown in tables: the node's infermeter-name label, else its address and short id
     cpus: float | None = None  # the CPUs the node offers the cluster
     attempts: int = 1  # 2: the first attempt's node died and the point was retried on this one
+    started_unix_ns: int | None = None  # the task's start and end on the node (wall clock, time.time_ns)
+    ended_unix_ns: int | None = None
     retry_reason: str | None = field(default=None, metadata=OMIT_IF_NONE)

@@ -13,6 +13,7 @@ This is the only module that imports Ray (``runs.cluster`` checks the options an
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -155,6 +156,7 @@ class RayRunner:
             return
         idle.append(task.node)
         report = Report.from_dict(result["report"]) if result["report"] is not None else None
+        placement = dataclasses.replace(placement, started_unix_ns=result["started"], ended_unix_ns=result["ended"])
         on_outcome(task.point, Outcome(report, result["error"], result["interrupted"], placement))
 
 
@@ -220,10 +222,11 @@ def _probe(hashes: dict[str, str]) -> dict[str, Any]:
 
 @ray.remote(max_retries=0)
 def _point_task(argv: list[str], shipped: dict[str, tuple[str, Any]], timeout_s: float | None) -> dict[str, Any]:
+    started = time.time_ns()
     argv = _materialised(argv, shipped)
     outcome = run_point_subprocess(argv, timeout_s, die_with_parent=True)
     return {"report": outcome.report.to_dict() if outcome.report is not None else None, "error": outcome.error,
-            "interrupted": outcome.interrupted}
+            "interrupted": outcome.interrupted, "started": started, "ended": time.time_ns()}
 
 
 def _materialised(argv: list[str], shipped: dict[str, tuple[str, Any]]) -> list[str]:

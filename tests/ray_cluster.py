@@ -1,0 +1,55 @@
+"""A Ray multi-node test cluster on this machine (``ray.cluster_utils.Cluster``): a head with no CPUs and
+worker nodes of one CPU each, every process on the loopback address, Ray's files in a private temp folder.
+Everything it starts it ends (``close``); nothing else (never ``ray stop``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
+
+LOOPBACK_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # Ray then resolves 127.0.0.1 to itself, not the NIC
+                "RAY_USAGE_STATS_ENABLED": "0", "RAY_DEDUP_LOGS": "0"}
+
+
+@dataclass
+class TestCluster:
+    cluster: Any
+    folder: str
+    nodes: dict[str, Any] = field(default_factory=dict)  # name -> ray node
+
+    @property
+    def address(self) -> str:
+        return str(self.cluster.address)
+
+    def add(self, name: str, cpus: int = 1) -> None:
+        self.nodes[name] = self.cluster.add_node(num_cpus=cpus, node_ip_address="127.0.0.1",
+                                                 labels={"infermeter-name": name}, include_dashboard=False)
+
+    def kill(self, name: str) -> None:
+        self.cluster.remove_node(self.nodes.pop(name), allow_graceful=False)
+
+    def close(self) -> None:
+        self.cluster.shutdown()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def start(names: list[str], environ: dict[str, str] | None = None) -> TestCluster:
+    """A head (no CPUs: no point runs there) and one 1-CPU node per name, labelled infermeter-name=NAME."""
+    folder = tempfile.mkdtemp(prefix="imray", dir="/tmp")  # short: Ray's socket paths must fit 107 bytes
+    os.environ.update({**LOOPBACK_ENV, "RAY_TMPDIR": folder, **(environ or {})})
+    from ray.cluster_utils import Cluster
+
+    cluster = TestCluster(Cluster(initialize_head=True, shutdown_at_exit=True, head_node_args={
+        "num_cpus": 0, "node_ip_address": "127.0.0.1", "include_dashboard": False}), folder)
+    for name in names:
+        cluster.add(name)
+    cluster.cluster.wait_for_nodes()
+    return cluster
+
+
+def driver_environment(cluster: TestCluster) -> dict[str, str]:
+    """The environment of an ``infermeter ... --cluster`` process that drives the test cluster."""
+    return {**os.environ, **LOOPBACK_ENV, "RAY_TMPDIR": cluster.folder, "COLUMNS": "160"}
