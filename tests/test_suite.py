@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from test_sweep import inprocess_runner, make_report
 
 from infermeter import cli
 from infermeter.config.suite import parse_suite, read_suite
@@ -23,6 +22,7 @@ from infermeter.runs import sweep as sweep_runner
 from infermeter.runs.points import Outcome
 from infermeter.stats import geomean
 from infermeter.stats.intervals import t_quantile_975
+from test_sweep import inprocess_runner, make_report
 
 SUITE = """\
 [suite]
@@ -134,7 +134,7 @@ def test_bad_input_from_the_command_line_runs_nothing(run: Callable[..., tuple[i
             ((str(suite_file), "--", "-x", "r.json"), "-x/--export-json is the suite's own option"),
             ((str(suite_file), "--each-node"), "--each-node runs the suite on every node of a cluster"),
             ((str(suite_file), "-x", str(tmp_path / "no" / "s.json")), "folder")):
-        code, out, err = run("suite", *args, runner=never)
+        code, _, err = run("suite", *args, runner=never)
         assert code == 2, (args, err)
         assert err.count("\n") == 1 and message in err and "Traceback" not in err, err
     assert calls == []
