@@ -19,6 +19,7 @@ class TestCluster:
     cluster: Any
     folder: str
     nodes: dict[str, Any] = field(default_factory=dict)  # name -> ray node
+    cache: Any = None  # the nodes' INFERMETER_CLUSTER_CACHE, when a test sets one
 
     @property
     def address(self) -> str:
@@ -27,6 +28,16 @@ class TestCluster:
     def add(self, name: str, cpus: int = 1) -> None:
         self.nodes[name] = self.cluster.add_node(num_cpus=cpus, node_ip_address="127.0.0.1",
                                                  labels={"infermeter-name": name}, include_dashboard=False)
+
+    def node_of(self, pid: int) -> str:
+        """The node whose raylet ``pid`` descends from (a point process: raylet → worker → point)."""
+        raylets = {node.all_processes["raylet"][0].process.pid: name for name, node in self.nodes.items()}
+        while pid > 1:
+            if pid in raylets:
+                return raylets[pid]
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+                pid = int(stat.read().rsplit(")", 1)[1].split()[1])
+        raise LookupError("not a process of a test node")
 
     def kill(self, name: str) -> None:
         self.cluster.remove_node(self.nodes.pop(name), allow_graceful=False)
