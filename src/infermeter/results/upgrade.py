@@ -14,6 +14,7 @@ says what is wrong.
   booleans (version 3 writes a boolean where the engine returned one).
 - report 3 -> 4: version 4 added ``memory`` (peak RSS per phase) and ``run.cpu.machine_cpus``; both stay
   absent (not measured), and the cost figures derived from ``run.cpu`` (CPU per item) work as they are.
+  Version-3 files written before ``headline`` was added get it as from version 2.
 - session 1 -> 2 -> 3, sweep 1 -> 2 -> 3: the embedded reports become the current version.
 """
 
@@ -81,10 +82,7 @@ def _report_2_to_3(data: dict[str, Any]) -> dict[str, Any]:
             engine["device_config"] = {device: {key: _typed(value, ("YES", "NO")) for key, value in entries.items()}
                                        if isinstance(entries, dict) else entries
                                        for device, entries in engine["device_config"].items()}
-    config = data.get("config")
-    scenario = config.get("scenario") if isinstance(config, dict) else None
-    headline = "median" if scenario == "latency" else "throughput"
-    return {**data, "schema_version": 3, "engine": engine, "headline": data.get("headline", headline)}
+    return {**data, "schema_version": 3, "engine": engine, "headline": data.get("headline", _headline(data))}
 
 
 def _typed(value: Any, booleans: tuple[str, str]) -> PropertyValue | Any:
@@ -97,7 +95,15 @@ def _typed(value: Any, booleans: tuple[str, str]) -> PropertyValue | Any:
 
 
 def _report_3_to_4(data: dict[str, Any]) -> dict[str, Any]:
-    return {**data, "schema_version": 4}
+    return {**data, "schema_version": 4, "headline": data.get("headline", _headline(data))}
+
+
+def _headline(data: dict[str, Any]) -> str:
+    """The headline metric of a report that does not name it (version 2, and version 3 before it had the field):
+    those releases had two scenarios, latency (headline: the median) and throughput."""
+    config = data.get("config")
+    scenario = config.get("scenario") if isinstance(config, dict) else None
+    return "median" if scenario == "latency" else "throughput"
 
 
 def _session_reports(data: dict[str, Any], version: int) -> dict[str, Any]:
