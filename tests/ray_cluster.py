@@ -4,9 +4,11 @@ Everything it starts it ends (``close``); nothing else (never ``ray stop``)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,14 +22,16 @@ class TestCluster:
     folder: str
     nodes: dict[str, Any] = field(default_factory=dict)  # name -> ray node
     cache: Any = None  # the nodes' INFERMETER_CLUSTER_CACHE, when a test sets one
+    environ: dict[str, str] = field(default_factory=dict)  # what the nodes' processes get in their environment
 
     @property
     def address(self) -> str:
         return str(self.cluster.address)
 
     def add(self, name: str, cpus: int = 1) -> None:
-        self.nodes[name] = self.cluster.add_node(num_cpus=cpus, node_ip_address="127.0.0.1",
-                                                 labels={"infermeter-name": name}, include_dashboard=False)
+        with environment(self.environ):  # a node's processes inherit it; this process's is left as it was
+            self.nodes[name] = self.cluster.add_node(num_cpus=cpus, node_ip_address="127.0.0.1",
+                                                     labels={"infermeter-name": name}, include_dashboard=False)
 
     def node_of(self, pid: int) -> str:
         """The node whose raylet ``pid`` descends from (a point process: raylet → worker → point)."""
@@ -50,17 +54,32 @@ class TestCluster:
 def start(names: list[str], environ: dict[str, str] | None = None) -> TestCluster:
     """A head (no CPUs: no point runs there) and one 1-CPU node per name, labelled infermeter-name=NAME."""
     folder = tempfile.mkdtemp(prefix="imray", dir="/tmp")  # short: Ray's socket paths must fit 107 bytes
-    os.environ.update({**LOOPBACK_ENV, "RAY_TMPDIR": folder, **(environ or {})})
-    from ray.cluster_utils import Cluster
+    variables = {**LOOPBACK_ENV, "RAY_TMPDIR": folder, **(environ or {})}
+    with environment(variables):
+        from ray.cluster_utils import Cluster
 
-    cluster = TestCluster(Cluster(initialize_head=True, shutdown_at_exit=True, head_node_args={
-        "num_cpus": 0, "node_ip_address": "127.0.0.1", "include_dashboard": False}), folder)
+        cluster = TestCluster(Cluster(initialize_head=True, shutdown_at_exit=True, head_node_args={
+            "num_cpus": 0, "node_ip_address": "127.0.0.1", "include_dashboard": False}), folder, environ=variables)
     for name in names:
         cluster.add(name)
     cluster.cluster.wait_for_nodes()
     return cluster
 
 
+@contextlib.contextmanager
+def environment(variables: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def driver_environment(cluster: TestCluster) -> dict[str, str]:
     """The environment of an ``infermeter ... --cluster`` process that drives the test cluster."""
-    return {**os.environ, **LOOPBACK_ENV, "RAY_TMPDIR": cluster.folder, "COLUMNS": "160"}
+    return {**os.environ, **cluster.environ, "COLUMNS": "160"}

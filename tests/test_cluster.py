@@ -128,7 +128,7 @@ def test_four_real_models_locally_and_on_the_cluster(test_cluster: Any, tmp_path
         assert "geometric mean" in (local.stdout if name == "local.json" else remote.stdout)
     ours = json.loads((tmp_path / "local.json").read_text())["geomeans"]["c"]["throughput"]["estimate"]
     theirs = json.loads((tmp_path / "ray.json").read_text())["geomeans"]["c"]["throughput"]["estimate"]
-    assert 1 / 3 < theirs / ours < 3  # the same table up to the noise of a shared 2-core machine
+    assert 0.2 < theirs / ours < 5  # the same table up to noise: 0.3-s points on a shared 2-core machine
     assert all(run["report"]["memory"]["compile_bytes"] > 0 for run in runs_of(tmp_path / "ray.json"))
 
 

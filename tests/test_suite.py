@@ -204,6 +204,11 @@ def test_fake_engine_suite_exact_numbers(run: Callable[..., tuple[int, str, str]
     assert "| **geometric mean** | **500.0 ± 0.0** | **1,000.0 ± 0.0** |" in markdown
     csv_lines = (tmp_path / "s.csv").read_text(encoding="utf-8").splitlines()
     assert len(csv_lines) == 9 and csv_lines[0].endswith(",option_model,option_config")
+    from infermeter.reporters.export import to_json
+    from infermeter.runs.files import load_suite
+
+    loaded = load_suite(out_json)  # the file splices each point's report text in: the same data as to_dict
+    assert json.loads(to_json(loaded)) == data == json.loads(json.dumps(loaded.to_dict()))
     code, out, _ = run("show", str(out_json), "-q")
     assert (code, out) == (0, "4 of 4 points measured · sync: geomean 500.0 ± 0.0 items/s · async: geomean "
                               "1,000.0 ± 0.0 items/s\n")
@@ -307,3 +312,7 @@ def test_a_real_suite_in_subprocesses_without_ray(suite_file: Path, tmp_path: Pa
     assert done.returncode == 0, done.stderr
     assert done.stdout == ("4 of 4 points measured · sync: geomean 500.0 ± 0.0 items/s · async: geomean "
                            "1,000.0 ± 0.0 items/s\n")
+    from infermeter.runs.files import load_suite
+
+    spliced = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))  # each report's own text spliced in
+    assert spliced == json.loads(json.dumps(load_suite(tmp_path / "r.json").to_dict()))

@@ -123,11 +123,12 @@ def suite_notes(suite: Suite) -> list[str]:
     for point in suite.failed():
         lines.append(f"failed: {point.label}: {point.errors[0]}" + (f" ({len(point.errors)} of {len(point.runs)} "
                                                                     "runs)" if len(point.runs) > 1 else ""))
-    retried = [(point, run) for point in suite.points for run in point.runs
-               if run.placement is not None and run.placement.attempts > 1]
-    for point, run in retried:
-        lines.append(f"retried: {point.label} round {run.round} ran again on {run.placement.node}: "  # type: ignore[union-attr]
-                     f"{run.placement.retry_reason}")  # type: ignore[union-attr]
+    for point in suite.points:
+        for run in point.runs:
+            placement = run.placement
+            if placement is not None and placement.attempts > 1:
+                lines.append(f"retried: {point.label} round {run.round} ran again on {placement.node}: "
+                             f"{placement.retry_reason}")
     single = any(g is not None and g.method == SINGLE_RUNS for g in
                  (suite.geomean(c.name, "throughput") for c in suite.configs))
     if single:

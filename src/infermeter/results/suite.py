@@ -29,6 +29,11 @@ SUITE_METRICS = ("throughput", "median")  # what the tables show: items/s and me
 ROUNDS, SINGLE_RUNS = "rounds", "within-run CIs (single runs)"
 
 
+class ReportText(str):
+    """A report's JSON text as its run wrote it: ``Suite.to_dict(texts=True)`` hands it over instead of a dict,
+    so the exporter splices it in rather than serialising every sample again after every point."""
+
+
 @dataclass(frozen=True)
 class SuiteRun:
     """One measurement of a point: its report, or why there is none, and the node it ran on (cluster runs)."""
@@ -37,16 +42,18 @@ class SuiteRun:
     report: Report | None = None
     error: str | None = None
     placement: Placement | None = None
+    report_json: str | None = field(default=None, compare=False, repr=False)  # the report's own file text
 
     @property
     def good(self) -> bool:
         run = self.report.run if self.report is not None else None
         return self.error is None and run is not None and run.count > 0 and not self.report.partial  # type: ignore[union-attr]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, texts: bool = False) -> dict[str, Any]:
+        report = None if self.report is None else ReportText(self.report_json) if texts and self.report_json \
+            else self.report.to_dict()
         return {"round": self.round, "error": self.error,
-                "placement": to_data(self.placement) if self.placement is not None else None,
-                "report": self.report.to_dict() if self.report is not None else None}
+                "placement": to_data(self.placement) if self.placement is not None else None, "report": report}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SuiteRun:
@@ -93,10 +100,10 @@ class SuitePoint:
         estimate = self.log_mean(metric)
         return estimate.interval() if estimate is not None else None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, texts: bool = False) -> dict[str, Any]:
         summary = {metric: _as_dict(self.interval(metric)) for metric in SUITE_METRICS}
         return {"model": self.model, "config": self.config, "node": self.node, "summary": summary,
-                "runs": [run.to_dict() for run in self.runs]}
+                "runs": [run.to_dict(texts) for run in self.runs]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SuitePoint:
@@ -158,7 +165,8 @@ class Suite:
     def failed(self) -> list[SuitePoint]:
         return [point for point in self.points if point.errors]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, texts: bool = False) -> dict[str, Any]:
+        """``texts``: reports that kept their file's text come as ``ReportText`` (for ``reporters.export``)."""
         nodes: list[str | None] = [*self.nodes] or [None]
         geomeans = {f"{config.name}@{node}" if node else config.name: {
             metric: _as_dict(self.geomean(config.name, metric, node)) for metric in SUITE_METRICS}
@@ -170,7 +178,7 @@ class Suite:
                 "extra_args": list(self.extra_args),
                 "models": [to_data(model) for model in self.models],
                 "configs": [to_data(config) for config in self.configs],
-                "geomeans": geomeans, "points": [point.to_dict() for point in self.points]}
+                "geomeans": geomeans, "points": [point.to_dict(texts) for point in self.points]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Suite:

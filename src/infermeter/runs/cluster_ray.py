@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import logging
 import os
 import time
@@ -54,6 +55,7 @@ class _Task:
     attempt: int
     started: float
     retry_reason: str | None = None
+    expired: bool = False  # killed by the driver: past --point-timeout and its grace
 
 
 class RayRunner:
@@ -127,7 +129,8 @@ class RayRunner:
         if timeout_s is None:
             return
         for ref, task in running.items():
-            if time.monotonic() - task.started > timeout_s + TIMEOUT_GRACE_S:
+            if not task.expired and time.monotonic() - task.started > timeout_s + TIMEOUT_GRACE_S:
+                task.expired = True
                 ray.cancel(ref, force=True)
 
     def _collect(self, ref: Any, task: _Task, waiting: deque[tuple[Point, int, Node | None, str | None]],
@@ -136,28 +139,39 @@ class RayRunner:
                               cpus=task.node.cpus, attempts=task.attempt, retry_reason=task.retry_reason)
         try:
             result = ray.get(ref)
-        except ray.exceptions.TaskCancelledError:
-            idle.append(task.node)
-            on_outcome(task.point, Outcome(None, "no result in time: the task was killed", placement=placement))
+        except ray.exceptions.RayError as error:
+            self._failed(error, task, placement, waiting, idle, on_outcome)
             return
-        except ray.exceptions.RayTaskError as error:  # our own code raised on the node
+        idle.append(task.node)
+        text = result["report"]  # the report file's text, as the point wrote it on the node
+        report = Report.from_dict(json.loads(text)) if text is not None else None
+        placement = dataclasses.replace(placement, started_unix_ns=result["started"], ended_unix_ns=result["ended"])
+        on_outcome(task.point, Outcome(report, result["error"], result["interrupted"], placement, text))
+
+
+    def _failed(self, error: Exception, task: _Task, placement: Placement,
+                waiting: deque[tuple[Point, int, Node | None, str | None]], idle: list[Node],
+                on_outcome: OutcomeHook) -> None:
+        """A task that gave no result: killed by us (timeout), failed in our code, or lost with its node."""
+        if task.expired or isinstance(error, ray.exceptions.TaskCancelledError):
+            idle.append(task.node)  # a killed worker, not a dead node
+            on_outcome(task.point, Outcome(None, "no result in time: the task was killed", placement=placement))
+        elif isinstance(error, ray.exceptions.RayTaskError):  # our own code raised on the node
             idle.append(task.node)
             on_outcome(task.point, Outcome(None, f"failed on node {task.node.name}: {one_line(error.cause or error)}",
                                            placement=placement))
-            return
-        except ray.exceptions.RayError as error:  # the node or its worker died
-            self.nodes = [node for node in self.nodes if node.id != task.node.id]
-            reason = f"node {task.node.name} died ({type(error).__name__})"
+        else:  # the node died (no more points for it), or its worker did (the node stays)
+            if isinstance(error, ray.exceptions.NodeDiedError):
+                self.nodes = [node for node in self.nodes if node.id != task.node.id]
+            else:
+                idle.append(task.node)
+            reason = f"node {task.node.name} died ({type(error).__name__})" if isinstance(
+                error, ray.exceptions.NodeDiedError) else f"the task on node {task.node.name} died ({one_line(error)})"
             if task.attempt == 1 and task.point.node is None:
                 waiting.appendleft((task.point, 2, task.node, reason))
             else:
                 on_outcome(task.point, Outcome(None, f"{reason}; not retried again" if task.attempt > 1 else reason,
                                                placement=placement))
-            return
-        idle.append(task.node)
-        report = Report.from_dict(result["report"]) if result["report"] is not None else None
-        placement = dataclasses.replace(placement, started_unix_ns=result["started"], ended_unix_ns=result["ended"])
-        on_outcome(task.point, Outcome(report, result["error"], result["interrupted"], placement))
 
 
 def _may_run(job: tuple[Point, int, Node | None, str | None], node: Node) -> bool:
@@ -225,7 +239,7 @@ def _point_task(argv: list[str], shipped: dict[str, tuple[str, Any]], timeout_s:
     started = time.time_ns()
     argv = _materialised(argv, shipped)
     outcome = run_point_subprocess(argv, timeout_s, die_with_parent=True)
-    return {"report": outcome.report.to_dict() if outcome.report is not None else None, "error": outcome.error,
+    return {"report": outcome.report_json if outcome.report is not None else None, "error": outcome.error,
             "interrupted": outcome.interrupted, "started": started, "ended": time.time_ns()}
 
 

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -32,6 +32,7 @@ class Outcome:
     error: str | None
     interrupted: bool = False
     placement: Placement | None = None  # where it ran (None: this machine, the local runner)
+    report_json: str | None = field(default=None, compare=False, repr=False)  # the report file's text
 
 
 @dataclass(frozen=True)
@@ -89,13 +90,14 @@ def run_point_subprocess(argv: Sequence[str], timeout_s: float | None, die_with_
             return Outcome(None, f"crashed (signal {-returncode}): {reason}")
         if not export.exists():
             return Outcome(None, reason)
+        text = export.read_text(encoding="utf-8")
         try:
-            report = Report.from_dict(json.loads(export.read_text(encoding="utf-8")))
+            report = Report.from_dict(json.loads(text))
         except (ValueError, KeyError, TypeError) as error:
             return Outcome(None, f"unreadable report: {one_line(error)}")
         if returncode not in (0, 3) or report.partial:
-            return Outcome(report, report.error or reason)
-        return Outcome(report, None)
+            return Outcome(report, report.error or reason, report_json=text)
+        return Outcome(report, None, report_json=text)
 
 
 POLL_S = 0.2  # how often the wait for a child wakes up: an exception sent to this thread lands within it

@@ -49,7 +49,7 @@ def run_suite(suite: Suite, runner: PointRunner, timeout_s: float | None = None,
     def done(job: Point, outcome: Outcome) -> None:
         round_index, index = job.key
         point = points[index]
-        run = SuiteRun(round_index + 1, outcome.report, outcome.error, outcome.placement)
+        run = SuiteRun(round_index + 1, outcome.report, outcome.error, outcome.placement, outcome.report_json)
         points[index] = dataclasses.replace(point, runs=(*point.runs, run))
         current[0] = dataclasses.replace(current[0], points=tuple(points))
         if on_update is not None:
