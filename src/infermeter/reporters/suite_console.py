@@ -13,6 +13,7 @@ from ..stats.intervals import Interval
 from ..units import format_duration, format_rate, format_rate_interval
 
 METRIC_TITLES = {"throughput": "throughput (items/s)", "median": "latency median"}
+WIDE = 1.5  # an interval whose high / low is more than this is shown as [low, high] (log-scale CIs are skewed)
 
 
 def render_suite(suite: Suite, console: Console, quiet: bool = False) -> None:
@@ -34,6 +35,9 @@ def format_value(metric: str, interval: Interval | None) -> str:
     if interval is None:
         return "–"
     interval = Interval(*(float(f"{v:.12g}") for v in (interval.estimate, interval.low, interval.high)))  # exp∘log
+    show = format_rate if metric == "throughput" else format_duration
+    if interval.low > 0 and interval.high / interval.low > WIDE:  # far from symmetric: the bounds, not ±
+        return f"{show(interval.estimate)} [{show(interval.low)}, {show(interval.high)}]"
     if metric == "throughput":
         return format_rate_interval(interval.estimate, interval.half_width)
     return f"{format_duration(interval.estimate)} ± {format_duration(interval.half_width)}"
