@@ -258,11 +258,13 @@ class ThreadedRun:
         stamps = recorder.stamps
         next_at = recorder.next_at
         deadline, due = stop.deadline, 0
-        k = 0
+        counted = stop.requests > 0  # a request minimum: tickets make it exact; a time-only run takes none
+        k = ticket = 0
         try:
             t = stamps[0] = clock()
-            while True:  # the hot loop: a ticket, the call, one clock read, one list store, an add, three comparisons
-                ticket = next(tickets)
+            while True:  # the hot loop: the call, one clock read, one list store, an add, three comparisons
+                if counted:
+                    ticket = next(tickets)
                 if t >= deadline or ticket >= due:
                     more = stop.ask(ticket, t)
                     if more < 0:
