@@ -35,7 +35,6 @@ def main() -> None:
     if options.quick:
         options.pairs, options.seconds = 1, "2"
     import ray_cluster
-
     from infermeter.runs.cluster import connect
     from infermeter.runs.cluster_nodes import ClusterOptions
     from infermeter.runs.points import LocalRunner, Point, run_point_subprocess

@@ -123,6 +123,7 @@ def engine_facts(config: BenchmarkConfig, info: EngineInfo, why: str, runtime: R
         properties=dict(runtime.properties),
         device_config={device: dict(props) for device, props in runtime.device_config.items()},
         cache=runtime.cache,
+        frontend=runtime.frontend,
     )
 
 
