@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x bench/.venv/bin/python ]; then
   python3 -m venv bench/.venv
-  bench/.venv/bin/pip install -q -e ".[openvino,onnxruntime]"
+  bench/.venv/bin/pip install -q -e ".[openvino,onnxruntime,ray]"  # ray: bench/ray_overhead.py
 fi
 bench/.venv/bin/benchmark_app -h >/dev/null  # the anchor, from the openvino wheel
 exec bench/.venv/bin/python bench/run_all.py "$@"

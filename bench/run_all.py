@@ -25,6 +25,10 @@ SUITE = {  # name: (script, full arguments, quick arguments, what it shows)
                  "the untuned layout against a grid's best (target ≥ 0.97×)"),
     "vs_benchmark_app": ("vs_benchmark_app.py", [], ["--pairs", "1", "--seconds", "2", "--models", "squeezenet1_1"],
                          "throughput against benchmark_app, same config (target ≥ 1.00×)"),
+    "suite_wall": ("suite_wall.py", [], ["--quick"],
+                   "a 4-model suite against its points run one by one (target ≤ 1.05×)"),
+    "ray_overhead": ("ray_overhead.py", [], ["--quick"],
+                     "Ray's per-point overhead against the local runner, 10-s points (target ≤ 10 %)"),
 }
 
 

@@ -602,7 +602,7 @@ def test_version_2_report_keeps_its_findings() -> None:
 def test_report_round_trip_keeps_findings_and_verdict() -> None:
     report = _loaded(_report_dict(constant(50), version=1))
     data = report.to_dict()
-    assert data["schema_version"] == 3
+    assert data["schema_version"] == 4
     assert data["verdict"] == INSUFFICIENT
     assert [item["code"] for item in data["findings"]] == ["TOO_FEW_SAMPLES", "SHORT_RUN"]
     again = Report.from_dict(data)

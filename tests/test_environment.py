@@ -209,7 +209,7 @@ def test_keys_missing_or_none_on_both_sides_are_ignored() -> None:
 def proc_stat(user: int, nice: int, system: int, idle: int, iowait: int, irq: int, softirq: int, steal: int,
               guest: int = 0) -> str:
     return (f"cpu  {user} {nice} {system} {idle} {iowait} {irq} {softirq} {steal} {guest} 0\n"
-            "cpu0 1 2 3 4 5 6 7 8 9 0\nintr 12345\n")
+            "cpu0 1 2 3 4 5 6 7 8 9 0\ncpu1 1 2 3 4 5 6 7 8 9 0\nintr 12345\n")
 
 
 class FakeTimes:
@@ -234,12 +234,13 @@ def test_cpu_meter_measures_foreign_and_stolen_cores(tmp_path: Path) -> None:
                                            3 + tick // 4, 7 + tick // 4, 40 + tick, guest=77 + tick))
     usage = meter.stop()
     assert usage == CpuUsage(wall_ns=2_000_000_000, own_cpu_ns=1_000_000_000, system_busy_ns=3_000_000_000,
-                             steal_ns=1_000_000_000, cpus=environment._usable_cpus() or 1)
+                             steal_ns=1_000_000_000, cpus=environment._usable_cpus() or 1, machine_cpus=2)
     assert usage.foreign_cores == 1.0
     assert usage.steal_cores == 0.5
     assert usage.to_dict() == {"wall_ns": 2_000_000_000, "own_cpu_ns": 1_000_000_000,
                                "system_busy_ns": 3_000_000_000, "steal_ns": 1_000_000_000, "cpus": usage.cpus,
-                               "foreign_cores": 1.0, "steal_cores": 0.5}
+                               "machine_cpus": 2, "foreign_cores": 1.0, "steal_cores": 0.5, "own_cores": 0.5,
+                               "machine_busy_share": 0.75}  # 3 s busy in 2 s on the 2 CPUs /proc/stat counts
 
 
 def test_foreign_cores_never_negative_and_zero_wall_is_zero() -> None:

@@ -109,7 +109,9 @@ def test_runs_csv_of_a_report_has_exact_numbers(report: Report) -> None:
         "latency_mean_ns": "2000000.0", "latency_median_ns": "2000000.0", "latency_p90_ns": "3000000.0",
         "latency_p95_ns": "3000000.0", "latency_p99_ns": "3000000.0", "latency_min_ns": "1000000",
         "latency_max_ns": "3000000", "latency_median_ci_low_ns": "2000000.0",
-        "latency_median_ci_high_ns": "2000000.0", "verdict": "INSUFFICIENT", "partial": "false", "error": ""}
+        "latency_median_ci_high_ns": "2000000.0", "cpu_ns_per_item": "", "machine_busy_share": "",
+        "peak_rss_read_bytes": "", "peak_rss_compile_bytes": "", "peak_rss_measure_bytes": "",
+        "verdict": "INSUFFICIENT", "partial": "false", "error": ""}  # no cost figures on the fake engine
     interval = report.run.throughput_interval if report.run else None
     assert interval is not None
     assert float(row["throughput_ci_low"]) == interval.low  # full precision: the float round-trips
@@ -205,7 +207,7 @@ def test_report_markdown(report: Report) -> None:
         ["throughput", "500.0 ± 13.4", "items/s"], ["latency median", "2.000 ± 0.000", "ms"],
         ["latency p90", "3.000 ± 0.000", "ms"], ["latency p95", "3.000 ± 0.000", "ms"],
         ["latency p99", "3.000", "ms"], ["latency mean", "2.000", "ms"], ["latency min", "1.000", "ms"],
-        ["latency max", "3.000", "ms"]]
+        ["latency max", "3.000", "ms"], ["cost", "–", "not measured on the fake engine (virtual clock)"]]
     assert "**Verdict: INSUFFICIENT** (SHORT_RUN, HIGH_VARIANCE); notes: TOO_FEW_SAMPLES" in text.splitlines()
     assert "100 requests (100 items) in 200.0 ms" in text
     assert f"What was timed: {report.timed}" in text

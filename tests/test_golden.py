@@ -91,7 +91,7 @@ def normalise(text: str, work: Path) -> str:
     return "\n".join(line.rstrip() for line in text.split("\n"))
 
 
-def inprocess_point(folder: Path) -> sweep_runner.PointRunner:
+def inprocess_point(folder: Path) -> sweep_runner.RunPoint:
     """A sweep point as ``infermeter run ARGV -x FILE -q`` in this process: the numbers of the subprocess the
     sweep starts for real, without its start-up time."""
     calls: list[int] = []

@@ -29,7 +29,8 @@ from infermeter.runs.files import load_report, load_saved, load_session_or_repor
 
 LEGACY = Path(__file__).parent / "data" / "legacy"
 REPORTS = ["report-v1-fake.json", "report-v1-openvino.json", "report-v2-fake.json", "report-v2-onnxruntime.json",
-           "report-v2-openvino.json"]
+           "report-v2-openvino.json", "report-v3-onnxruntime.json"]
+SESSIONS_AND_SWEEPS = ["session-v1.json", "session-v2.json", "sweep-v1.json", "sweep-v2.json"]
 
 
 def saved(name: str) -> dict[str, Any]:
@@ -93,7 +94,7 @@ def test_numbers_are_numbers_on_openvino(tmp_path: Path) -> None:
     model = image_model(tmp_path / "tiny.onnx", [1, 3, 8, 8])
     assert main(["run", str(model), "-e", "openvino", "-niter", "4", "--no-warmup", "-q", "-x", str(path)]) == 0
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["schema_version"] == SCHEMA_VERSION == 3
+    assert data["schema_version"] == SCHEMA_VERSION == 4
     properties = data["engine"]["properties"]
     assert type(properties["NUM_STREAMS"]) is int and properties["NUM_STREAMS"] == data["engine"]["streams"]
     assert type(properties["INFERENCE_NUM_THREADS"]) is int
@@ -148,10 +149,12 @@ def test_legacy_report_loads_with_its_numbers(name: str) -> None:
     assert report.environment.cpu_model == data["environment"]["cpu_model"]
     assert report.environment.clock is not None
     assert report.environment.clock.read_cost_ns == data["environment"]["clock"]["read_cost_ns"]
-    if data["schema_version"] == 2:
+    if data["schema_version"] >= 2:
         assert [finding.to_dict() for finding in report.findings] == data["findings"]
         assert report.verdict == data["verdict"]
-        assert (report.run.cpu.to_dict() if report.run.cpu is not None else None) == data["run"]["cpu"]
+        cpu = report.run.cpu.to_dict() if report.run.cpu is not None else None
+        assert (cpu if cpu is None else {key: cpu[key] for key in data["run"]["cpu"]}) == data["run"]["cpu"]
+        assert report.memory is None  # not measured before version 4
 
 
 def test_version_1_reports_get_their_findings_derived() -> None:
@@ -215,7 +218,7 @@ def test_legacy_sweep_loads_with_its_analysis() -> None:
         point["latency_median_ns"] for point in data["points"]]
 
 
-@pytest.mark.parametrize("name", [*REPORTS, "session-v1.json", "sweep-v1.json"])
+@pytest.mark.parametrize("name", [*REPORTS, *SESSIONS_AND_SWEEPS])
 def test_legacy_files_upgrade_to_current_and_round_trip(name: str) -> None:
     loaded = load_saved(LEGACY / name)
     kind = type(loaded)
@@ -226,14 +229,15 @@ def test_legacy_files_upgrade_to_current_and_round_trip(name: str) -> None:
 
 
 def test_upgrades_are_pure() -> None:
-    for name, upgrade in [*((name, upgrade_report) for name in REPORTS), ("session-v1.json", upgrade_session),
-                          ("sweep-v1.json", upgrade_sweep)]:
+    for name, upgrade in [*((name, upgrade_report) for name in REPORTS),
+                          *((name, upgrade_session if name.startswith("session") else upgrade_sweep)
+                            for name in SESSIONS_AND_SWEEPS)]:
         data = saved(name)
         before = copy.deepcopy(data)
         upgraded = upgrade(data)
         assert data == before, name  # the input is left alone
-        assert upgraded["schema_version"] == {"infermeter.report": 3, "infermeter.session": 2,
-                                              "infermeter.sweep": 2}[data["schema"]]
+        assert upgraded["schema_version"] == {"infermeter.report": 4, "infermeter.session": 3,
+                                              "infermeter.sweep": 3}[data["schema"]]
         assert upgrade(upgraded) == upgraded  # a current file is already current
 
 
@@ -264,6 +268,10 @@ def test_upgrade_leaves_unknown_versions_and_non_text_values_alone() -> None:
                         "nireq=2: throughput (items/s) 2,000.0 ± 0.0 · INSUFFICIENT ×2 (SHORT_RUN)\n"
                         "nireq=2 vs nireq=1: B is 100.0% faster (CI 100.0% to 100.0%)\n"),
     ("sweep-v1.json", "2 of 2 points measured · best (throughput): -nireq 2 2,000.0 items/s, median 1.000 ms\n"),
+    ("session-v2.json", "nireq=1: throughput (items/s) 1,000.0 ± 0.0 · INSUFFICIENT ×2 (SHORT_RUN)\n"
+                        "nireq=2: throughput (items/s) 2,000.0 ± 0.0 · INSUFFICIENT ×2 (SHORT_RUN)\n"
+                        "nireq=2 vs nireq=1: B is 100.0% faster (CI 100.0% to 100.0%)\n"),
+    ("sweep-v2.json", "2 of 2 points measured · best (throughput): -nireq 2 2,000.0 items/s, median 1.000 ms\n"),
 ])
 def test_show_reads_legacy_files(name: str, expected: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["show", str(LEGACY / name), "-q"]) == 0
@@ -311,8 +319,8 @@ def test_malformed_v3_report_is_one_line_naming_the_file(tmp_path: Path, capsys:
 
 
 def test_unknown_versions_are_refused_by_name(tmp_path: Path) -> None:
-    for schema, message in (("infermeter.session", "has session schema_version 9; this infermeter reads 1, 2"),
-                            ("infermeter.sweep", "has sweep schema_version 9; this infermeter reads 1, 2")):
+    for schema, message in (("infermeter.session", "has session schema_version 9; this infermeter reads 1, 2, 3"),
+                            ("infermeter.sweep", "has sweep schema_version 9; this infermeter reads 1, 2, 3")):
         path = tmp_path / "x.json"
         path.write_text(json.dumps({"schema": schema, "schema_version": 9}), encoding="utf-8")
         with pytest.raises(infermeter.InputError, match=message):
@@ -320,7 +328,7 @@ def test_unknown_versions_are_refused_by_name(tmp_path: Path) -> None:
 
 
 def test_from_dict_reads_the_current_version_only() -> None:
-    with pytest.raises(ValueError, match="schema version 3"):
+    with pytest.raises(ValueError, match="schema version 4"):
         Report.from_dict(saved("report-v2-fake.json"))
 
 

@@ -43,7 +43,7 @@ from infermeter.results.sweep import (
     parse_slo,
 )
 from infermeter.runs import sweep as sweep_runner
-from infermeter.runs.sweep import Outcome, PointRunner, grid, point_args, run_point_subprocess, run_sweep
+from infermeter.runs.sweep import Outcome, RunPoint, grid, point_args, run_point_subprocess, run_sweep
 
 MS = 1_000_000
 NIREQS = (1, 2, 4, 8, 16)
@@ -118,7 +118,7 @@ def good(nireq: str) -> Outcome:
     return Outcome(make_report(1000.0 * int(nireq), [1.0] * 10), None)
 
 
-def inprocess_runner(folder: Path) -> PointRunner:
+def inprocess_runner(folder: Path) -> RunPoint:
     """``infermeter run ARGV -x FILE -q`` in this process (same numbers as the subprocess, no start-up cost)."""
     folder.mkdir(exist_ok=True)
     calls: list[int] = []
@@ -152,7 +152,7 @@ def invoke(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("INFERMETER_CACHE_DIR", str(zoo_cache))
     monkeypatch.setenv("COLUMNS", "200")
 
-    def run(*args: str, runner: PointRunner | None = None) -> Cli:
+    def run(*args: str, runner: RunPoint | None = None) -> Cli:
         if runner is not None:
             monkeypatch.setattr(sweep_runner, "run_point_subprocess", runner)
         capsys.readouterr()
@@ -393,7 +393,7 @@ def test_real_sweep_exact_numbers(real_sweep: SweepRun) -> None:
     assert (real_sweep.code, real_sweep.err) == (0, "")
     data = real_sweep.data
     assert data["schema"] == "infermeter.sweep"
-    assert data["schema_version"] == 2
+    assert data["schema_version"] == 3
     assert (data["model"], data["axes"], data["repeat"], data["metric"], data["goal"], data["slo"]) == (
         MODEL, {"nireq": ["1", "2", "4", "8", "16"]}, 1, "median", "throughput", None)
     assert (data["partial"], data["interrupted"]) == (False, False)

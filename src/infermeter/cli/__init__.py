@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from ..errors import InfermeterError, exit_code_for, one_line
 from .parser import build_parser
-from .signals import Termination
+from .signals import Termination, die_with_parent_if_asked
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -20,6 +20,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in arguments
     if argv is None:  # a real process, not a call from Python code
         Termination.install()
+        die_with_parent_if_asked()
         from ..engines import use_lean_sdk_imports
 
         use_lean_sdk_imports()
@@ -29,7 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         arguments = expand_run_config(arguments)
         help_asked = any(token in ("-h", "--help") for token in arguments)
         run_only = bool(arguments) and arguments[0] == "run"
-        args = build_parser(engine_list=help_asked, run_only=run_only).parse_args(arguments)
+        parsed = arguments[:arguments.index("--")] if arguments[:1] == ["suite"] and "--" in arguments else arguments
+        args = build_parser(engine_list=help_asked, run_only=run_only).parse_args(parsed)  # suite: run options after --
         if getattr(args, "handler", None) is None:
             build_parser().print_help()
             return 0

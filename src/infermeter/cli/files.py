@@ -23,6 +23,14 @@ def show_command(args: argparse.Namespace, argv: list[str]) -> int:
     exports = export_list(args)
     console = make_console(stderr=any(export.to_stdout for export in exports))
     shown = _load_shown(Path(args.report))
+    from ..results.suite import Suite
+
+    if isinstance(shown, Suite):
+        from ..reporters.suite_console import render_suite
+
+        render_suite(shown, console, quiet=args.quiet)
+        write_exports(exports, shown)
+        return 0
     if not isinstance(shown, tuple):  # a sweep
         from ..reporters.sweep_console import render_sweep
 
@@ -39,12 +47,13 @@ def show_command(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _load_shown(path: Any) -> Any:
-    """A sweep, or (session, the single report when the file holds one run)."""
+    """A sweep or a suite, or (session, the single report when the file holds one run)."""
+    from ..results.suite import Suite
     from ..results.sweep import Sweep
     from ..runs.files import load_saved
 
     session = load_saved(path)
-    if isinstance(session, Sweep):
+    if isinstance(session, (Sweep, Suite)):
         return session
     single = session.reports[0][0] if len(session.labels) == 1 and session.rounds == 1 and session.reports[0] \
         else None
@@ -61,6 +70,8 @@ def compare_command(args: argparse.Namespace, argv: list[str]) -> int:
     from .console import make_console
 
     threshold = parse_fraction("--threshold", args.threshold)
+    if _is_suite(Path(args.baseline)) or _is_suite(Path(args.candidate)):
+        return _compare_suites(args, threshold)
     baseline = load_session_or_report(Path(args.baseline))
     candidate = load_session_or_report(Path(args.candidate))
     metric = args.metric or default_metric(baseline)
@@ -71,5 +82,35 @@ def compare_command(args: argparse.Namespace, argv: list[str]) -> int:
     if slower:
         print(f"infermeter: regression: B is slower than A on {metric} beyond {threshold:.1%} "
               f"({', '.join(slower)})", file=sys.stderr)
+        return EXIT_REGRESSION
+    return 0
+
+
+def _is_suite(path: Any) -> bool:
+    from ..results.loader import SUITE_SCHEMA, read_json
+
+    try:
+        return read_json(path, accept=(SUITE_SCHEMA,)).get("schema") == SUITE_SCHEMA
+    except Exception:
+        return False  # the normal path says what is wrong with the file
+
+
+def _compare_suites(args: argparse.Namespace, threshold: float) -> int:
+    """Two suites: per-model ratios and the geometric mean's, exit 4 naming what regressed."""
+    from pathlib import Path
+
+    from ..analysis.suite_compare import compare_suites
+    from ..reporters.suite_compare import print_suite_comparisons
+    from ..runs.files import load_suite
+    from .console import make_console
+
+    baseline, candidate = load_suite(Path(args.baseline)), load_suite(Path(args.candidate))
+    metric = args.metric or "throughput"
+    results = compare_suites(baseline, candidate, metric, threshold)
+    print_suite_comparisons(results, make_console(), markdown=args.markdown)
+    regressed = [f"{result.config}: {', '.join(result.regressed())}" for result in results if result.regressed()]
+    if regressed:
+        print(f"infermeter: regression: B is slower than A on {metric} beyond {threshold:.1%} "
+              f"({'; '.join(regressed)})", file=sys.stderr)
         return EXIT_REGRESSION
     return 0

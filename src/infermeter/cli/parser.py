@@ -29,11 +29,13 @@ def build_parser(engine_list: bool = False, run_only: bool = False) -> argparse.
         return parser
     from ..config.benchmark import COMPARE_METRICS
     from .files import compare_command, show_command
+    from .suite import add_suite_parser
     from .sweep import add_sweep_parser
     from .tools import engines_command, peak_command, zoo_command
     from .verify import add_verify_parser
 
     add_sweep_parser(commands)
+    add_suite_parser(commands)
     add_verify_parser(commands)
     engines = commands.add_parser("engines", help="list engines, versions and devices")
     engines.add_argument("--refresh", action="store_true", help="look for devices again instead of using what "

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config.axes import AXES, LATENCY_METRICS
 from ..errors import EXIT_INTERRUPTED, EXIT_RUNTIME, UsageError
+from .cluster import CLUSTER_VALUE_FLAGS, add_cluster_options
 from .options import add_run_options, run_option_parser
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 SWEEP_VALUE_FLAGS = ("--repeat", "--goal", "--slo", "--metric", "--save-best", "--point-timeout", "--seed-order",
                      "-x", "--export-json", "--export_path", "--export-markdown", "--export-csv",
-                     "--export-csv-samples", "--html")
+                     "--export-csv-samples", "--html", *CLUSTER_VALUE_FLAGS)
 SWEEP_BARE_FLAGS = ("--no-save-best", "-q", "--quiet", "--debug")
 DEFAULT_BEST_FILE = "best-config.json"
 
@@ -49,6 +50,7 @@ def add_sweep_parser(commands: Any) -> None:
     add("--no-save-best", action="store_true", help="do not write the best configuration")
     add("--point-timeout", metavar="SECONDS", help="a point that takes longer is killed and marked failed")
     add("--seed-order", default="0", metavar="N", help="seed of the shuffled order of each round (default 0)")
+    add_cluster_options(sweep)
     sweep.set_defaults(handler=run_sweep_command)
 
 
@@ -108,10 +110,10 @@ def _run_option_strings() -> set[str]:
 
 
 def run_sweep_command(args: argparse.Namespace, argv: list[str]) -> int:
-    from ..config.values import non_negative_int, parse_duration, positive_int
+    from ..config.values import parse_duration, positive_int
     from ..reporters.sweep_console import render_sweep
     from ..results.sweep import Sweep, SweepPoint, parse_slo
-    from ..runs.sweep import grid, run_sweep
+    from ..runs.sweep import grid
     from .console import make_console
     from .options import split_model_from_flags
     from .run import model_argument
@@ -139,12 +141,30 @@ def run_sweep_command(args: argparse.Namespace, argv: list[str]) -> int:
     timeout = parse_duration("--point-timeout", args.point_timeout) / 1e9 if args.point_timeout else None
     if timeout == 0:
         raise UsageError("--point-timeout must be more than 0")
-    sweep = run_sweep(sweep, seed=non_negative_int("--seed-order", args.seed_order), timeout_s=timeout,
-                      on_update=update)
+    sweep = _measure(sweep, args, timeout, update)
     _write_exports(sweep, exports)
     render_sweep(sweep, console, quiet=args.quiet)
     _save_best(sweep, best_path, args, console)
     return _sweep_outcome(sweep)
+
+
+def _measure(sweep: Sweep, args: argparse.Namespace, timeout: float | None, update: Any) -> Sweep:
+    """The points measured here, one at a time, or on the cluster of --cluster."""
+    import dataclasses
+
+    from ..config.values import non_negative_int
+    from ..runs.sweep import point_args, run_sweep
+    from .cluster import absolute_argv, close_runner, cluster_runner
+
+    seed = non_negative_int("--seed-order", args.seed_order)
+    if args.cluster:
+        sweep = dataclasses.replace(sweep, model=absolute_argv([sweep.model])[0],
+                                    base_args=absolute_argv(sweep.base_args))
+    runner = cluster_runner(args, [(sweep.model, *sweep.base_args, *point_args(p.options)) for p in sweep.points])
+    try:
+        return run_sweep(sweep, seed=seed, timeout_s=timeout, on_update=update, runner=runner)
+    finally:
+        close_runner(runner)
 
 
 def _point_text(point: SweepPoint) -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 SWEEP_SCHEMA = "infermeter.sweep"
-SWEEP_VERSION = 2
-READABLE_SWEEP_VERSIONS = (1, 2)  # results.upgrade brings 1 to 2
+SWEEP_VERSION = 3
+READABLE_SWEEP_VERSIONS = (1, 2, 3)  # results.upgrade brings 1 and 2 to 3
 RUN_CONFIG_SCHEMA = "infermeter.run-config"
 LATENCY_METRICS = ("median", "p90", "p95", "p99", "mean")
 # swept option -> (flag passed to each run, every spelling accepted on the sweep command line)

@@ -230,13 +230,25 @@ class _CpuSample(NamedTuple):
     own_cpu_ns: int
     busy_jiffies: int
     steal_jiffies: int
+    cpus: int | None  # the per-CPU lines of /proc/stat
+
+
+class _ProcessCpu(NamedTuple):
+    user: float
+    system: float
+
+
+def process_cpu_times() -> _ProcessTimes:
+    """This process's CPU time, all threads, user + system, to the nanosecond (``CLOCK_PROCESS_CPUTIME_ID``;
+    ``os.times`` counts in clock ticks of 10 ms, too coarse for the CPU time per item of a short run)."""
+    return _ProcessCpu(time.process_time(), 0.0)
 
 
 class CpuMeter:
     """Call ``start`` before a run and ``stop`` after it; ``stop`` is None where ``/proc/stat`` is unreadable."""
 
     def __init__(self, root: Path = SYSTEM_ROOT, clock: Callable[[], int] = time.perf_counter_ns,
-                 own_times: Callable[[], _ProcessTimes] = os.times) -> None:
+                 own_times: Callable[[], _ProcessTimes] = process_cpu_times) -> None:
         self._proc_stat = root / "proc/stat"
         self._clock = clock
         self._own_times = own_times
@@ -259,6 +271,7 @@ class CpuMeter:
             system_busy_ns=(end.busy_jiffies - start.busy_jiffies) * 1_000_000_000 // ticks,
             steal_ns=(end.steal_jiffies - start.steal_jiffies) * 1_000_000_000 // ticks,
             cpus=self._cpus,
+            machine_cpus=end.cpus,
         )
 
     def _sample(self) -> _CpuSample | None:
@@ -270,9 +283,11 @@ class CpuMeter:
         return _CpuSample(self._clock(), own_cpu_ns, *jiffies)
 
 
-def _proc_stat_jiffies(path: Path) -> tuple[int, int] | None:
-    """(busy, steal) jiffies from the aggregate ``cpu`` line: busy is user+nice+system+irq+softirq."""
-    fields = (_read_text(path) or "").partition("\n")[0].split()
+def _proc_stat_jiffies(path: Path) -> tuple[int, int, int | None] | None:
+    """(busy, steal) jiffies from the aggregate ``cpu`` line (busy is user+nice+system+irq+softirq), and the
+    number of per-CPU lines (``cpu0``, ``cpu1``, ...) the aggregate sums over (None when there are none)."""
+    text = _read_text(path) or ""
+    fields = text.partition("\n")[0].split()
     if not fields or fields[0] != "cpu":
         return None
     try:
@@ -280,7 +295,8 @@ def _proc_stat_jiffies(path: Path) -> tuple[int, int] | None:
         steal = int(fields[8]) if len(fields) > 8 else 0
     except ValueError:
         return None  # also too few columns
-    return user + nice + system + irq + softirq, steal
+    cpus = sum(1 for line in text.splitlines() if line.startswith("cpu") and line[3:4].isdigit())
+    return user + nice + system + irq + softirq, steal, cpus or None
 
 
 def _ticks_per_second() -> int:

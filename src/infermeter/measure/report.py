@@ -68,6 +68,7 @@ def assemble_report(prepared: Prepared, command: Sequence[str] | None, measured:
         command=tuple(command) if command is not None else None,
         findings=findings,
         counters=_counters(prepared.compiled) if config.tuning.perf_counts and measured is not None else None,
+        memory=prepared.memory.record() if prepared.memory is not None and not preview else None,
     )
 
 

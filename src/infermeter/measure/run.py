@@ -6,7 +6,8 @@ Nothing here prints; progress and phases go to the observer, results come back a
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ from ..scenarios.base import Scenario, TimedFacts
 from ..scenarios.runner import Measured, Runner
 
 if TYPE_CHECKING:  # the report's modules are imported after the first inference (start-up time)
+    from ..machine.memory import PhasePeaks
     from ..results.facts import FlopsPerRequest
     from ..results.report import Report
 
@@ -50,6 +52,7 @@ class Prepared:
     clock: Clock
     ready: InputsReady
     flops: FlopsPerRequest | None = None  # work of one request (MACs, FLOPs), when it could be counted cheaply
+    memory: PhasePeaks | None = None  # peak RSS per phase (None on the fake engine: its numbers must be exact)
     output_names: tuple[str, ...] = ()  # as the model declares them (verify labels its comparisons with them)
 
 
@@ -72,20 +75,39 @@ def prepare(config: BenchmarkConfig, observer: Observer, clock: Clock | None = N
     if model.zoo is not None and engine_name != "fake":
         observer.note(f"zoo model {model.zoo.name}: {model.file()}")
     timer = PhaseTimer(clock, observer)
+    peaks = _phase_peaks(engine_name)
     try:
-        with timer.phase("read"):
+        with timer.phase("read"), _peak(peaks, "read"):
             handle = engine.read(model, clock)
         with timer.phase("inputs"):
             ready = prepare_inputs(config, handle, model)
         with timer.phase("reshape"):
             handle.reshape(ready.model_shapes)
         flops = None if engine_name == "fake" else _model_flops(model, handle, ready.plan)
-        with timer.phase("compile"):
+        with timer.phase("compile"), _peak(peaks, "compile"):
             compiled = handle.compile(_engine_options(config))
     except KeyboardInterrupt:
         raise BenchmarkInterrupted(f"interrupted during {timer.current or 'loading'}; nothing was measured") from None
     return Prepared(config, model, info, why, ready.plan, ready.inputs, compiled, timer, clock, ready, flops,
-                    tuple(o.name for o in handle.outputs))
+                    memory=peaks, output_names=tuple(o.name for o in handle.outputs))
+
+
+def _phase_peaks(engine_name: str) -> PhasePeaks | None:
+    """The peak-RSS recorder of a real engine's run; none on the fake engine (whose report must be exact)."""
+    if engine_name == "fake":
+        return None
+    from ..machine.memory import PhasePeaks
+
+    return PhasePeaks()
+
+
+@contextmanager
+def _peak(peaks: PhasePeaks | None, name: str) -> Iterator[None]:
+    if peaks is not None:
+        peaks.start(name)
+    yield
+    if peaks is not None:
+        peaks.stop(name)
 
 
 
@@ -146,7 +168,8 @@ def _measure(config: BenchmarkConfig, prepared: Prepared, observer: Observer, re
                     progress,
                     continue_on_error=config.on_error == "continue", cpu_meter=meter, feed=ready.feed,
                     max_rate=config.max_rate, on_first_inference=on_first_inference)
-    return runner.execute(config.stop, config.warmup)
+    with _peak(prepared.memory, "measure"):
+        return runner.execute(config.stop, config.warmup)
 
 
 def _report(prepared: Prepared, command: Sequence[str] | None, measured: Measured | None,

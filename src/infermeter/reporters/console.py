@@ -142,6 +142,8 @@ def _results(report: Report) -> Any:
         table.add_row("compute", compute[0], compute[1])
     if run.errors:
         table.add_row("errors", f"{run.errors:,}", "failed requests, left out of the samples (--on-error continue)")
+    for row in cost_rows(report):
+        table.add_row(*row)
     latency = run.latency
     values = [latency.mean, latency.median, latency.std, latency.minimum, latency.maximum,
               latency.percentile(90), latency.percentile(95), latency.percentile(99)]
@@ -156,6 +158,30 @@ def _results(report: Report) -> Any:
         note = unit if value is not None else f"needs more samples ({run.count} taken)"
         table.add_row(f"latency {label}", shown, note)
     return table
+
+
+def cost_rows(report: Report) -> list[tuple[str, str, str]]:
+    """What the run cost: CPU time per item and the machine's busy share; peak memory per phase."""
+    cost = report.cost
+    rows = []
+    if cost.cpu_ns_per_item is not None:
+        busy = f"; machine {cost.machine_busy_share:.0%} busy" if cost.machine_busy_share is not None else ""
+        rows.append(("CPU per item", format_duration(cost.cpu_ns_per_item),
+                     f"this process, all threads ({cost.own_cores or 0:.2f} cores on average){busy}"))
+    memory = cost.memory
+    if memory is not None and memory.peak_bytes is not None:
+        phases = " · ".join(f"{name} {format_bytes(value)}" for name, value in (
+            ("read", memory.read_bytes), ("compile", memory.compile_bytes), ("measure", memory.measure_bytes))
+            if value is not None)
+        rows.append(("peak RSS", format_bytes(memory.peak_bytes),
+                     phases + ("" if memory.per_phase else " (running peak: per-phase reset unavailable)")))
+    if not rows and report.engine.name == "fake":
+        rows.append(("cost", "–", "not measured on the fake engine (virtual clock)"))
+    return rows
+
+
+def format_bytes(value: int) -> str:
+    return f"{value / 2**20:,.1f} MiB" if value < 2**30 else f"{value / 2**30:,.2f} GiB"
 
 
 def compute_text(report: Report) -> tuple[str, str] | None:

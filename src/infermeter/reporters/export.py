@@ -13,6 +13,7 @@ import json
 import math
 import os
 import sys
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from ..errors import UsageError
 if TYPE_CHECKING:  # the renderers are imported when an export is written: a run without one never loads them
     from ..results.report import Report
     from ..results.session import Session
+    from ..results.suite import Suite
     from ..results.sweep import Sweep
     from .tables import Exportable
 
@@ -35,18 +37,39 @@ HTML_MODULE = "infermeter.reporters.html"
 HtmlRenderer = Callable[[Any], str]
 
 
-def to_json(result: Report | Session | Sweep) -> str:
-    """Lossless JSON: ints stay ints, floats use repr (round-trip exact); NaN/inf become null."""
-    return json.dumps(_finite(result.to_dict()), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+COMPACT_AT = 64  # lists of this many ints or more (the samples) go on one line
 
 
-def _finite(value: Any) -> Any:
+def to_json(result: Report | Session | Sweep | Suite) -> str:
+    """Lossless JSON: ints stay ints, floats use repr (round-trip exact); NaN/inf become null. Indented, except
+    long lists of integers (the samples), which are written on one line by the C encoder: with one number per
+    line a run of 600,000 requests took 1.8 s to write and 17 MB; so it takes 0.2 s."""
+    from ..results.suite import ReportText, Suite
+
+    compact: list[Any] = []  # long int lists and reports' own texts, spliced in after
+    token = uuid.uuid4().hex
+    data = result.to_dict(texts=True) if isinstance(result, Suite) else result.to_dict()
+    text = json.dumps(_finite(data, compact, token, ReportText), indent=1, ensure_ascii=False, allow_nan=False)
+    for index, value in enumerate(compact):
+        spliced = value.strip() if isinstance(value, ReportText) else json.dumps(value, separators=(", ", ": "))
+        text = text.replace(f'"{token}:{index}"', spliced, 1)
+    return text + "\n"
+
+
+def _finite(value: Any, compact: list[Any] | None = None, token: str = "", raw: type | None = None) -> Any:
+    """``value`` with NaN/inf as None; with ``compact``, long int lists and ``raw`` texts become placeholders."""
+    if compact is not None and raw is not None and isinstance(value, raw):
+        compact.append(value)
+        return f"{token}:{len(compact) - 1}"
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
+        return {str(k): _finite(v, compact, token, raw) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
+        if compact is not None and len(value) >= COMPACT_AT and all(type(v) is int for v in value):
+            compact.append(list(value))
+            return f"{token}:{len(compact) - 1}"
+        return [_finite(v, compact, token, raw) for v in value]
     return value
 
 
@@ -102,6 +125,12 @@ def render(kind: str, result: Exportable, html_renderer: HtmlRenderer | None = N
     from .tables import report_markdown, runs_csv, samples_csv, session_markdown, sweep_markdown
 
     if kind == "markdown":
+        from ..results.suite import Suite
+
+        if isinstance(result, Suite):
+            from .suite_tables import suite_markdown
+
+            return suite_markdown(result)
         if isinstance(result, Session):
             return session_markdown(result)
         return sweep_markdown(result) if isinstance(result, Sweep) else report_markdown(result)
@@ -117,10 +146,11 @@ def render(kind: str, result: Exportable, html_renderer: HtmlRenderer | None = N
 def _html_renderer(result: Exportable) -> HtmlRenderer:
     """``report_html`` / ``session_html`` / ``sweep_html`` of the HTML reporter, imported when first needed."""
     from ..results.session import Session
+    from ..results.suite import Suite
     from ..results.sweep import Sweep
 
     name = "session_html" if isinstance(result, Session) else "sweep_html" if isinstance(result, Sweep) \
-        else "report_html"
+        else "suite_html" if isinstance(result, Suite) else "report_html"
     try:
         module = importlib.import_module(HTML_MODULE)
     except ModuleNotFoundError as error:

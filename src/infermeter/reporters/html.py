@@ -243,3 +243,8 @@ def write_html(path: str | os.PathLike[str], html: str) -> Path:
     except OSError as error:
         raise UsageError(f"cannot write the HTML report {target}: {error.strerror or error}") from None
     return target
+
+
+from .suite_html import suite_html  # noqa: E402  (the renderer export.py looks up by name)
+
+__all__ = ["report_html", "session_html", "suite_html", "sweep_html", "write_html"]

@@ -25,13 +25,14 @@ from ..analysis.compare import default_metric
 from ..results.comparison import DEFAULT_THRESHOLD, SLOWER, describe_change
 from ..results.report import Report
 from ..results.session import Session
+from ..results.suite import Suite
 from ..results.sweep import Sweep
 from ..units import format_duration, format_durations_common, format_rate, format_rate_interval
 from .comparison import SUMMARY_METRICS, format_interval, format_ratio, metric_label, verdict_counts
 from .sweep_console import sweep_findings
 
-Exportable: TypeAlias = "Report | Session | Sweep"
-Exportables: TypeAlias = "Report | Session | Sweep | Sequence[Report | Session | Sweep]"
+Exportable: TypeAlias = "Report | Session | Sweep | Suite"
+Exportables: TypeAlias = "Report | Session | Sweep | Suite | Sequence[Report | Session | Sweep | Suite]"
 
 # name -> type of the value: str | int | float | bool (numbers are empty when missing)
 RUN_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -40,7 +41,9 @@ RUN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("throughput_items_per_s", "float"), ("throughput_ci_low", "float"), ("throughput_ci_high", "float"),
     ("latency_mean_ns", "float"), ("latency_median_ns", "float"), ("latency_p90_ns", "float"),
     ("latency_p95_ns", "float"), ("latency_p99_ns", "float"), ("latency_min_ns", "int"), ("latency_max_ns", "int"),
-    ("latency_median_ci_low_ns", "float"), ("latency_median_ci_high_ns", "float"), ("verdict", "str"),
+    ("latency_median_ci_low_ns", "float"), ("latency_median_ci_high_ns", "float"), ("cpu_ns_per_item", "float"),
+    ("machine_busy_share", "float"), ("peak_rss_read_bytes", "int"), ("peak_rss_compile_bytes", "int"),
+    ("peak_rss_measure_bytes", "int"), ("verdict", "str"),
     ("partial", "bool"), ("error", "str"),
 )
 SAMPLE_COLUMNS = ("label", "round", "index", "start_offset_ns", "latency_ns")
@@ -63,7 +66,7 @@ class Measurement:
 
 def measurements(items: Exportables) -> list[Measurement]:
     """Every measurement of a report, a session, a sweep, or a sequence of them, in order."""
-    if isinstance(items, (Report, Session, Sweep)):
+    if isinstance(items, (Report, Session, Sweep, Suite)):
         return _measurements(items)
     return [m for item in items for m in _measurements(item)]
 
@@ -82,7 +85,12 @@ def _measurements(item: Exportable) -> list[Measurement]:
             found += [Measurement(point.label, done + k, None, dict(point.options), error)
                       for k, error in enumerate(point.errors, 1)]
         return found
-    raise TypeError(f"cannot export a {type(item).__name__}: expected a Report, Session or Sweep")
+    if isinstance(item, Suite):
+        return [Measurement(point.label, run.round, run.report if run.error is None else None,
+                            {"model": point.model, "config": point.config, **({"node": point.node} if point.node
+                                                                              else {})}, run.error)
+                for point in item.points for run in point.runs]
+    raise TypeError(f"cannot export a {type(item).__name__}: expected a Report, Session, Sweep or Suite")
 
 
 # --- CSV ------------------------------------------------------------------------------------------------------
@@ -111,6 +119,11 @@ def run_values(measurement: Measurement) -> dict[str, Any]:
                   scenario=report.config.scenario, requests_in_flight=engine.requests_in_flight,
                   batch=report.model.batch, verdict=report.verdict, partial=report.partial,
                   error=report.error)
+    cost = report.cost
+    if cost.memory is not None:
+        values.update(peak_rss_read_bytes=cost.memory.read_bytes, peak_rss_compile_bytes=cost.memory.compile_bytes,
+                      peak_rss_measure_bytes=cost.memory.measure_bytes)
+    values.update(cpu_ns_per_item=cost.cpu_ns_per_item, machine_busy_share=cost.machine_busy_share)
     run = report.run
     if run is None:
         return values
@@ -246,6 +259,9 @@ def _results_markdown(report: Report) -> list[str]:
         shown = f"{texts[index]} ± {halves[index]}" if intervals[index] is not None else texts[index]
         note = unit if values[index] is not None else f"needs more samples ({run.count} taken)"
         rows.append([f"latency {name}", shown, note])
+    from .console import cost_rows
+
+    rows += [list(row) for row in cost_rows(report)]
     footer = (f"{run.count:,} requests ({run.items:,} items) in {format_duration(run.window_ns)}; "
               "± is the 95% confidence interval")
     return [*_table(("metric", "value", "unit"), "lrl", rows), "", footer]

@@ -129,7 +129,8 @@ class CpuUsage:
     own_cpu_ns: int
     system_busy_ns: int
     steal_ns: int
-    cpus: int
+    cpus: int  # the cores this process may use (affinity)
+    machine_cpus: int | None = None  # the CPUs /proc/stat counts (all online CPUs); None in files before 4
 
     @property
     def foreign_cores(self) -> float:
@@ -140,9 +141,39 @@ class CpuUsage:
     def steal_cores(self) -> float:
         return self.steal_ns / self.wall_ns if self.wall_ns > 0 else 0.0
 
-    def to_dict(self) -> dict[str, float]:
-        """The five counts and the two derived shares (``from_dict`` recomputes those)."""
-        return {**asdict(self), "foreign_cores": self.foreign_cores, "steal_cores": self.steal_cores}
+    @property
+    def own_cores(self) -> float:
+        """Cores' worth of CPU this process used, on average over the run."""
+        return self.own_cpu_ns / self.wall_ns if self.wall_ns > 0 else 0.0
+
+    @property
+    def machine_busy_share(self) -> float | None:
+        """How busy the whole machine was (all processes, 0..1): busy CPU time / (wall × the CPUs counted)."""
+        cpus = self.machine_cpus or self.cpus
+        return min(1.0, self.system_busy_ns / (self.wall_ns * cpus)) if self.wall_ns > 0 and cpus > 0 else None
+
+    def to_dict(self) -> dict[str, float | int | None]:
+        """The counts and the derived shares (``from_dict`` recomputes those)."""
+        return {**asdict(self), "foreign_cores": self.foreign_cores, "steal_cores": self.steal_cores,
+                "own_cores": self.own_cores, "machine_busy_share": self.machine_busy_share}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PeakMemory:
+    """Peak resident memory (bytes) of the measuring process in each phase: reading the model, compiling it,
+    and measuring (first inference, warm-up and the timed run). ``per_phase``: the kernel's high-water mark was
+    reset at each phase's start, so each value is that phase's own peak; otherwise each is the peak of the
+    process so far (a running maximum). None where it could not be read."""
+
+    read_bytes: int | None = None
+    compile_bytes: int | None = None
+    measure_bytes: int | None = None
+    per_phase: bool = True
+
+    @property
+    def peak_bytes(self) -> int | None:
+        values = [v for v in (self.read_bytes, self.compile_bytes, self.measure_bytes) if v is not None]
+        return max(values) if values else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -174,3 +205,22 @@ class MachineFacts:
     virtualization: str | None = None
     clock: ClockFacts | None = None
     fp32_peak: Peak | None = field(default=None, metadata=OMIT_IF_NONE)  # from the peak cache, when measured
+
+
+# --- where a point ran (sweeps and suites) ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Placement:
+    """The node a sweep's or suite's measurement ran on, when it ran on a cluster (the report's ``environment``
+    is that node's machine, as the run there recorded it)."""
+
+    runner: str  # "ray"
+    node_id: str
+    address: str  # the node's IP address as the cluster knows it
+    node: str  # the name shown in tables: the node's infermeter-name label, else its address and short id
+    cpus: float | None = None  # the CPUs the node offers the cluster
+    attempts: int = 1  # 2: the first attempt's node died and the point was retried on this one
+    started_unix_ns: int | None = None  # the task's start and end on the node (wall clock, time.time_ns)
+    ended_unix_ns: int | None = None
+    retry_reason: str | None = field(default=None, metadata=OMIT_IF_NONE)

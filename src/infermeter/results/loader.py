@@ -15,8 +15,9 @@ from ..config.axes import READABLE_SWEEP_VERSIONS, SWEEP_SCHEMA
 from ..errors import InputError
 from .report import READABLE_VERSIONS, SCHEMA_ID, Report
 from .session import READABLE_SESSION_VERSIONS, SESSION_SCHEMA, Session
+from .suite import READABLE_SUITE_VERSIONS, SUITE_SCHEMA, Suite
 from .sweep import Sweep
-from .upgrade import upgrade_report, upgrade_session, upgrade_sweep
+from .upgrade import upgrade_report, upgrade_session, upgrade_suite, upgrade_sweep
 
 MALFORMED = (KeyError, TypeError, ValueError, AttributeError, OverflowError)
 
@@ -70,6 +71,21 @@ def sweep_from_data(path: Path, data: dict[str, Any]) -> Sweep:
     return sweep
 
 
+def suite_from_data(path: Path, data: dict[str, Any]) -> Suite:
+    """A suite; the reports it holds are upgraded to the current version first (the suite schema itself has
+    one version so far)."""
+    _check_version(path, "suite", data, READABLE_SUITE_VERSIONS)
+    try:
+        suite = Suite.from_dict(upgrade_suite(data))
+        for point in suite.points:
+            for run in point.runs:
+                if run.report is not None:
+                    checked(run.report)
+    except MALFORMED as error:
+        raise InputError(f"suite {path} is malformed ({_reason(error)})") from None
+    return suite
+
+
 def checked(report: Report) -> Report:
     """Touch what renderers compute, so a malformed report fails here and not halfway through a render."""
     if report.run is not None:
@@ -89,5 +105,5 @@ def _reason(error: BaseException) -> str:
     return f"{type(error).__name__}: {str(error)[:80]}"
 
 
-__all__ = ["SCHEMA_ID", "SESSION_SCHEMA", "SWEEP_SCHEMA", "checked", "read_json", "report_from_data",
-           "session_from_data", "sweep_from_data"]
+__all__ = ["SCHEMA_ID", "SESSION_SCHEMA", "SUITE_SCHEMA", "SWEEP_SCHEMA", "checked", "read_json",
+           "report_from_data", "session_from_data", "suite_from_data", "sweep_from_data"]

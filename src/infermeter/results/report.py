@@ -2,7 +2,7 @@
 
 Only raw samples are stored; every statistic is derived from them on demand (``RunResult.latency``), so a
 saved report can be re-analysed later. JSON values are numbers (ints for nanoseconds), never strings; the
-format is report schema 3 (docs/results-schema.md). ``Report.from_dict`` reads schema 3 only: files of
+format is report schema 4 (docs/results-schema.md). ``Report.from_dict`` reads schema 4 only: files of
 earlier versions go through ``results.loader`` (``infermeter.load_report``), which upgrades them first.
 """
 
@@ -14,15 +14,15 @@ from typing import Any
 from ..config.benchmark import BenchmarkConfig
 from .codec import from_data, from_dict, to_data
 from .counters import Counters
-from .facts import EngineFacts, MachineFacts, ModelFacts
+from .facts import EngineFacts, MachineFacts, ModelFacts, PeakMemory
 from .findings import Finding, verdict
 from .run import RunResult
 from .views import NotebookViews
 
-__all__ = ["READABLE_VERSIONS", "SCHEMA_ID", "SCHEMA_VERSION", "PhaseTimes", "Report", "RunResult"]
+__all__ = ["READABLE_VERSIONS", "SCHEMA_ID", "SCHEMA_VERSION", "Cost", "PhaseTimes", "Report", "RunResult"]
 
-SCHEMA_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)  # results.upgrade brings 1 and 2 to 3
+SCHEMA_VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)  # results.upgrade brings 1, 2 and 3 to 4
 SCHEMA_ID = "infermeter.report"
 
 
@@ -56,6 +56,22 @@ class PhaseTimes:
 
 
 @dataclass(frozen=True)
+class Cost:
+    """What a run cost besides time: CPU per item, the CPU it kept busy, and memory. Derived from the run's CPU
+    record and the phases' peak memory; None where either was not measured (the fake engine measures neither)."""
+
+    cpu_ns_per_item: float | None  # this process's CPU time (all threads, user + system) / items measured
+    own_cores: float | None  # this process's CPU time / wall time
+    machine_busy_share: float | None  # the whole machine's busy share during the timed window (0..1)
+    memory: PeakMemory | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"cpu_ns_per_item": self.cpu_ns_per_item, "own_cores": self.own_cores,
+                "machine_busy_share": self.machine_busy_share,
+                "peak_rss_bytes": self.memory.peak_bytes if self.memory is not None else None}
+
+
+@dataclass(frozen=True)
 class Report(NotebookViews):
     """Everything one ``infermeter run`` produced. ``partial`` is true when measurement was cut short."""
 
@@ -74,6 +90,15 @@ class Report(NotebookViews):
     command: tuple[str, ...] | None = None
     findings: tuple[Finding, ...] = ()
     counters: Counters | None = None  # per-layer counters, when asked for
+    memory: PeakMemory | None = None  # peak RSS per phase (schema 4; not measured on the fake engine)
+
+    @property
+    def cost(self) -> Cost:
+        run = self.run
+        cpu = run.cpu if run is not None else None
+        per_item = cpu.own_cpu_ns / run.items if cpu is not None and run is not None and run.items else None
+        return Cost(per_item, cpu.own_cores if cpu is not None and cpu.wall_ns else None,
+                    cpu.machine_busy_share if cpu is not None else None, self.memory)
 
     @property
     def compile_only(self) -> bool:
@@ -114,15 +139,17 @@ class Report(NotebookViews):
             "verdict": self.verdict,
             "findings": [finding.to_dict() for finding in self.findings],
             **({"counters": self.counters.to_dict()} if self.counters is not None else {}),
+            "memory": to_data(self.memory) if self.memory is not None else None,
+            "cost": self.cost.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
-        """A report of schema 3 (what ``to_dict`` writes); TypeError / KeyError / ValueError when malformed."""
+        """A report of schema 4 (what ``to_dict`` writes); TypeError / KeyError / ValueError when malformed."""
         if data.get("schema") != SCHEMA_ID or data.get("schema_version") != SCHEMA_VERSION:
             raise ValueError(f"not an infermeter report of schema version {SCHEMA_VERSION} (load_report reads and "
                              "upgrades earlier versions)")
-        run, counters = data.get("run"), data.get("counters")
+        run, counters, memory = data.get("run"), data.get("counters"), data.get("memory")
         return cls(
             tool_version=from_data(str, data["tool_version"], "tool_version"),
             created_utc=from_data(str, data["created_utc"], "created_utc"),
@@ -139,4 +166,5 @@ class Report(NotebookViews):
             command=from_data(tuple[str, ...] | None, data.get("command"), "command"),
             findings=from_data(tuple[Finding, ...], data.get("findings", []), "findings"),
             counters=Counters.from_dict(counters) if counters is not None else None,
+            memory=from_dict(PeakMemory, memory, "memory") if memory is not None else None,
         )

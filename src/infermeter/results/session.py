@@ -19,8 +19,8 @@ from .report import Report, RunResult
 from .views import NotebookViews
 
 SESSION_SCHEMA = "infermeter.session"
-SESSION_VERSION = 2
-READABLE_SESSION_VERSIONS = (1, 2)  # results.upgrade brings 1 to 2
+SESSION_VERSION = 3
+READABLE_SESSION_VERSIONS = (1, 2, 3)  # results.upgrade brings 1 and 2 to 3
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from typing import Any
 
 from ..config.axes import AXES, LATENCY_METRICS, RUN_CONFIG_SCHEMA, SWEEP_SCHEMA, SWEEP_VERSION
 from ..errors import UsageError
-from .codec import from_data
+from .codec import from_data, to_data
+from .facts import Placement
 from .report import Report
 from .views import NotebookViews
 
@@ -41,6 +42,7 @@ class SweepPoint:
     options: dict[str, str]  # swept option -> value, e.g. {"nireq": "4", "batch": "1"}
     reports: tuple[Report, ...] = ()  # finished repetitions
     errors: tuple[str, ...] = ()  # repetitions that failed, one line each
+    placements: tuple[Placement, ...] = ()  # --cluster: the node of each measurement, in the order they ended
 
     @property
     def label(self) -> str:
@@ -73,7 +75,8 @@ class SweepPoint:
     def to_dict(self) -> dict[str, Any]:
         return {"options": dict(self.options), "label": self.label, "throughput_items_per_s": self.throughput,
                 "latency_median_ns": self.latency_ns("median"), "latency_p99_ns": self.latency_ns("p99"),
-                "errors": list(self.errors), "reports": [report.to_dict() for report in self.reports]}
+                "errors": list(self.errors), "reports": [report.to_dict() for report in self.reports],
+                **({"placements": [to_data(p) for p in self.placements]} if self.placements else {})}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SweepPoint:
@@ -82,7 +85,8 @@ class SweepPoint:
             raise TypeError("sweep point reports: expected a list")
         return cls(from_data(dict[str, str], data["options"], "point.options"),
                    tuple(Report.from_dict(item) for item in reports),
-                   from_data(tuple[str, ...], data.get("errors", []), "point.errors"))
+                   from_data(tuple[str, ...], data.get("errors", []), "point.errors"),
+                   from_data(tuple[Placement, ...], data.get("placements", []), "point.placements"))
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Upgrades of saved files to the current schemas: pure functions, old dict -> new dict, one step per version.
 
-Reports: 1 -> 2 -> 3. Sessions: 1 -> 2. Sweeps: 1 -> 2. A session or sweep upgrade upgrades the reports it
-embeds. Nothing is read or written here, and the input is never modified. Values that cannot be upgraded are
-left as they are: the typed reader (``Report.from_dict``) then says what is wrong.
+Reports: 1 -> 2 -> 3 -> 4. Sessions: 1 -> 2 -> 3. Sweeps: 1 -> 2 -> 3. A session or sweep upgrade upgrades the
+reports it embeds (to the current version, at its first step). Nothing is read or written here, and the input is
+never modified. Values that cannot be upgraded are left as they are: the typed reader (``Report.from_dict``) then
+says what is wrong.
 
 - report 1 -> 2: version 2 added ``findings``, ``verdict`` and ``run.cpu``. ``findings`` stays absent: they are
   derived from the samples by whoever loads the file (``runs.files``, which may import ``analysis``).
@@ -11,7 +12,10 @@ left as they are: the typed reader (``Report.from_dict``) then says what is wron
   (``"2"``, ``"0.5"``) become numbers, Python booleans written as ``"True"``/``"False"`` in
   ``engine.properties`` and booleans written as ``"YES"``/``"NO"`` in ``engine.device_config`` become
   booleans (version 3 writes a boolean where the engine returned one).
-- session 1 -> 2, sweep 1 -> 2: the embedded reports become version 3.
+- report 3 -> 4: version 4 added ``memory`` (peak RSS per phase) and ``run.cpu.machine_cpus``; both stay
+  absent (not measured), and the cost figures derived from ``run.cpu`` (CPU per item) work as they are.
+  Version-3 files written before ``headline`` was added get it as from version 2.
+- session 1 -> 2 -> 3, sweep 1 -> 2 -> 3: the embedded reports become the current version.
 """
 
 from __future__ import annotations
@@ -35,11 +39,24 @@ def upgrade_report(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def upgrade_session(data: dict[str, Any]) -> dict[str, Any]:
-    return _steps(copy.deepcopy(data), {1: _session_1_to_2}, SESSION_VERSION)
+    return _steps(copy.deepcopy(data), {1: _session_1_to_2, 2: _session_2_to_3}, SESSION_VERSION)
 
 
 def upgrade_sweep(data: dict[str, Any]) -> dict[str, Any]:
-    return _steps(copy.deepcopy(data), {1: _sweep_1_to_2}, SWEEP_VERSION)
+    return _steps(copy.deepcopy(data), {1: _sweep_1_to_2, 2: _sweep_2_to_3}, SWEEP_VERSION)
+
+
+def upgrade_suite(data: dict[str, Any]) -> dict[str, Any]:
+    """Suites have one version; the reports they hold are brought to the current version."""
+    data = copy.deepcopy(data)
+    points = data.get("points")
+    if isinstance(points, list):
+        for point in points:
+            runs = point.get("runs") if isinstance(point, dict) else None
+            for run in runs if isinstance(runs, list) else []:
+                if isinstance(run, dict) and isinstance(run.get("report"), dict):
+                    run["report"] = _embedded(run["report"])
+    return data
 
 
 def _steps(data: dict[str, Any], steps: dict[int, Step], current: int) -> dict[str, Any]:
@@ -65,10 +82,7 @@ def _report_2_to_3(data: dict[str, Any]) -> dict[str, Any]:
             engine["device_config"] = {device: {key: _typed(value, ("YES", "NO")) for key, value in entries.items()}
                                        if isinstance(entries, dict) else entries
                                        for device, entries in engine["device_config"].items()}
-    config = data.get("config")
-    scenario = config.get("scenario") if isinstance(config, dict) else None
-    headline = "median" if scenario == "latency" else "throughput"
-    return {**data, "schema_version": 3, "engine": engine, "headline": data.get("headline", headline)}
+    return {**data, "schema_version": 3, "engine": engine, "headline": data.get("headline", _headline(data))}
 
 
 def _typed(value: Any, booleans: tuple[str, str]) -> PropertyValue | Any:
@@ -80,25 +94,53 @@ def _typed(value: Any, booleans: tuple[str, str]) -> PropertyValue | Any:
     return number_or_text(value)
 
 
-def _session_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
+def _report_3_to_4(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "schema_version": 4, "headline": data.get("headline", _headline(data))}
+
+
+def _headline(data: dict[str, Any]) -> str:
+    """The headline metric of a report that does not name it (version 2, and version 3 before it had the field):
+    those releases had two scenarios, latency (headline: the median) and throughput."""
+    config = data.get("config")
+    scenario = config.get("scenario") if isinstance(config, dict) else None
+    return "median" if scenario == "latency" else "throughput"
+
+
+def _session_reports(data: dict[str, Any], version: int) -> dict[str, Any]:
     reports = data.get("reports")
     if isinstance(reports, list):
         reports = [[_embedded(report) for report in rounds] if isinstance(rounds, list) else rounds
                    for rounds in reports]
-    return {**data, "schema_version": 2, "reports": reports}
+    return {**data, "schema_version": version, "reports": reports}
 
 
-def _sweep_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
+def _session_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
+    return _session_reports(data, 2)
+
+
+def _session_2_to_3(data: dict[str, Any]) -> dict[str, Any]:
+    return _session_reports(data, 3)
+
+
+def _sweep_points(data: dict[str, Any], version: int) -> dict[str, Any]:
     points = data.get("points")
     if isinstance(points, list):
         points = [{**point, "reports": [_embedded(report) for report in point["reports"]]}
                   if isinstance(point, dict) and isinstance(point.get("reports"), list) else point
                   for point in points]
-    return {**data, "schema_version": 2, "points": points}
+    return {**data, "schema_version": version, "points": points}
+
+
+def _sweep_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
+    return _sweep_points(data, 2)
+
+
+def _sweep_2_to_3(data: dict[str, Any]) -> dict[str, Any]:
+    return _sweep_points(data, 3)
 
 
 def _embedded(report: Any) -> Any:
     return _steps(report, _REPORT_STEPS, REPORT_VERSION) if isinstance(report, dict) else report
 
 
-_REPORT_STEPS: dict[int, Step] = {1: _report_1_to_2, 2: _report_2_to_3}
+_REPORT_STEPS: dict[int, Step] = {1: _report_1_to_2, 2: _report_2_to_3, 3: _report_3_to_4}

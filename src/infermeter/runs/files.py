@@ -12,10 +12,20 @@ from pathlib import Path
 from typing import Any
 
 from ..analysis.checks import CheckContext
+from ..errors import InputError
 from ..results import loader
-from ..results.loader import SESSION_SCHEMA, SWEEP_SCHEMA, read_json, session_from_data, sweep_from_data
+from ..results.loader import (
+    SESSION_SCHEMA,
+    SUITE_SCHEMA,
+    SWEEP_SCHEMA,
+    read_json,
+    session_from_data,
+    suite_from_data,
+    sweep_from_data,
+)
 from ..results.report import Report
 from ..results.session import Session
+from ..results.suite import Suite
 from ..results.sweep import Sweep
 
 
@@ -35,9 +45,18 @@ def load_session_or_report(path: Path) -> Session:
     return _session(path, data)
 
 
-def load_saved(path: Path) -> Session | Sweep:
-    """What ``show`` reads: a sweep, a session, or a single report (as a session of one)."""
-    data = read_json(path, accept=(SESSION_SCHEMA, SWEEP_SCHEMA))
+def load_suite(path: Path) -> Suite:
+    data = read_json(path, accept=(SUITE_SCHEMA,))
+    if data.get("schema") != SUITE_SCHEMA:
+        raise InputError(f"{path} is not an infermeter suite (no \"schema\": \"{SUITE_SCHEMA}\")")
+    return suite_from_data(path, data)
+
+
+def load_saved(path: Path) -> Session | Sweep | Suite:
+    """What ``show`` reads: a suite, a sweep, a session, or a single report (as a session of one)."""
+    data = read_json(path, accept=(SESSION_SCHEMA, SWEEP_SCHEMA, SUITE_SCHEMA))
+    if data.get("schema") == SUITE_SCHEMA:
+        return suite_from_data(path, data)
     if data.get("schema") == SWEEP_SCHEMA:
         sweep = sweep_from_data(path, data)
         points = tuple(dataclasses.replace(point, reports=_all_with_findings(point.reports, _list(saved, "reports")))
