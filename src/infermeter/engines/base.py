@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -106,6 +106,16 @@ class AsyncSession(Protocol):
     def wait_all(self) -> None: ...
 
 
+@runtime_checkable
+class VirtualAsyncSession(AsyncSession, Protocol):
+    """An async session on a virtual clock that can say when its next request completes without advancing the
+    clock (the fake engine's): open-loop scenarios then run as an exact event-driven simulation."""
+
+    def peek_ns(self) -> int:
+        """Completion time of the earliest request in flight; a huge value (1 << 62) when none is."""
+        ...
+
+
 class CompiledModel(Protocol):
     runtime: RuntimeInfo  # what the engine actually applied, read back after compiling
 
@@ -171,4 +181,4 @@ class RequestFailed(Exception):
 
 __all__ = ["AsyncSession", "Clock", "CompiledModel", "Dim", "Engine", "EngineInfo", "EngineOptions", "InputDescription",
            "ModelHandle", "OutputDescription", "PropertyValue", "RequestFailed", "RuntimeInfo", "Session",
-           "property_value"]
+           "VirtualAsyncSession", "property_value"]

@@ -2,7 +2,7 @@
 
 Only raw samples are stored; every statistic is derived from them on demand (``RunResult.latency``), so a
 saved report can be re-analysed later. JSON values are numbers (ints for nanoseconds), never strings; the
-format is report schema 3 (docs/results-schema.md). ``Report.from_dict`` reads schema 3 only: files of
+format is report schema 4 (docs/results-schema.md). ``Report.from_dict`` reads schema 4 only: files of
 earlier versions go through ``results.loader`` (``infermeter.load_report``), which upgrades them first.
 """
 
@@ -21,8 +21,8 @@ from .views import NotebookViews
 
 __all__ = ["READABLE_VERSIONS", "SCHEMA_ID", "SCHEMA_VERSION", "PhaseTimes", "Report", "RunResult"]
 
-SCHEMA_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)  # results.upgrade brings 1 and 2 to 3
+SCHEMA_VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)  # results.upgrade brings 1, 2 and 3 to 4
 SCHEMA_ID = "infermeter.report"
 
 
@@ -116,7 +116,7 @@ class Report(NotebookViews):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
-        """A report of schema 3 (what ``to_dict`` writes); TypeError / KeyError / ValueError when malformed."""
+        """A report of schema 4 (what ``to_dict`` writes); TypeError / KeyError / ValueError when malformed."""
         if data.get("schema") != SCHEMA_ID or data.get("schema_version") != SCHEMA_VERSION:
             raise ValueError(f"not an infermeter report of schema version {SCHEMA_VERSION} (load_report reads and "
                              "upgrades earlier versions)")

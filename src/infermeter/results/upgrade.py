@@ -1,7 +1,7 @@
 """Upgrades of saved files to the current schemas: pure functions, old dict -> new dict, one step per version.
 
-Reports: 1 -> 2 -> 3. Sessions: 1 -> 2. Sweeps: 1 -> 2. A session or sweep upgrade upgrades the reports it
-embeds. Nothing is read or written here, and the input is never modified. Values that cannot be upgraded are
+Reports: 1 -> 2 -> 3 -> 4. Sessions: 1 -> 2. Sweeps: 1 -> 2. A session or sweep upgrade upgrades the reports it
+embeds, whatever the session's or sweep's own version (each embedded report carries its own). Nothing is read or written here, and the input is never modified. Values that cannot be upgraded are
 left as they are: the typed reader (``Report.from_dict``) then says what is wrong.
 
 - report 1 -> 2: version 2 added ``findings``, ``verdict`` and ``run.cpu``. ``findings`` stays absent: they are
@@ -10,7 +10,10 @@ left as they are: the typed reader (``Report.from_dict``) then says what is wron
   (``"2"``, ``"0.5"``) become numbers, Python booleans written as ``"True"``/``"False"`` in
   ``engine.properties`` and booleans written as ``"YES"``/``"NO"`` in ``engine.device_config`` become
   booleans (version 3 writes a boolean where the engine returned one).
-- session 1 -> 2, sweep 1 -> 2: the embedded reports become version 3.
+- report 3 -> 4: version 4 added the open-loop fields of ``run`` (``samples.issued_offset_ns``,
+  ``samples.started_offset_ns``, ``queue_delay``, ``service``, ``lateness``, ``offered_qps``, ``achieved_qps``,
+  ``dropped``) and ``config.load``; a version-3 run has none of them, and reads as the closed-loop run it was.
+- session 1 -> 2, sweep 1 -> 2: the embedded reports are upgraded like any other.
 """
 
 from __future__ import annotations
@@ -34,11 +37,11 @@ def upgrade_report(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def upgrade_session(data: dict[str, Any]) -> dict[str, Any]:
-    return _steps(copy.deepcopy(data), {1: _session_1_to_2}, SESSION_VERSION)
+    return _session_reports(_steps(copy.deepcopy(data), {1: _session_1_to_2}, SESSION_VERSION))
 
 
 def upgrade_sweep(data: dict[str, Any]) -> dict[str, Any]:
-    return _steps(copy.deepcopy(data), {1: _sweep_1_to_2}, SWEEP_VERSION)
+    return _sweep_reports(_steps(copy.deepcopy(data), {1: _sweep_1_to_2}, SWEEP_VERSION))
 
 
 def _steps(data: dict[str, Any], steps: dict[int, Step], current: int) -> dict[str, Any]:
@@ -76,25 +79,39 @@ def _typed(value: Any, booleans: tuple[str, str]) -> PropertyValue | Any:
     return number_or_text(value)
 
 
+def _report_3_to_4(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "schema_version": 4}
+
+
 def _session_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "schema_version": 2}
+
+
+def _sweep_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "schema_version": 2}
+
+
+def _session_reports(data: dict[str, Any]) -> dict[str, Any]:
     reports = data.get("reports")
     if isinstance(reports, list):
         reports = [[_embedded(report) for report in rounds] if isinstance(rounds, list) else rounds
                    for rounds in reports]
-    return {**data, "schema_version": 2, "reports": reports}
+        return {**data, "reports": reports}
+    return data
 
 
-def _sweep_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
+def _sweep_reports(data: dict[str, Any]) -> dict[str, Any]:
     points = data.get("points")
     if isinstance(points, list):
         points = [{**point, "reports": [_embedded(report) for report in point["reports"]]}
                   if isinstance(point, dict) and isinstance(point.get("reports"), list) else point
                   for point in points]
-    return {**data, "schema_version": 2, "points": points}
+        return {**data, "points": points}
+    return data
 
 
 def _embedded(report: Any) -> Any:
     return _steps(report, _REPORT_STEPS, REPORT_VERSION) if isinstance(report, dict) else report
 
 
-_REPORT_STEPS: dict[int, Step] = {1: _report_1_to_2, 2: _report_2_to_3}
+_REPORT_STEPS: dict[int, Step] = {1: _report_1_to_2, 2: _report_2_to_3, 3: _report_3_to_4}
