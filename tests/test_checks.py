@@ -530,7 +530,7 @@ def test_findings_come_in_the_order_of_codes() -> None:
     assert found == ["PARTIAL", "TOO_FEW_SAMPLES", "SHORT_RUN", "PRECISION_NOT_MET", "TIMER_RESOLUTION",
                      "HIGH_VARIANCE", "OUTLIERS", "SLOW_FIRST_SAMPLES", "THROTTLING_OR_DRIFT", "BUSY_MACHINE",
                      "LATENCY_HIDES_QUEUEING"]
-    assert found == list(CODES)
+    assert found == list(CODES[:len(found)])  # the load codes follow (tests/test_serving.py)
 
 
 def test_finding_round_trips_through_a_dict() -> None:
@@ -602,7 +602,7 @@ def test_version_2_report_keeps_its_findings() -> None:
 def test_report_round_trip_keeps_findings_and_verdict() -> None:
     report = _loaded(_report_dict(constant(50), version=1))
     data = report.to_dict()
-    assert data["schema_version"] == 3
+    assert data["schema_version"] == 4
     assert data["verdict"] == INSUFFICIENT
     assert [item["code"] for item in data["findings"]] == ["TOO_FEW_SAMPLES", "SHORT_RUN"]
     again = Report.from_dict(data)

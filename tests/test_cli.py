@@ -105,7 +105,7 @@ def test_json_on_stdout_is_pure_json(infermeter_cli: Invoke) -> None:
     assert result.code == 0, result.err
     data = result.json()  # the whole of stdout parses: nothing else was printed there
     assert data["schema"] == "infermeter.report"
-    assert data["schema_version"] == 3
+    assert data["schema_version"] == 4
     assert data["partial"] is False and data["error"] is None
     assert data["command"] == ["infermeter", *SYNC_5MS, "-x", "-"]
     run = data["run"]

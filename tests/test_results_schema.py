@@ -93,7 +93,7 @@ def test_numbers_are_numbers_on_openvino(tmp_path: Path) -> None:
     model = image_model(tmp_path / "tiny.onnx", [1, 3, 8, 8])
     assert main(["run", str(model), "-e", "openvino", "-niter", "4", "--no-warmup", "-q", "-x", str(path)]) == 0
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["schema_version"] == SCHEMA_VERSION == 3
+    assert data["schema_version"] == SCHEMA_VERSION == 4
     properties = data["engine"]["properties"]
     assert type(properties["NUM_STREAMS"]) is int and properties["NUM_STREAMS"] == data["engine"]["streams"]
     assert type(properties["INFERENCE_NUM_THREADS"]) is int
@@ -232,7 +232,7 @@ def test_upgrades_are_pure() -> None:
         before = copy.deepcopy(data)
         upgraded = upgrade(data)
         assert data == before, name  # the input is left alone
-        assert upgraded["schema_version"] == {"infermeter.report": 3, "infermeter.session": 2,
+        assert upgraded["schema_version"] == {"infermeter.report": 4, "infermeter.session": 2,
                                               "infermeter.sweep": 2}[data["schema"]]
         assert upgrade(upgraded) == upgraded  # a current file is already current
 
@@ -313,7 +313,7 @@ def test_unknown_versions_are_refused_by_name(tmp_path: Path) -> None:
 
 
 def test_from_dict_reads_the_current_version_only() -> None:
-    with pytest.raises(ValueError, match="schema version 3"):
+    with pytest.raises(ValueError, match="schema version 4"):
         Report.from_dict(saved("report-v2-fake.json"))
 
 

@@ -26,11 +26,13 @@ def build_parser(engine_list: bool = False, run_only: bool = False) -> argparse.
     if run_only:
         return parser
     from ..config.benchmark import COMPARE_METRICS
+    from .capacity import add_capacity_parser
     from .files import compare_command, show_command
     from .sweep import add_sweep_parser
     from .tools import engines_command, peak_command, zoo_command
 
     add_sweep_parser(commands)
+    add_capacity_parser(commands)
     engines = commands.add_parser("engines", help="list engines, versions and devices")
     engines.add_argument("--refresh", action="store_true", help="look for devices again instead of using what "
                          "was found last time for the same engine versions")

@@ -123,9 +123,8 @@ def build_load(qps: float | str | None, arrival: str | None, arrivals: str | Non
     rate = parse_qps(qps)
     if arrivals is not None and arrival is not None:
         raise UsageError("--arrival and --arrivals contradict each other: a trace has its own arrival times")
-    if arrivals is not None:
-        if not math.isfinite(trace_rate(read_trace(arrivals))):
-            raise InputError(f"--arrivals {arrivals}: every issue time is the same (no rate to replay)")
+    if arrivals is not None and not math.isfinite(trace_rate(read_trace(arrivals))):
+        raise InputError(f"--arrivals {arrivals}: every issue time is the same (no rate to replay)")
     return Load(qps=rate, arrival=parse_arrival(arrival), arrivals=arrivals,
                 max_in_flight=positive_int("--max-in-flight", max_in_flight),
                 samples_per_query=positive_int("--samples-per-query", samples_per_query) or DEFAULT_SAMPLES_PER_QUERY)

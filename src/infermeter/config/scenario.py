@@ -43,7 +43,7 @@ def parse_scenario(api: str | None, hint: str | None, open_loop: bool = False) -
     else:
         scenario = SCENARIO_ALIASES.get(api.strip().lower(), "")
         if not scenario:
-            raise UsageError(f"-api/--scenario {api!r} is not one of: {SCENARIO_WORDS}")
+            raise UsageError(f"-api {api!r} is not one of: {SCENARIO_WORDS} (-s/--scenario alike)")
     return scenario, hint_name
 
 

@@ -171,8 +171,8 @@ def _claim_row(table: Table, report: Report) -> None:
     estimate = early_stopping.estimate(run.latency.sorted_ns, percentile / 100.0)
     needed = early_stopping.min_queries(percentile / 100.0)
     text = format_duration(estimate) if estimate is not None else "—"
-    table.add_row(f"p{percentile:g} early stop", text, f"LoadGen's early-stopping estimate ({early_stopping.CONFIDENCE:.0%}"
-                  f" confidence; {run.count:,} queries, {needed:,} needed)")
+    table.add_row(f"p{percentile:g} early stop", text, f"LoadGen's early-stopping estimate "
+                  f"({early_stopping.CONFIDENCE:.0%} confidence; {run.count:,} queries, {needed:,} needed)")
 
 
 def _open_loop_rows(table: Table, run: Any) -> None:

@@ -22,6 +22,7 @@ from ..atomic import write_atomic
 from ..errors import UsageError
 
 if TYPE_CHECKING:  # the renderers are imported when an export is written: a run without one never loads them
+    from ..results.capacity import Capacity
     from ..results.report import Report
     from ..results.session import Session
     from ..results.sweep import Sweep
@@ -35,7 +36,7 @@ HTML_MODULE = "infermeter.reporters.html"
 HtmlRenderer = Callable[[Any], str]
 
 
-def to_json(result: Report | Session | Sweep) -> str:
+def to_json(result: Report | Session | Sweep | Capacity) -> str:
     """Lossless JSON: ints stay ints, floats use repr (round-trip exact); NaN/inf become null."""
     return json.dumps(_finite(result.to_dict()), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
@@ -93,10 +94,14 @@ def parse_exports(*, json: str | None = None, markdown: str | None = None, csv: 
     return exports
 
 
-def render(kind: str, result: Exportable, html_renderer: HtmlRenderer | None = None) -> str:
-    """The text of one export of a Report, Session or Sweep."""
+def render(kind: str, result: Exportable | Capacity, html_renderer: HtmlRenderer | None = None) -> str:
+    """The text of one export of a Report, Session, Sweep or capacity search."""
     if kind == "json":
         return to_json(result)
+    from ..results.capacity import Capacity
+
+    if isinstance(result, Capacity):
+        return _capacity(kind, result)
     from ..results.session import Session
     from ..results.sweep import Sweep
     from .tables import report_markdown, runs_csv, samples_csv, session_markdown, sweep_markdown
@@ -112,6 +117,15 @@ def render(kind: str, result: Exportable, html_renderer: HtmlRenderer | None = N
     if kind == "html":
         return (html_renderer or _html_renderer(result))(result)
     raise UsageError(f"unknown export kind {kind!r}; choose from {', '.join(EXPORT_KINDS)}")
+
+
+def _capacity(kind: str, capacity: Capacity) -> str:
+    from .capacity_export import capacity_csv, capacity_html, capacity_markdown
+
+    renderers = {"markdown": capacity_markdown, "csv": capacity_csv, "html": capacity_html}
+    if kind not in renderers:
+        raise UsageError(f"{EXPORT_FLAGS[kind]}: a capacity search has no per-request export; -x keeps every sample")
+    return renderers[kind](capacity)
 
 
 def _html_renderer(result: Exportable) -> HtmlRenderer:
@@ -131,7 +145,8 @@ def _html_renderer(result: Exportable) -> HtmlRenderer:
     return renderer
 
 
-def write_exports(exports: Sequence[Export], result: Exportable, html_renderer: HtmlRenderer | None = None) -> None:
+def write_exports(exports: Sequence[Export], result: Exportable | Capacity,
+                  html_renderer: HtmlRenderer | None = None) -> None:
     """Render every export first (a rendering error writes nothing), then write each one atomically."""
     texts = [(export.path, render(export.kind, result, html_renderer)) for export in exports]
     for path, text in texts:

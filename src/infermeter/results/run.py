@@ -48,9 +48,10 @@ class RunResult:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RunResult):
             return NotImplemented
-        arrays = ((self._offsets(), other._offsets()), (self.latency_ns, other.latency_ns),
-                  *((_relative(mine, self), _relative(theirs, other)) for mine, theirs in
-                    ((self.issued_ns, other.issued_ns), (self.started_ns, other.started_ns))))
+        arrays = [(self._offsets(), other._offsets()), (self.latency_ns, other.latency_ns)]
+        for mine, theirs in ((self.issued_ns, other.issued_ns), (self.started_ns, other.started_ns)):
+            if mine is not None and theirs is not None:
+                arrays.append((_relative(mine, self), _relative(theirs, other)))
         same_groups = (self.groups is None) == (other.groups is None) and (
             self.groups is None or other.groups is None or np.array_equal(self.groups, other.groups))
         return same_groups and all(np.array_equal(a, b) for a, b in arrays) and self._scalars() == other._scalars()
@@ -239,10 +240,8 @@ class RunResult:
 _EMPTY = np.empty(0, dtype=np.int64)
 
 
-def _relative(values: np.ndarray | None, run: RunResult) -> np.ndarray | None:
+def _relative(values: np.ndarray, run: RunResult) -> np.ndarray:
     """Per-request times as the JSON keeps them: from the run's first scheduled time."""
-    if values is None:
-        return None
     relative: np.ndarray = values - (int(run.start_ns.min()) if run.count else 0)
     return relative
 

@@ -1,8 +1,9 @@
 """Upgrades of saved files to the current schemas: pure functions, old dict -> new dict, one step per version.
 
 Reports: 1 -> 2 -> 3 -> 4. Sessions: 1 -> 2. Sweeps: 1 -> 2. A session or sweep upgrade upgrades the reports it
-embeds, whatever the session's or sweep's own version (each embedded report carries its own). Nothing is read or written here, and the input is never modified. Values that cannot be upgraded are
-left as they are: the typed reader (``Report.from_dict``) then says what is wrong.
+embeds, whatever the session's or sweep's own version (each embedded report carries its own). Nothing is read
+or written here, and the input is never modified. Values that cannot be upgraded are left as they are: the
+typed reader (``Report.from_dict``) then says what is wrong.
 
 - report 1 -> 2: version 2 added ``findings``, ``verdict`` and ``run.cpu``. ``findings`` stays absent: they are
   derived from the samples by whoever loads the file (``runs.files``, which may import ``analysis``).

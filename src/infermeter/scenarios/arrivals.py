@@ -61,7 +61,8 @@ def _trace(load: Load) -> np.ndarray:
     if load.qps is None:
         return values
     scale = trace_rate(offsets) / load.qps
-    return np.rint(values * scale).astype(np.int64)
+    scaled: np.ndarray = np.rint(values * scale).astype(np.int64)
+    return scaled
 
 
 def offered_rate(load: Load) -> float:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from array import array
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
@@ -76,7 +76,7 @@ class Setup:
     requests: int
     clock: Clock
     first_session: Session  # created and run once (first inference) with ``inputs``
-    load: Load = Load()  # the offered load (server), samples per query (multistream)
+    load: Load = field(default_factory=Load)  # the offered load (server), samples per query (multistream)
     seed: int = 0  # --seed: the open-loop schedule is drawn from it
 
 

@@ -7,6 +7,7 @@ does: issued at the first start, so its latency is its completion time from then
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import numpy as np
 
@@ -14,14 +15,14 @@ from ..analysis.checks import window_variance
 from ..config.load import Load
 from ..results.run import RunResult
 from . import timed
-from .base import TimedFacts
+from .base import Check, TimedFacts
 from .throughput import ThroughputScenario
 
 
 class OfflineScenario(ThroughputScenario):
     name = "offline"
     headline = "throughput"
-    checks = (window_variance,)
+    checks: ClassVar[tuple[Check, ...]] = (window_variance,)
 
     def finish(self, run: RunResult, load: Load) -> RunResult:
         if not run.count:
