@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from ..results.capacity import MEETS, UNDECIDED, Capacity, Probe, verdict_of
 from ..results.report import Report
-from .sweep import Outcome, PointRunner, run_point_subprocess
+from . import sweep as sweeps
+from .sweep import Outcome, PointRunner
 
 GROWTH = 2.0
 MAX_SHRINKS = 12  # the first rate halved at most this often before the search gives up
@@ -74,7 +75,7 @@ class Bracket:
 def search(capacity: Capacity, argv_base: list[str], plan: Plan, start_qps: float,
            runner: PointRunner | None = None, on_update: UpdateHook | None = None) -> Capacity:
     """Probe until the bracket closes; Ctrl-C (or a probe process interrupted) returns what finished, marked."""
-    run_point = runner or run_point_subprocess
+    run_point = runner or sweeps.run_point_subprocess
     bracket = Bracket(float(rate_text(start_qps)), capacity.tolerance)
     for _ in range(plan.max_probes):
         rate = bracket.next_rate()
@@ -130,7 +131,7 @@ def _closed_loop(argv: list[str]) -> list[str]:
 def closed_loop_estimate(argv_base: list[str], seconds: float, runner: PointRunner | None = None,
                          timeout_s: float | None = None) -> tuple[float | None, str | None]:
     """Requests per second of a short closed-loop run with the same engine settings: where the search starts."""
-    run_point = runner or run_point_subprocess
+    run_point = runner or sweeps.run_point_subprocess
     outcome = run_point([*_closed_loop(argv_base), "-s", "async", "-t", f"{seconds:g}"], timeout_s)
     if outcome.interrupted:
         raise KeyboardInterrupt

@@ -56,25 +56,26 @@ class MultiStreamScenario(Scenario):
 
 
 class AsyncQueries:
-    """One query = every slot of an async session started, then all collected."""
+    """One query = every slot of an async session started (each on the idle slot the session names), then all
+    waited for; each sample's completion as the session times it."""
 
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
         self._session = session
-        self._clock = clock
-        self.clock = clock
-        self._slots = [session.next_idle() for _ in range(session.slots)]  # never used: returned at once
-        self._stamps = [0] * (max(self._slots) + 1)
+        self._clock = self.clock = clock
+        self._slots = [0] * session.slots
+        self._stamps = [0] * session.slots
 
     def query(self) -> tuple[int, int]:
-        session, clock, stamps = self._session, self._clock, self._stamps
+        session, clock, slots, stamps = self._session, self._clock, self._slots, self._stamps
         first = clock()
-        for slot in self._slots:
-            stamps[slot] = clock()
+        for index in range(len(slots)):
+            slots[index] = slot = session.next_idle()
+            stamps[index] = clock()
             session.start(slot)
+        session.wait_all()
         end = first
-        for _ in self._slots:
-            slot = session.next_idle()
-            end = max(end, session.end_ns(slot, stamps[slot]))
+        for index, slot in enumerate(slots):
+            end = max(end, session.end_ns(slot, stamps[index]))
         return first, end
 
     def close(self) -> None:
