@@ -340,3 +340,57 @@ def test_config_errors_are_usage_errors() -> None:
         read_trace(str(bad))
     config: Any = build_config("zoo:resnet18", engine="fake", api="MultiStream", samples_per_query=4)
     assert config.scenario == "multistream" and config.requests == 4
+
+
+# --- MLPerf LoadGen ----------------------------------------------------------------------------------------
+
+
+def overlap(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and a.low <= b.high and b.low <= a.high
+
+
+@pytest.fixture(scope="module")
+def matmul_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Eight 512×512 MatMuls: about half a millisecond a request, far above a thread hand-over's cost."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    from conftest import _save, _value
+
+    rng = np.random.default_rng(0)
+    weights = [numpy_helper.from_array((rng.standard_normal((512, 512)) / 23).astype(np.float32), f"w{i}")
+               for i in range(8)]
+    nodes = [helper.make_node("MatMul", ["x" if i == 0 else f"h{i}", f"w{i}"], [f"h{i + 1}" if i < 7 else "y"])
+             for i in range(8)]
+    return _save(tmp_path_factory.mktemp("matmul"), "matmul8", nodes, [_value("x", TensorProto.FLOAT, [1, 512])],
+                 [_value("y", TensorProto.FLOAT, [1, 512])], weights)
+
+
+def test_loadgen_and_infermeter_agree_on_the_same_compiled_model(tmp_path: Path, matmul_model: Path) -> None:
+    pytest.importorskip("mlperf_loadgen")
+    add_model = matmul_model
+    import dataclasses
+
+    from infermeter.config.benchmark import build_config
+    from infermeter.events import NullObserver
+    from infermeter.measure.run import measure, prepare
+    from infermeter.scenarios.loadgen import read_results
+
+    def config(loadgen: str | None) -> Any:
+        return build_config(str(add_model), engine="onnxruntime", qps=200, nireq=1, time=3, warmup="0.2",
+                            loadgen=loadgen)
+
+    prepared = prepare(config(None), NullObserver())
+    for _attempt in range(3):  # a busy machine can push one p99 out: agreement must hold in one of three pairs
+        ours = measure(prepared, NullObserver()).run
+        theirs = measure(dataclasses.replace(prepared, config=config(str(tmp_path / "lg"))), NullObserver()).run
+        assert ours is not None and theirs is not None and ours.open_loop and theirs.open_loop
+        results = read_results(tmp_path / "lg")
+        assert results.queries == theirs.count and results.completed_qps is not None
+        assert theirs.achieved_qps == pytest.approx(results.completed_qps, rel=0.02)
+        if overlap(ours.throughput_interval, theirs.throughput_interval) and \
+                overlap(ours.latency.interval(99), theirs.latency.interval(99)):
+            break
+    else:
+        pytest.fail(f"no agreement: QPS {ours.throughput_interval} vs {theirs.throughput_interval}, p99 "
+                    f"{ours.latency.interval(99)} vs {theirs.latency.interval(99)}")
+    assert (tmp_path / "lg" / "mlperf_log_summary.txt").exists()

@@ -81,6 +81,8 @@ def _add_load_options(run: argparse.ArgumentParser) -> None:
     add("--max-in-flight", metavar="N", help="at most N requests admitted and not completed; arrivals beyond are "
         "dropped and counted (default: unbounded)")
     add("--samples-per-query", metavar="N", help="multistream: samples issued together as one query (default 8)")
+    add("--loadgen", metavar="DIR", help="server: MLPerf LoadGen issues the requests (Poisson at --qps) and writes "
+        "its logs into DIR (needs infermeter[loadgen])")
 
 
 def _add_shape_options(run: argparse.ArgumentParser) -> None:
@@ -266,7 +268,7 @@ def run_options(args: argparse.Namespace) -> dict[str, Any]:
         "tuning": tuning, "output": output, "data_shape": args.data_shape, "shapes": args.shapes,
         "inference_only": args.inference_only, "max_irate": args.max_irate, "channel_order": args.channel_order,
         "fake_stall": args.fake_stall, "qps": args.qps, "arrival": args.arrival, "arrivals": args.arrivals,
-        "max_in_flight": args.max_in_flight, "samples_per_query": args.samples_per_query,
+        "max_in_flight": args.max_in_flight, "samples_per_query": args.samples_per_query, "loadgen": args.loadgen,
     }
 
 

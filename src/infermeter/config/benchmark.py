@@ -176,6 +176,7 @@ def build_config(
     arrivals: str | None = None,
     max_in_flight: int | str | None = None,
     samples_per_query: int | str | None = None,
+    loadgen: str | None = None,
 ) -> BenchmarkConfig:
     """Validate user-level option values into a ``BenchmarkConfig`` (the CLI and the API both call this)."""
     if not model:
@@ -184,8 +185,11 @@ def build_config(
     scenario, hint_name = parse_scenario(api, hint, open_loop=qps is not None or arrivals is not None)
     check_load_options(scenario, {"--qps": qps is not None, "--arrival": arrival is not None,
                                   "--arrivals": arrivals is not None, "--max-in-flight": max_in_flight is not None,
-                                  "--samples-per-query": samples_per_query is not None})
-    load = build_load(qps, arrival, arrivals, max_in_flight, samples_per_query)
+                                  "--samples-per-query": samples_per_query is not None,
+                                  "--loadgen": loadgen is not None})
+    if loadgen is not None and engine_name == "fake":
+        raise UsageError("--loadgen runs in real time: not with the fake engine's virtual clock")
+    load = build_load(qps, arrival, arrivals, max_in_flight, samples_per_query, loadgen)
     requests = _requests(scenario, positive_int("-nireq", nireq), load)
     check_requests(scenario, requests)
     if not device.strip():

@@ -30,6 +30,7 @@ class Load:
     arrivals: str | None = None
     max_in_flight: int | None = None
     samples_per_query: int = DEFAULT_SAMPLES_PER_QUERY
+    loadgen: str | None = None  # --loadgen DIR: MLPerf LoadGen issues the requests and writes its logs there
 
     @property
     def cv(self) -> float:
@@ -119,12 +120,32 @@ def trace_rate(offsets: list[int]) -> float:
 
 
 def build_load(qps: float | str | None, arrival: str | None, arrivals: str | None,
-               max_in_flight: int | str | None, samples_per_query: int | str | None) -> Load:
+               max_in_flight: int | str | None, samples_per_query: int | str | None,
+               loadgen: str | None = None) -> Load:
     rate = parse_qps(qps)
+    if loadgen is not None:
+        _check_loadgen(loadgen, rate, arrival, arrivals, max_in_flight)
     if arrivals is not None and arrival is not None:
         raise UsageError("--arrival and --arrivals contradict each other: a trace has its own arrival times")
     if arrivals is not None and not math.isfinite(trace_rate(read_trace(arrivals))):
         raise InputError(f"--arrivals {arrivals}: every issue time is the same (no rate to replay)")
     return Load(qps=rate, arrival=parse_arrival(arrival), arrivals=arrivals,
                 max_in_flight=positive_int("--max-in-flight", max_in_flight),
-                samples_per_query=positive_int("--samples-per-query", samples_per_query) or DEFAULT_SAMPLES_PER_QUERY)
+                samples_per_query=positive_int("--samples-per-query", samples_per_query) or DEFAULT_SAMPLES_PER_QUERY,
+                loadgen=loadgen)
+
+
+def _check_loadgen(folder: str, rate: float | None, arrival: str | None, arrivals: str | None,
+                   max_in_flight: int | str | None) -> None:
+    """LoadGen's Server issues Poisson arrivals at a rate and never drops: the options it can honour."""
+    if rate is None:
+        raise UsageError("--loadgen needs --qps RATE (LoadGen's server_target_qps)")
+    for flag, given in (("--arrivals", arrivals is not None), ("--max-in-flight", max_in_flight is not None),
+                        ("--arrival", arrival is not None and parse_arrival(arrival) != "poisson")):
+        if given:
+            raise UsageError(f"{flag} does not apply with --loadgen: LoadGen's Server issues Poisson arrivals")
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--loadgen {folder}: not a folder (LoadGen writes its logs into it)")
+    if not path.exists() and not (path.parent if str(path.parent) else Path(".")).is_dir():
+        raise UsageError(f"--loadgen {folder}: folder {path.parent} does not exist")

@@ -54,7 +54,8 @@ def check_requests(scenario: str, requests: int | None) -> None:
 
 def check_load_options(scenario: str, given: dict[str, bool]) -> None:
     """Load options only where they mean something: ``given`` maps each flag to whether it was given."""
-    open_loop = [flag for flag in ("--qps", "--arrival", "--arrivals", "--max-in-flight") if given.get(flag)]
+    open_loop = [flag for flag in ("--qps", "--arrival", "--arrivals", "--max-in-flight", "--loadgen")
+                 if given.get(flag)]
     if open_loop and scenario not in OPEN_LOOP:
         raise UsageError(f"{', '.join(open_loop)} apply to --scenario server (open loop), not to {scenario}")
     if scenario in OPEN_LOOP and not (given.get("--qps") or given.get("--arrivals")):

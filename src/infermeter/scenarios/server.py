@@ -34,6 +34,10 @@ class ServerScenario(Scenario):
         return requested or runtime.optimal_requests
 
     def driver(self, setup: Setup) -> Driver:
+        if setup.load.loadgen is not None and not isinstance(setup.clock, FakeClock):
+            from .loadgen import LoadGenDriver
+
+            return LoadGenDriver(setup, setup.load.loadgen)
         return OpenLoopDriver(setup)
 
     def engine_async_mode(self, runtime: RuntimeInfo) -> str:
@@ -53,6 +57,10 @@ class ServerScenario(Scenario):
 
 
 def _slots(facts: TimedFacts) -> str:
+    if facts.load is not None and facts.load.loadgen is not None:
+        return (f"MLPerf LoadGen schedules and issues the requests from its own thread (its logs in "
+                f"{facts.load.loadgen}; it does not expose the scheduled times, so here latency is from its issue "
+                f"and lateness is not known); {facts.requests} runner thread(s) take them from a queue")
     if facts.virtual:
         return (f"{facts.requests} engine slot(s) simulated event by event in virtual time (exact; issued = "
                 "scheduled)")
