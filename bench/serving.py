@@ -77,11 +77,12 @@ def at_80(engine: str, seconds: float) -> dict[str, float]:
             "share": p99(result["lateness"]) / service}
 
 
-def capacity(engine: str, slo: str, seconds: float, folder: Path, name: str) -> dict[str, Any]:
+def capacity(engine: str, slo: str, seconds: float, folder: Path, name: str, tolerance: str) -> dict[str, Any]:
     out = folder / f"{name}.json"
     began = time.perf_counter()
     subprocess.run([sys.executable, "-m", "infermeter", "capacity", "zoo:resnet18", "-e", engine, "--slo", slo,
-                    "-t", str(seconds), "-q", "-x", str(out), "--save-best", str(folder / f"{name}-best.json")],
+                    "-t", str(seconds), "--tolerance", tolerance, "-q", "-x", str(out), "--save-best",
+                    str(folder / f"{name}-best.json")],
                    check=False, stdout=subprocess.DEVNULL)
     data: dict[str, Any] = json.loads(out.read_text())
     data["wall_s"] = time.perf_counter() - began
@@ -111,7 +112,7 @@ def main() -> None:
                 print(f"pair {pair + 1}: {engine} ceiling {ceilings[engine][-1]['share']:.2f}×, 80 %: lateness "
                       f"{eighty[engine][-1]['share']:.2%} of service", flush=True)
         lines += _ceiling_table(ceilings) + _eighty_table(eighty)
-        lines += _capacity_section(engines[0], seconds, folder, pairs)
+        lines += _capacity_section(engines[0], seconds, folder, pairs, "10%" if options.quick else "3%")
     write_result("serving.md", "\n".join(lines))
 
 
@@ -140,19 +141,20 @@ def _eighty_table(eighty: dict[str, list[dict[str, float]]]) -> list[str]:
     return [*lines, ""]
 
 
-def _capacity_section(engine: str, seconds: float, folder: Path, pairs: int) -> list[str]:
+def _capacity_section(engine: str, seconds: float, folder: Path, pairs: int, tolerance: str) -> list[str]:
     closed = run("zoo:resnet18", "-e", engine, "-s", "sync", "-t", str(seconds))["run"]
     bound_ms = round(4 * closed["latency"]["median_ns"] / 1e6)
     slo = f"p99<={bound_ms}ms"
-    first = capacity(engine, slo, max(seconds, 3.0), folder, "first")
-    second = capacity(engine, slo, max(seconds, 3.0), folder, "second")
+    first = capacity(engine, slo, max(seconds, 3.0), folder, "first", tolerance)
+    second = capacity(engine, slo, max(seconds, 3.0), folder, "second", tolerance)
     low, high = first["max_qps_interval"] or (None, None)
     replays = []
     for _ in range(pairs):
         replay = run("--load-config", str(folder / "first-best.json"))["run"]
         replays.append(p99(replay["latency"]) / 1e6)
     inside = low is not None and second["max_qps"] is not None and low <= second["max_qps"] <= high
-    return [f"## 3. Capacity search on ResNet-18 ({engine}, {slo}; target ≤ 120 s, replays within the interval)", "",
+    return [f"## 3. Capacity search on ResNet-18 ({engine}, {slo}, tolerance {tolerance}; target ≤ 120 s, replays "
+            "within the interval)", "",
             "| search | wall time (s) | probes | max QPS | interval |", "|---|---:|---:|---:|---|",
             *(f"| {name} | {data['wall_s']:.0f} | {len(data['probes'])} | {data['max_qps']} | "
               f"{data['max_qps_interval']} |" for name, data in (("first", first), ("second", second))), "",

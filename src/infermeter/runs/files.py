@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from ..analysis.checks import CheckContext
+from ..config.axes import CAPACITY_SCHEMA
 from ..results import loader
+from ..results.capacity import Capacity
 from ..results.loader import SESSION_SCHEMA, SWEEP_SCHEMA, read_json, session_from_data, sweep_from_data
 from ..results.report import Report
 from ..results.session import Session
@@ -35,9 +37,11 @@ def load_session_or_report(path: Path) -> Session:
     return _session(path, data)
 
 
-def load_saved(path: Path) -> Session | Sweep:
-    """What ``show`` reads: a sweep, a session, or a single report (as a session of one)."""
-    data = read_json(path, accept=(SESSION_SCHEMA, SWEEP_SCHEMA))
+def load_saved(path: Path) -> Session | Sweep | Capacity:
+    """What ``show`` reads: a capacity search, a sweep, a session, or a single report (as a session of one)."""
+    data = read_json(path, accept=(SESSION_SCHEMA, SWEEP_SCHEMA, CAPACITY_SCHEMA))
+    if data.get("schema") == CAPACITY_SCHEMA:
+        return loader.capacity_from_data(path, data)
     if data.get("schema") == SWEEP_SCHEMA:
         sweep = sweep_from_data(path, data)
         points = tuple(dataclasses.replace(point, reports=_all_with_findings(point.reports, _list(saved, "reports")))
