@@ -35,7 +35,7 @@ def add_capacity_parser(commands: Any) -> None:
     capacity = commands.add_parser("capacity", help="the highest QPS whose latency percentile meets an SLO",
                                    allow_abbrev=False, description="Find the highest offered load (open loop, "
                                    "--scenario server) whose latency percentile meets --slo, each probe decided by "
-                                   "the percentile's 95%% CI; every run option applies to each probe.")
+                                   "the percentile's 95% CI; every run option applies to each probe.")
     add_run_options(capacity)
     group = capacity.add_argument_group("capacity")
     add = group.add_argument
