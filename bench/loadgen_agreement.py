@@ -45,7 +45,8 @@ def side(prepared: Prepared, cfg: Any) -> RunResult:
 def ci(interval: Any, scale: float = 1.0, digits: int = 1) -> str:
     if interval is None:
         return "–"
-    return f"{interval.estimate / scale:.{digits}f} [{interval.low / scale:.{digits}f}, {interval.high / scale:.{digits}f}]"
+    low, high = interval.low / scale, interval.high / scale
+    return f"{interval.estimate / scale:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
 def overlap(a: Any, b: Any) -> bool:
@@ -121,7 +122,7 @@ def main() -> None:
                         f"({(own.p99_ns or 0) / 1e6:.2f} in its log) | {'yes' if same[0] else 'NO'} / "
                         f"{'yes' if same[1] else 'NO'} |")
             print(rows[-1], flush=True)
-        bound_ns = int(round(4 * closed.latency.median / 1e6)) * 1_000_000 if closed.latency.median else 0
+        bound_ns = round(4 * closed.latency.median / 1e6) * 1_000_000 if closed.latency.median else 0
         peak_lines = ["(skipped with --quick)"]
         if not options.quick:
             peak, peak_wall = find_peak(prepared, engine, slots, rate / 2, bound_ns, seconds, folder / "peak")

@@ -165,6 +165,10 @@ def test_reporters_are_read_by_the_command_line_only() -> None:
     assert users == []
 
 
+def test_analysis_judges_data_only() -> None:
+    assert _forbidden("analysis", ("scenarios", "measure", "runs", "cli", "reporters", "engines", "inputs")) == []
+
+
 def test_engines_and_scenarios_do_not_reach_up() -> None:
     assert _forbidden("engines", ("scenarios", "measure", "runs", "cli", "reporters", "analysis")) == []
     assert _forbidden("scenarios", ("measure", "runs", "cli", "reporters")) == []

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ..config.benchmark import BenchmarkConfig
     from .base import Engine
 
-BUILTIN = ("openvino", "onnxruntime", "fake")
+BUILTIN = ("openvino", "onnxruntime", "pytorch", "litert", "fake")
 _REGISTERED: dict[str, Callable[[BenchmarkConfig], Engine]] = {}
 
 
@@ -34,17 +34,26 @@ def is_installed(name: str) -> bool:
     return sdk is None or importlib.util.find_spec(sdk.module) is not None
 
 
-def choose_engine(requested: str | None, model_format: str) -> tuple[str, str]:
-    """The engine to use and why, in words."""
+def choose_engine(requested: str | None, model_format: str, model_text: str = "the model") -> tuple[str, str]:
+    """The engine to use and why, in words. A built-in engine that cannot read the format is refused here, in one
+    line naming the engines that can (a plugin engine is left to say so itself)."""
+    from ..model.formats import DESCRIPTION, READERS
+
+    kind = "onnx" if model_format == "onnx (zoo)" else model_format
+    readers = READERS.get(kind, ())
     if requested is not None:
+        if requested in BUILTIN and readers and requested not in readers:
+            raise UsageError(f"-e {requested} cannot read {model_text} ({DESCRIPTION.get(kind, kind)}); engines that "
+                             f"can: {', '.join(r for r in readers if r != 'fake')}")
         return requested, "-e/--engine"
-    if model_format == "openvino-ir":
+    if kind == "openvino-ir":
         return "openvino", "the model is OpenVINO IR"
-    installed = [name for name in ("openvino", "onnxruntime") if is_installed(name)]
+    candidates = [name for name in readers if name != "fake"]
+    installed = [name for name in candidates if is_installed(name)]
     if not installed:
-        raise EngineNotInstalled(
-            "no inference engine is installed: pip install 'infermeter[openvino]' or 'infermeter[onnxruntime]'"
-        )
+        extras = " or ".join(f"'infermeter[{SDKS[name].extra}]'" for name in candidates)
+        what = "inference engine" if kind == "onnx" else f"engine that reads {DESCRIPTION.get(kind, kind)} models"
+        raise EngineNotInstalled(f"no {what} is installed: pip install {extras}")
     return installed[0], f"default; installed: {', '.join(installed)}; choose with -e"
 
 
@@ -63,6 +72,14 @@ def create_engine(name: str, config: BenchmarkConfig) -> Engine:
         from .onnxruntime import OnnxRuntimeEngine
 
         return OnnxRuntimeEngine()
+    if name == "pytorch":
+        from .pytorch import PyTorchEngine
+
+        return PyTorchEngine()
+    if name == "litert":
+        from .litert import LiteRTEngine
+
+        return LiteRTEngine()
     if name in _REGISTERED:
         return _REGISTERED[name](config)
     plugin = _plugins().get(name)

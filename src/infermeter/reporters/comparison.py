@@ -40,7 +40,7 @@ def format_ratio(comparison: Comparison) -> str:
 def render_session(session: Session, console: Console, metric: str, threshold: float, quiet: bool = False) -> None:
     """Per-configuration summary over rounds, then each configuration against the first."""
     if quiet:
-        for line in session_lines(session, metric, threshold):
+        for line in [*session_lines(session, metric, threshold), *session.agreement]:
             console.print(line, soft_wrap=True)
         return
     state = " — PARTIAL (interrupted)" if session.partial else ""
@@ -59,6 +59,10 @@ def render_session(session: Session, console: Console, metric: str, threshold: f
         console.print(comparison_table(session.comparisons(metric, threshold), session.labels[0], metric))
     console.print(Text("values: geometric mean over rounds ± 95% CI across rounds (one round: the run's own CI); "
                        "ratios: paired by round", style="dim"))
+    for note in session.notes:
+        console.print(Text(note, style="yellow" if note.startswith("warning") else "dim"))
+    for line in session.agreement:
+        console.print(Text(line, style="bold" if "DISAGREE" in line else ""))
 
 
 def verdict_counts(session: Session, index: int) -> str:

@@ -32,6 +32,8 @@ class Session(NotebookViews):
     interrupted: bool = False
     command: tuple[str, ...] | None = None
     error: str | None = None  # what stopped the session early (a measurement that could not run)
+    notes: tuple[str, ...] = ()  # what was done before timing (inputs shared across engines) and warnings
+    agreement: tuple[str, ...] = ()  # one line per configuration: its outputs against the first's (after timing)
 
     @property
     def partial(self) -> bool:
@@ -73,6 +75,8 @@ class Session(NotebookViews):
             "rounds": self.rounds,
             "order": [list(o) for o in self.order],
             "reports": [[report.to_dict() for report in reports] for reports in self.reports],
+            "notes": list(self.notes),
+            "agreement": list(self.agreement),
             "comparisons": {metric: [{"label": label, **(c.to_dict() if c else {"verdict": None})}
                                      for label, c in self.comparisons(metric, DEFAULT_THRESHOLD)]
                             for metric in METRICS},
@@ -94,4 +98,6 @@ class Session(NotebookViews):
             interrupted=from_data(bool, data.get("partial", False), "partial"),
             command=from_data(tuple[str, ...] | None, data.get("command"), "command"),
             error=from_data(str | None, data.get("error"), "error"),
+            notes=from_data(tuple[str, ...], data.get("notes", []), "notes"),
+            agreement=from_data(tuple[str, ...], data.get("agreement", []), "agreement"),
         )
