@@ -530,7 +530,7 @@ def test_findings_come_in_the_order_of_codes() -> None:
     assert found == ["PARTIAL", "TOO_FEW_SAMPLES", "SHORT_RUN", "PRECISION_NOT_MET", "TIMER_RESOLUTION",
                      "HIGH_VARIANCE", "OUTLIERS", "SLOW_FIRST_SAMPLES", "THROTTLING_OR_DRIFT", "BUSY_MACHINE",
                      "LATENCY_HIDES_QUEUEING"]
-    assert found == list(CODES)
+    assert found == list(CODES[:len(found)])  # the load codes follow (tests/test_serving.py)
 
 
 def test_finding_round_trips_through_a_dict() -> None:

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 __all__ = ["CODES", "INFO", "INSUFFICIENT", "UNSTABLE", "VALID", "CheckContext", "Finding", "run_checks", "verdict"]
 
 CODES = ("PARTIAL", "TOO_FEW_SAMPLES", "SHORT_RUN", "PRECISION_NOT_MET", "TIMER_RESOLUTION", "HIGH_VARIANCE",
-         "OUTLIERS", "SLOW_FIRST_SAMPLES", "THROTTLING_OR_DRIFT", "BUSY_MACHINE", "LATENCY_HIDES_QUEUEING")
+         "OUTLIERS", "SLOW_FIRST_SAMPLES", "THROTTLING_OR_DRIFT", "BUSY_MACHINE", "LATENCY_HIDES_QUEUEING",
+         "EARLY_STOPPING", "GENERATOR_LATE", "OFFERED_NOT_ACHIEVED", "QUEUE_GROWTH")  # the last four: load_checks
 
 SHORT_RUN_NS = 1_000_000_000
 HIGH_CV = 0.10
@@ -68,9 +69,10 @@ def run_checks(run: RunResult | None, context: CheckContext, scenario_checks: Se
     if run is None or run.count == 0:
         return [Finding("PARTIAL", INSUFFICIENT, "no request completed", "see the error above and run again")]
     shaped = _per_shape_normalized(run)
+    service = _service_view(shaped)
     findings = [
         _partial(run), _too_few_samples(run), _short_run(run), _precision(context),
-        _timer_resolution(run, context), _outliers(shaped), _slow_first_samples(shaped, context), _drift(run),
+        _timer_resolution(run, context), _outliers(service), _slow_first_samples(service, context), _drift(run),
         _busy_machine(context), *(check(shaped, context) for check in scenario_checks),
     ]
     return sorted((finding for finding in findings if finding is not None), key=lambda f: CODES.index(f.code))
@@ -90,6 +92,14 @@ def _per_shape_normalized(run: RunResult) -> RunResult:
             scale[index] = overall / float(np.median(members))
     scaled = np.rint(run.latency_ns * scale[groups]).astype(np.int64)
     return dataclasses.replace(run, end_ns=run.start_ns + scaled, groups=None, group_labels=())
+
+
+def _service_view(run: RunResult) -> RunResult:
+    """An open-loop run's latency is mostly queueing, long-tailed by design: the latency-shape checks (outliers,
+    slow first samples) look at its service times instead."""
+    if run.started_ns is None:
+        return run
+    return dataclasses.replace(run, start_ns=run.started_ns, issued_ns=None, started_ns=None)
 
 
 def _partial(run: RunResult) -> Finding | None:

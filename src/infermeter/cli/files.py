@@ -31,10 +31,15 @@ def show_command(args: argparse.Namespace, argv: list[str]) -> int:
         render_suite(shown, console, quiet=args.quiet)
         write_exports(exports, shown)
         return 0
-    if not isinstance(shown, tuple):  # a sweep
+    if not isinstance(shown, tuple):  # a sweep or a capacity search
+        from ..reporters.capacity_console import render_capacity
         from ..reporters.sweep_console import render_sweep
+        from ..results.capacity import Capacity
 
-        render_sweep(shown, console, quiet=args.quiet)
+        if isinstance(shown, Capacity):
+            render_capacity(shown, console, quiet=args.quiet)
+        else:
+            render_sweep(shown, console, quiet=args.quiet)
         write_exports(exports, shown)
         return 0
     session, single = shown
@@ -47,13 +52,14 @@ def show_command(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _load_shown(path: Any) -> Any:
-    """A sweep or a suite, or (session, the single report when the file holds one run)."""
+    """A sweep, a suite or a capacity search, or (session, the single report when the file holds one run)."""
+    from ..results.capacity import Capacity
     from ..results.suite import Suite
     from ..results.sweep import Sweep
     from ..runs.files import load_saved
 
     session = load_saved(path)
-    if isinstance(session, (Sweep, Suite)):
+    if isinstance(session, (Sweep, Suite, Capacity)):
         return session
     single = session.reports[0][0] if len(session.labels) == 1 and session.rounds == 1 and session.reports[0] \
         else None

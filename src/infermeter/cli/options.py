@@ -36,9 +36,11 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
         "installed engine that reads the model's format; a comma list makes an A/B)")
     add("-d", "--device", "--target_device", default="CPU", help="device: CPU (default), GPU, NPU, AUTO, MULTI:…, "
         "HETERO:… (openvino); CPU, CUDA, TENSORRT, DML or an execution provider name (onnxruntime)")
-    add("-api", "--api", "--api_type", "-s", "--scenario", dest="api", metavar="{sync,async,elastic}",
+    add("-api", "--api", "--api_type", "-s", "--scenario", dest="api", metavar="SCENARIO",
         help="sync = latency (one request at a time); async = throughput (requests in flight); elastic = async "
-        "with the engine's own scheduler (openvino). Default async")
+        "with the engine's own scheduler (openvino); MLPerf's server (open loop at --qps), offline (all issued at "
+        "once), singlestream (sync, headline p90), multistream (queries of --samples-per-query); LoadGen's "
+        "spellings (Server, SingleStream, ...) too. Default async")
     add("-nireq", "--nireq", "--number_infer_requests", metavar="N",
         help="requests in flight for -api async (default: engine's optimum)")
     add("-hint", "--hint", "--perf_hint", metavar="HINT", help="latency | throughput (tput) | "
@@ -52,6 +54,7 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
     add("--no-warmup", "-no_warmup", dest="no_warmup", action="store_true", help="skip the warm-up")
     add("-max_irate", "--max-irate", "--maximum_inference_rate", dest="max_irate", metavar="RATE",
         help="start at most RATE inferences per second (0 = no cap)")
+    _add_load_options(run)
     _add_shape_options(run)
     _add_tuning_options(run)
     _add_measurement_options(run)
@@ -67,6 +70,24 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
     fake.add_argument("--fake-fail-at", metavar="K", help="make call K fail")
     fake.add_argument("--fake-contention", metavar="X", help="async: each other request in flight adds X times "
                       "the latency (a load curve for sweeps), e.g. 0.25")
+    fake.add_argument("--fake-stall", metavar="K:TIME", help="call K (the first inference is call 1) takes TIME "
+                      "longer, e.g. 100:50ms")
+
+
+def _add_load_options(run: argparse.ArgumentParser) -> None:
+    group = run.add_argument_group("open-loop load (--scenario server) and the MLPerf scenarios")
+    add = group.add_argument
+    add("--qps", metavar="RATE", help="offered load in queries per second; requests are issued on schedule whether "
+        "or not earlier ones finished (implies --scenario server)")
+    add("--arrival", metavar="KIND", help="arrival process: poisson (default), constant, or gamma:CV (bursty for "
+        "CV > 1; gamma:1 is Poisson)")
+    add("--arrivals", metavar="FILE", help="replay a trace of issue times (seconds, one per line), once; with --qps "
+        "scaled to that mean rate")
+    add("--max-in-flight", metavar="N", help="at most N requests admitted and not completed; arrivals beyond are "
+        "dropped and counted (default: unbounded)")
+    add("--samples-per-query", metavar="N", help="multistream: samples issued together as one query (default 8)")
+    add("--loadgen", metavar="DIR", help="server: MLPerf LoadGen issues the requests (Poisson at --qps) and writes "
+        "its logs into DIR (needs infermeter[loadgen])")
 
 
 def _add_shape_options(run: argparse.ArgumentParser) -> None:
@@ -254,6 +275,8 @@ def run_options(args: argparse.Namespace) -> dict[str, Any]:
         "rel_precision": args.rel_precision, "max_time": args.max_time, "precision_metric": args.precision_metric,
         "tuning": tuning, "output": output, "data_shape": args.data_shape, "shapes": args.shapes,
         "inference_only": args.inference_only, "max_irate": args.max_irate, "channel_order": args.channel_order,
+        "fake_stall": args.fake_stall, "qps": args.qps, "arrival": args.arrival, "arrivals": args.arrivals,
+        "max_in_flight": args.max_in_flight, "samples_per_query": args.samples_per_query, "loadgen": args.loadgen,
     }
 
 

@@ -28,6 +28,7 @@ def build_parser(engine_list: bool = False, run_only: bool = False) -> argparse.
     if run_only:
         return parser
     from ..config.benchmark import COMPARE_METRICS
+    from .capacity import add_capacity_parser
     from .files import compare_command, show_command
     from .suite import add_suite_parser
     from .sweep import add_sweep_parser
@@ -36,6 +37,7 @@ def build_parser(engine_list: bool = False, run_only: bool = False) -> argparse.
 
     add_sweep_parser(commands)
     add_suite_parser(commands)
+    add_capacity_parser(commands)
     add_verify_parser(commands)
     engines = commands.add_parser("engines", help="list engines, versions and devices")
     engines.add_argument("--refresh", action="store_true", help="look for devices again instead of using what "

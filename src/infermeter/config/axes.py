@@ -6,6 +6,8 @@ SWEEP_SCHEMA = "infermeter.sweep"
 SWEEP_VERSION = 3
 READABLE_SWEEP_VERSIONS = (1, 2, 3)  # results.upgrade brings 1 and 2 to 3
 RUN_CONFIG_SCHEMA = "infermeter.run-config"
+CAPACITY_SCHEMA = "infermeter.capacity"
+CAPACITY_VERSION = 1
 LATENCY_METRICS = ("median", "p90", "p95", "p99", "mean")
 # swept option -> (flag passed to each run, every spelling accepted on the sweep command line)
 AXES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -16,6 +18,8 @@ AXES: dict[str, tuple[str, tuple[str, ...]]] = {
     "batch": ("-b", ("-b", "--batch", "--batch_size")),
     "hint": ("-hint", ("-hint", "--hint", "--perf_hint")),
     "infer_precision": ("-infer_precision", ("-infer_precision", "--infer-precision", "--infer_precision")),
+    "qps": ("--qps", ("--qps",)),  # the offered load of --scenario server (a load sweep; capacity's replay)
 }
 
-__all__ = ["AXES", "LATENCY_METRICS", "READABLE_SWEEP_VERSIONS", "RUN_CONFIG_SCHEMA", "SWEEP_SCHEMA", "SWEEP_VERSION"]
+__all__ = ["AXES", "CAPACITY_SCHEMA", "CAPACITY_VERSION", "LATENCY_METRICS", "READABLE_SWEEP_VERSIONS",
+           "RUN_CONFIG_SCHEMA", "SWEEP_SCHEMA", "SWEEP_VERSION"]

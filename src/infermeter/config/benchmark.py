@@ -13,8 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ..errors import UsageError
+from .load import Load, build_load, read_trace
 from .output import OutputOptions
-from .scenario import check_requests, parse_scenario
+from .scenario import OPEN_LOOP, PER_QUERY, check_load_options, check_requests, parse_scenario
 from .tuning import Tuning, parse_bool, parse_infer_precision
 from .values import (
     InputFile,
@@ -95,6 +96,8 @@ class FakeSpec:
     first_call_ns: int = 0
     fail_at: int | None = None
     contention: float = 0.0
+    stall_at: int | None = None  # --fake-stall K:TIME: call K takes TIME longer
+    stall_ns: int = 0
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,7 @@ class BenchmarkConfig:
     max_rate: float | None = None  # -max_irate: cap on inferences started per second
     compile_only: bool = False  # -niter 0
     channel_order: str = "BGR"  # image inputs
+    load: Load = field(default_factory=Load)  # --scenario server's offered load; multistream's samples per query
 
     @property
     def full_mode(self) -> bool:
@@ -156,6 +160,7 @@ def build_config(
     fake_first_call: str | None = None,
     fake_fail_at: int | str | None = None,
     fake_contention: float | str | None = None,
+    fake_stall: str | None = None,
     rel_precision: float | str | None = None,
     max_time: float | str | None = None,
     precision_metric: str | None = None,
@@ -166,19 +171,34 @@ def build_config(
     inference_only: str | bool | None = None,
     max_irate: float | str | None = None,
     channel_order: str = "BGR",
+    qps: float | str | None = None,
+    arrival: str | None = None,
+    arrivals: str | None = None,
+    max_in_flight: int | str | None = None,
+    samples_per_query: int | str | None = None,
+    loadgen: str | None = None,
 ) -> BenchmarkConfig:
     """Validate user-level option values into a ``BenchmarkConfig`` (the CLI and the API both call this)."""
     if not model:
         raise UsageError("no model given: pass MODEL (a .onnx or .xml file, or zoo:NAME)")
     engine_name = _engine_name(engine) if engine is not None else None
-    scenario, hint_name = parse_scenario(api, hint)
-    requests = positive_int("-nireq", nireq)
-    if requests is not None and requests > MAX_REQUESTS:
-        raise UsageError(f"-nireq {requests} is more than {MAX_REQUESTS} requests in flight")
+    scenario, hint_name = parse_scenario(api, hint, open_loop=qps is not None or arrivals is not None)
+    check_load_options(scenario, {"--qps": qps is not None, "--arrival": arrival is not None,
+                                  "--arrivals": arrivals is not None, "--max-in-flight": max_in_flight is not None,
+                                  "--samples-per-query": samples_per_query is not None,
+                                  "--loadgen": loadgen is not None})
+    if loadgen is not None and engine_name == "fake":
+        raise UsageError("--loadgen runs in real time: not with the fake engine's virtual clock")
+    load = build_load(qps, arrival, arrivals, max_in_flight, samples_per_query, loadgen)
+    requests = _requests(scenario, positive_int("-nireq", nireq), load)
     check_requests(scenario, requests)
     if not device.strip():
         raise UsageError("-d/--device is empty: give a device such as CPU")
-    fake = _fake_spec(engine_name, fake_latency, fake_first_call, fake_fail_at, fake_contention)
+    fake = _fake_spec(engine_name, fake_latency, fake_first_call, fake_fail_at, fake_contention, fake_stall)
+    stop = _with_precision(_stop_rule(niter, time), rel_precision, max_time, precision_metric,
+                           time_given=time is not None)
+    if scenario in OPEN_LOOP:
+        stop = _open_loop_stop(stop, load, niter is not None or time is not None, rel_precision, max_irate, on_error)
     tuning = tuning or Tuning()
     if tuning.elastic != (api is not None and api.lower() == "elastic"):
         tuning = dataclasses.replace(tuning, elastic=api is not None and api.lower() == "elastic")
@@ -193,8 +213,7 @@ def build_config(
         api_given=api is not None,
         requests=requests,
         hint=hint_name,
-        stop=_with_precision(_stop_rule(niter, time), rel_precision, max_time, precision_metric,
-                             time_given=time is not None),
+        stop=stop,
         warmup=_warmup(warmup, no_warmup),
         batch=positive_int("-b/--batch", batch),
         shapes=parse_shapes(shape),
@@ -213,7 +232,36 @@ def build_config(
         max_rate=_max_rate(max_irate),
         compile_only=niter is not None and non_negative_int("-niter", niter) == 0,
         channel_order=parse_choice("--channel-order", channel_order.upper(), ("BGR", "RGB")),
+        load=load,
     )
+
+
+def _requests(scenario: str, requests: int | None, load: Load) -> int | None:
+    """-nireq, checked; a multistream query's samples are its requests in flight."""
+    if requests is not None and requests > MAX_REQUESTS:
+        raise UsageError(f"-nireq {requests} is more than {MAX_REQUESTS} requests in flight")
+    if scenario in PER_QUERY:
+        if requests is not None and requests != load.samples_per_query:
+            raise UsageError(f"-nireq {requests}: multistream runs the {load.samples_per_query} samples of a query "
+                             "at once (--samples-per-query); drop -nireq")
+        if load.samples_per_query > MAX_REQUESTS:
+            raise UsageError(f"--samples-per-query {load.samples_per_query} is more than {MAX_REQUESTS}")
+        return load.samples_per_query
+    return requests
+
+
+def _open_loop_stop(rule: StopRule, load: Load, limits_given: bool, rel_precision: object, max_irate: object,
+                    on_error: str) -> StopRule:
+    """The server scenario's stop rule: issuing stops once both minimums are met (a trace: once it is replayed)."""
+    for flag, given in (("--rel-precision", rel_precision is not None), ("-max_irate", max_irate is not None),
+                        ("--on-error continue", on_error == "continue")):
+        if given:
+            raise UsageError(f"{flag} does not apply to --scenario server: the offered load is its schedule")
+    if load.arrivals is None:
+        return rule
+    if limits_given:
+        raise UsageError(f"-t/-niter do not apply with --arrivals {load.arrivals}: the trace is replayed once, whole")
+    return StopRule(min_iterations=len(read_trace(load.arrivals)))
 
 
 def _max_rate(value: float | str | None) -> float | None:
@@ -229,15 +277,32 @@ def _max_rate(value: float | str | None) -> float | None:
 
 
 def _fake_spec(engine: str | None, latency: str, first_call: str | None, fail_at: int | str | None,
-               contention: float | str | None = None) -> FakeSpec:
-    if engine != "fake" and (first_call or fail_at is not None or contention is not None):
-        raise UsageError("--fake-first-call/--fake-fail-at/--fake-contention apply to --engine fake only")
+               contention: float | str | None = None, stall: str | None = None) -> FakeSpec:
+    if engine != "fake" and (first_call or fail_at is not None or contention is not None or stall is not None):
+        raise UsageError("--fake-first-call/--fake-fail-at/--fake-contention/--fake-stall apply to --engine fake only")
+    stall_at, stall_ns = _stall(stall)
     return FakeSpec(
         latency=_fake_latency(latency) if engine == "fake" else latency,  # parsed only where it is used
         first_call_ns=parse_duration("--fake-first-call", first_call) if first_call else 0,
         fail_at=positive_int("--fake-fail-at", fail_at),
         contention=_contention(contention),
+        stall_at=stall_at,
+        stall_ns=stall_ns,
     )
+
+
+def _stall(value: str | None) -> tuple[int | None, int]:
+    """``--fake-stall K:TIME``: call K (counted from 1, the first inference included) takes TIME longer."""
+    if value is None:
+        return None, 0
+    call, _, duration = value.partition(":")
+    if not duration:
+        raise UsageError(f"--fake-stall expects K:TIME, e.g. 100:50ms (call 100 takes 50 ms longer), got {value!r}")
+    at = positive_int("--fake-stall", call.strip())
+    ns = parse_duration("--fake-stall", duration.strip())
+    if not ns:
+        raise UsageError(f"--fake-stall {value!r}: the stall must be longer than 0")
+    return at, ns
 
 
 def _contention(value: float | str | None) -> float:

@@ -16,7 +16,7 @@ import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -126,6 +126,16 @@ class AsyncSession(Protocol):
     def wait_all(self) -> None: ...
 
 
+@runtime_checkable
+class VirtualAsyncSession(AsyncSession, Protocol):
+    """An async session on a virtual clock that can say when its next request completes without advancing the
+    clock (the fake engine's): open-loop scenarios then run as an exact event-driven simulation."""
+
+    def peek_ns(self) -> int:
+        """Completion time of the earliest request in flight; a huge value (1 << 62) when none is."""
+        ...
+
+
 class CompiledModel(Protocol):
     runtime: RuntimeInfo  # what the engine actually applied, read back after compiling
 
@@ -205,6 +215,7 @@ __all__ = [
     "RequestFailed",
     "RuntimeInfo",
     "Session",
+    "VirtualAsyncSession",
     "call_scope",
     "property_value",
 ]

@@ -7,8 +7,11 @@ generation are exercised for real, but "inference" only advances the virtual clo
   cycle:1ms,2ms,3ms       call k takes the (k mod n)-th value
   lognormal:5ms,0.2       seeded lognormal with median 5 ms and sigma 0.2 (of the log)
 
-plus a first-call penalty and a failure at call k. Calls are counted from 1 across the whole run (first
-inference, warm-up and measurement alike).
+plus a first-call penalty, a stall at call k (it takes longer by a given time) and a failure at call k. Calls
+are counted from 1 across the whole run (first inference, warm-up and measurement alike).
+
+The async session can say when its next request completes (``peek_ns``) without advancing the clock, so an
+open-loop scenario can run as an event-driven simulation in virtual time (``scenarios.openloop.simulate``).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from .base import (
 from .sdk import FAKE_DETAIL
 
 FAKE_OPTIMAL_REQUESTS = 2
+NEVER = 1 << 62
 
 
 class LatencyModel:
@@ -73,10 +77,13 @@ class _CallCounter:
     fail_at: int | None
     calls: int = 0
     contention: float = 0.0  # each other request in flight adds this share of the latency (async only)
+    stall: tuple[int, int] | None = None  # (call, extra ns): that call takes longer
 
     def next_call(self) -> tuple[int, int]:
         self.calls += 1
         extra = self.first_call_ns if self.calls == 1 else 0
+        if self.stall is not None and self.calls == self.stall[0]:
+            extra += self.stall[1]
         return self.calls, self.latency(self.calls) + extra
 
 
@@ -120,6 +127,10 @@ class FakeAsyncSession:
 
     def end_ns(self, slot: int, submitted_ns: int) -> int:
         return self._completed_ns[slot]
+
+    def peek_ns(self) -> int:
+        """When the next request in flight completes (virtual ns); ``NEVER`` when none is in flight."""
+        return self._pending[0][0] if self._pending else NEVER
 
     def start(self, slot: int) -> None:
         index, latency_ns = self._counter.next_call()
@@ -191,12 +202,12 @@ class FakeEngine:
     name = "fake"
 
     def __init__(self, latency: str = "1ms", first_call_ns: int = 0, fail_at: int | None = None,
-                 seed: int = 0, contention: float = 0.0) -> None:
+                 seed: int = 0, contention: float = 0.0, stall: tuple[int, int] | None = None) -> None:
         try:
             model = parse_latency_model(latency, seed)
         except ValueError as error:
             raise UsageError(f"--fake-latency {latency!r}: {error}") from None
-        self._counter = _CallCounter(model, first_call_ns, fail_at, contention=contention)
+        self._counter = _CallCounter(model, first_call_ns, fail_at, contention=contention, stall=stall)
 
     def info(self, devices: bool = True) -> EngineInfo:
         return EngineInfo("fake", __version__, ("CPU",), FAKE_DETAIL)

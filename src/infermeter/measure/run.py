@@ -167,7 +167,8 @@ def _measure(config: BenchmarkConfig, prepared: Prepared, observer: Observer, re
     runner = Runner(prepared.compiled, arrays, scenarios.get(config.scenario), requests, prepared.plan.batch, clock,
                     progress,
                     continue_on_error=config.on_error == "continue", cpu_meter=meter, feed=ready.feed,
-                    max_rate=config.max_rate, on_first_inference=on_first_inference)
+                    max_rate=config.max_rate, on_first_inference=on_first_inference, load=config.load,
+                    seed=config.seed)
     with _peak(prepared.memory, "measure"):
         return runner.execute(config.stop, config.warmup)
 
@@ -221,5 +222,6 @@ def what_was_timed(config: BenchmarkConfig, runtime: RuntimeInfo, requests: int,
                        two_stamps=bool(config.max_rate) or config.on_error == "continue", max_rate=config.max_rate,
                        outputs_copied=runtime.properties.get("io_binding") == "off",
                        input_sets=len(feed.sets) if feed is not None else 0,
-                       copy_in=feed is not None and feed.copy_in)
+                       copy_in=feed is not None and feed.copy_in, load=config.load, seed=config.seed,
+                       virtual=config.engine == "fake")
     return scenarios.get(config.scenario).timed(facts)

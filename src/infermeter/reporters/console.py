@@ -13,8 +13,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from .. import scenarios
 from ..results.report import Report
 from ..scenarios import api_of
+from ..stats import early_stopping
 from ..stats.intervals import Interval
 from ..units import format_duration, format_durations_common, format_rate, format_rate_interval
 
@@ -157,6 +159,9 @@ def _results(report: Report) -> Any:
         shown = f"{text} ± {half_texts[index]}" if halves[index] is not None else text
         note = unit if value is not None else f"needs more samples ({run.count} taken)"
         table.add_row(f"latency {label}", shown, note)
+    _claim_row(table, report)
+    if run.open_loop:
+        _open_loop_rows(table, run)
     return table
 
 
@@ -182,6 +187,28 @@ def cost_rows(report: Report) -> list[tuple[str, str, str]]:
 
 def format_bytes(value: int) -> str:
     return f"{value / 2**20:,.1f} MiB" if value < 2**30 else f"{value / 2**30:,.2f} GiB"
+def _claim_row(table: Table, report: Report) -> None:
+    """LoadGen's early-stopping estimate of the scenario's headline percentile (MLPerf scenarios)."""
+    run = report.run
+    scenario = scenarios.SCENARIOS.get(report.config.scenario)
+    percentile = scenario.claim_percentile if scenario is not None else None
+    if run is None or percentile is None:
+        return
+    estimate = early_stopping.estimate(run.latency.sorted_ns, percentile / 100.0)
+    needed = early_stopping.min_queries(percentile / 100.0)
+    text = format_duration(estimate) if estimate is not None else "—"
+    table.add_row(f"p{percentile:g} early stop", text, f"LoadGen's early-stopping estimate "
+                  f"({early_stopping.CONFIDENCE:.0%} confidence; {run.count:,} queries, {needed:,} needed)")
+
+
+def _open_loop_rows(table: Table, run: Any) -> None:
+    """Offered and achieved load, drops, and the latency's parts: queue delay, service, the generator's lateness."""
+    dropped = f" · {run.dropped:,} dropped (--max-in-flight)" if run.dropped else ""
+    table.add_row("offered", format_rate(run.offered_qps), f"QPS · achieved {format_rate(run.achieved_qps)} QPS"
+                  f"{dropped}")
+    for label, stats in (("queue delay", run.queue_delay), ("service", run.service), ("lateness", run.lateness)):
+        table.add_row(label, format_duration(stats.median), f"median · p99 {format_duration(stats.percentile(99))} · "
+                      f"max {format_duration(stats.maximum)}")
 
 
 def compute_text(report: Report) -> tuple[str, str] | None:

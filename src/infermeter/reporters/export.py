@@ -23,6 +23,7 @@ from ..atomic import write_atomic
 from ..errors import UsageError
 
 if TYPE_CHECKING:  # the renderers are imported when an export is written: a run without one never loads them
+    from ..results.capacity import Capacity
     from ..results.report import Report
     from ..results.session import Session
     from ..results.suite import Suite
@@ -40,7 +41,7 @@ HtmlRenderer = Callable[[Any], str]
 COMPACT_AT = 64  # lists of this many ints or more (the samples) go on one line
 
 
-def to_json(result: Report | Session | Sweep | Suite) -> str:
+def to_json(result: Report | Session | Sweep | Suite | Capacity) -> str:
     """Lossless JSON: ints stay ints, floats use repr (round-trip exact); NaN/inf become null. Indented, except
     long lists of integers (the samples), which are written on one line by the C encoder: with one number per
     line a run of 600,000 requests took 1.8 s to write and 17 MB; so it takes 0.2 s."""
@@ -116,10 +117,14 @@ def parse_exports(*, json: str | None = None, markdown: str | None = None, csv: 
     return exports
 
 
-def render(kind: str, result: Exportable, html_renderer: HtmlRenderer | None = None) -> str:
-    """The text of one export of a Report, Session or Sweep."""
+def render(kind: str, result: Exportable | Capacity, html_renderer: HtmlRenderer | None = None) -> str:
+    """The text of one export of a Report, Session, Sweep or capacity search."""
     if kind == "json":
         return to_json(result)
+    from ..results.capacity import Capacity
+
+    if isinstance(result, Capacity):
+        return _capacity(kind, result)
     from ..results.session import Session
     from ..results.sweep import Sweep
     from .tables import report_markdown, runs_csv, samples_csv, session_markdown, sweep_markdown
@@ -143,6 +148,15 @@ def render(kind: str, result: Exportable, html_renderer: HtmlRenderer | None = N
     raise UsageError(f"unknown export kind {kind!r}; choose from {', '.join(EXPORT_KINDS)}")
 
 
+def _capacity(kind: str, capacity: Capacity) -> str:
+    from .capacity_export import capacity_csv, capacity_html, capacity_markdown
+
+    renderers = {"markdown": capacity_markdown, "csv": capacity_csv, "html": capacity_html}
+    if kind not in renderers:
+        raise UsageError(f"{EXPORT_FLAGS[kind]}: a capacity search has no per-request export; -x keeps every sample")
+    return renderers[kind](capacity)
+
+
 def _html_renderer(result: Exportable) -> HtmlRenderer:
     """``report_html`` / ``session_html`` / ``sweep_html`` of the HTML reporter, imported when first needed."""
     from ..results.session import Session
@@ -161,7 +175,8 @@ def _html_renderer(result: Exportable) -> HtmlRenderer:
     return renderer
 
 
-def write_exports(exports: Sequence[Export], result: Exportable, html_renderer: HtmlRenderer | None = None) -> None:
+def write_exports(exports: Sequence[Export], result: Exportable | Capacity,
+                  html_renderer: HtmlRenderer | None = None) -> None:
     """Render every export first (a rendering error writes nothing), then write each one atomically."""
     texts = [(export.path, render(export.kind, result, html_renderer)) for export in exports]
     for path, text in texts:

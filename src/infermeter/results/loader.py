@@ -13,6 +13,7 @@ from typing import Any
 
 from ..config.axes import READABLE_SWEEP_VERSIONS, SWEEP_SCHEMA
 from ..errors import InputError
+from .capacity import Capacity
 from .report import READABLE_VERSIONS, SCHEMA_ID, Report
 from .session import READABLE_SESSION_VERSIONS, SESSION_SCHEMA, Session
 from .suite import READABLE_SUITE_VERSIONS, SUITE_SCHEMA, Suite
@@ -84,6 +85,18 @@ def suite_from_data(path: Path, data: dict[str, Any]) -> Suite:
     except MALFORMED as error:
         raise InputError(f"suite {path} is malformed ({_reason(error)})") from None
     return suite
+def capacity_from_data(path: Path, data: dict[str, Any]) -> Capacity:
+    from ..config.axes import CAPACITY_VERSION
+
+    _check_version(path, "capacity search", data, (CAPACITY_VERSION,))
+    try:
+        capacity = Capacity.from_dict(data)
+        for probe in capacity.probes:
+            if probe.report is not None:
+                checked(probe.report)
+    except MALFORMED as error:
+        raise InputError(f"capacity search {path} is malformed ({_reason(error)})") from None
+    return capacity
 
 
 def checked(report: Report) -> Report:

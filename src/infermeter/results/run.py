@@ -1,7 +1,10 @@
 """One measured run: per-request submission and completion times (ns), and every statistic derived from them.
 
 Only raw samples are stored; every statistic is derived on demand (``RunResult.latency``), so a saved report
-can be re-analysed later.
+can be re-analysed later. An open-loop run (``--scenario server``; offline too) also keeps, per request, when
+it was issued and when an engine slot started it: ``start_ns`` is then the *scheduled* time, so ``latency`` is
+measured from it (coordinated-omission safe) and splits into ``queue_delay`` (scheduled -> started) and
+``service`` (started -> completed); ``lateness`` is the generator's own (issued - scheduled).
 """
 
 from __future__ import annotations
@@ -37,11 +40,18 @@ class RunResult:
     groups: np.ndarray | None = field(default=None, repr=False)  # shape group of each sample (-data_shape)
     group_labels: tuple[str, ...] = ()
     group_batches: tuple[int, ...] = ()  # items per request of each shape group (-data_shape with several -b)
+    issued_ns: np.ndarray | None = field(default=None, repr=False)  # open loop: handed to the engine or its queue
+    started_ns: np.ndarray | None = field(default=None, repr=False)  # open loop: an engine slot started it
+    dropped: int = 0  # open loop: arrivals refused because --max-in-flight requests were in flight
+    offered_qps: float | None = None  # open loop: the rate the schedule offers (--qps, or the trace's)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RunResult):
             return NotImplemented
-        arrays = ((self._offsets(), other._offsets()), (self.latency_ns, other.latency_ns))
+        arrays = [(self._offsets(), other._offsets()), (self.latency_ns, other.latency_ns)]
+        for mine, theirs in ((self.issued_ns, other.issued_ns), (self.started_ns, other.started_ns)):
+            if mine is not None and theirs is not None:
+                arrays.append((_relative(mine, self), _relative(theirs, other)))
         same_groups = (self.groups is None) == (other.groups is None) and (
             self.groups is None or other.groups is None or np.array_equal(self.groups, other.groups))
         return same_groups and all(np.array_equal(a, b) for a, b in arrays) and self._scalars() == other._scalars()
@@ -54,7 +64,8 @@ class RunResult:
 
     def _scalars(self) -> tuple[Any, ...]:
         return (self.scenario, self.requests, self.batch, self.stop_reason, self.partial, self.errors, self.cpu,
-                self.group_labels, self.group_batches)
+                self.group_labels, self.group_batches, self.dropped, self.offered_qps,
+                self.issued_ns is None, self.started_ns is None)
 
     def group_stats(self) -> list[tuple[str, LatencyStats, int]]:
         """Per shape group: label, latency statistics, completed requests (-pcseq)."""
@@ -79,6 +90,31 @@ class RunResult:
     @cached_property
     def latency(self) -> LatencyStats:
         return LatencyStats(self.latency_ns)
+
+    @property
+    def open_loop(self) -> bool:
+        """Requests were issued on a schedule: queue delay, service time and lateness are known."""
+        return self.started_ns is not None and self.issued_ns is not None
+
+    @cached_property
+    def queue_delay(self) -> LatencyStats:
+        """Scheduled time -> an engine slot starts the request (empty unless open loop)."""
+        return LatencyStats(self.started_ns - self.start_ns if self.started_ns is not None else _EMPTY)
+
+    @cached_property
+    def service(self) -> LatencyStats:
+        """An engine slot starts the request -> it completes (empty unless open loop)."""
+        return LatencyStats(self.end_ns - self.started_ns if self.started_ns is not None else _EMPTY)
+
+    @cached_property
+    def lateness(self) -> LatencyStats:
+        """The generator's own delay: issued - scheduled (empty unless open loop)."""
+        return LatencyStats(self.issued_ns - self.start_ns if self.issued_ns is not None else _EMPTY)
+
+    @property
+    def achieved_qps(self) -> float | None:
+        """Completed requests per second over the run (first scheduled time -> last completion)."""
+        return self.requests_per_second
 
     @property
     def window_ns(self) -> int:
@@ -145,16 +181,26 @@ class RunResult:
             "partial": self.partial,
             "errors": self.errors,
             "cpu": self.cpu.to_dict() if self.cpu is not None else None,
+            **self._open_loop_dict(),
             "samples": {
                 "start_offset_ns": (self.start_ns - origin).tolist(),
                 "latency_ns": self.latency_ns.tolist(),
                 **({"group": self.groups.tolist()} if self.groups is not None else {}),
+                **({"issued_offset_ns": (self.issued_ns - origin).tolist()} if self.issued_ns is not None else {}),
+                **({"started_offset_ns": (self.started_ns - origin).tolist()} if self.started_ns is not None else {}),
             },
             **({"group_labels": list(self.group_labels), "group_batches": list(self.group_batches)}
                if self.groups is not None else {}),
             **({"groups": [{"label": label, "count": count, "latency": stats.as_dict()}
                            for label, stats, count in self.group_stats()]} if self.groups is not None else {}),
         }
+
+    def _open_loop_dict(self) -> dict[str, Any]:
+        if not self.open_loop:
+            return {}
+        return {"offered_qps": self.offered_qps, "achieved_qps": self.achieved_qps, "dropped": self.dropped,
+                "queue_delay": self.queue_delay.as_dict(), "service": self.service.as_dict(),
+                "lateness": self.lateness.as_dict()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunResult:
@@ -166,6 +212,11 @@ class RunResult:
         if len(starts) != len(latencies):
             raise ValueError("samples: start and latency lists differ in length")
         cpu = data.get("cpu")
+        issued, started = (_ns_array(samples[key], f"run.samples.{key}") if key in samples else None
+                           for key in ("issued_offset_ns", "started_offset_ns"))
+        for extra in (issued, started):
+            if extra is not None and len(extra) != len(starts):
+                raise ValueError("samples: issued/started lists differ in length from the start list")
         return cls(
             scenario=from_data(str, data["scenario"], "run.scenario"),
             requests=from_data(int, data["requests_in_flight"], "run.requests_in_flight"),
@@ -179,7 +230,20 @@ class RunResult:
             groups=_ns_array(samples["group"], "run.samples.group").astype(np.int16) if "group" in samples else None,
             group_labels=from_data(tuple[str, ...], data.get("group_labels", []), "run.group_labels"),
             group_batches=from_data(tuple[int, ...], data.get("group_batches", []), "run.group_batches"),
+            issued_ns=issued,
+            started_ns=started,
+            dropped=from_data(int, data.get("dropped", 0), "run.dropped"),
+            offered_qps=from_data(float | None, data.get("offered_qps"), "run.offered_qps"),
         )
+
+
+_EMPTY = np.empty(0, dtype=np.int64)
+
+
+def _relative(values: np.ndarray, run: RunResult) -> np.ndarray:
+    """Per-request times as the JSON keeps them: from the run's first scheduled time."""
+    relative: np.ndarray = values - (int(run.start_ns.min()) if run.count else 0)
+    return relative
 
 
 def _ns_array(values: Any, where: str) -> np.ndarray:

@@ -232,6 +232,8 @@ def parse_slo(text: str | None) -> Slo | None:
     metric = match.group(1)
     if metric.startswith("p") and not 0 < float(metric[1:]) < 100:
         raise UsageError(f"--slo {text!r}: percentile must be between 0 and 100")
+    if limit <= 0:
+        raise UsageError(f"--slo {text!r}: the latency bound must be more than 0")
     return Slo(metric, limit)
 
 

@@ -14,6 +14,9 @@ says what is wrong.
   booleans (version 3 writes a boolean where the engine returned one).
 - report 3 -> 4: version 4 added ``memory`` (peak RSS per phase) and ``run.cpu.machine_cpus``; both stay
   absent (not measured), and the cost figures derived from ``run.cpu`` (CPU per item) work as they are.
+  It also added the open-loop fields of ``run`` (``samples.issued_offset_ns``, ``samples.started_offset_ns``,
+  ``queue_delay``, ``service``, ``lateness``, ``offered_qps``, ``achieved_qps``, ``dropped``) and
+  ``config.load``; a version-3 run has none of them, and reads as the closed-loop run it was.
   Version-3 files written before ``headline`` was added get it as from version 2.
 - session 1 -> 2 -> 3, sweep 1 -> 2 -> 3: the embedded reports become the current version.
 """

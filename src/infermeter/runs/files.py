@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from ..analysis.checks import CheckContext
+from ..config.axes import CAPACITY_SCHEMA
 from ..errors import InputError
 from ..results import loader
+from ..results.capacity import Capacity
 from ..results.loader import (
     SESSION_SCHEMA,
     SUITE_SCHEMA,
@@ -52,11 +54,14 @@ def load_suite(path: Path) -> Suite:
     return suite_from_data(path, data)
 
 
-def load_saved(path: Path) -> Session | Sweep | Suite:
-    """What ``show`` reads: a suite, a sweep, a session, or a single report (as a session of one)."""
-    data = read_json(path, accept=(SESSION_SCHEMA, SWEEP_SCHEMA, SUITE_SCHEMA))
+def load_saved(path: Path) -> Session | Sweep | Suite | Capacity:
+    """What ``show`` reads: a suite, a capacity search, a sweep, a session, or a single report (as a session of
+    one)."""
+    data = read_json(path, accept=(SESSION_SCHEMA, SWEEP_SCHEMA, SUITE_SCHEMA, CAPACITY_SCHEMA))
     if data.get("schema") == SUITE_SCHEMA:
         return suite_from_data(path, data)
+    if data.get("schema") == CAPACITY_SCHEMA:
+        return loader.capacity_from_data(path, data)
     if data.get("schema") == SWEEP_SCHEMA:
         sweep = sweep_from_data(path, data)
         points = tuple(dataclasses.replace(point, reports=_all_with_findings(point.reports, _list(saved, "reports")))

@@ -11,6 +11,10 @@ from typing import TYPE_CHECKING
 from ..analysis.checks import run_checks
 from .base import Scenario, UnknownScenario, registry
 from .latency import LatencyScenario
+from .multistream import MultiStreamScenario
+from .offline import OfflineScenario
+from .server import ServerScenario
+from .singlestream import SingleStreamScenario
 from .throughput import ThroughputScenario
 
 if TYPE_CHECKING:
@@ -18,7 +22,8 @@ if TYPE_CHECKING:
     from ..results.findings import Finding
     from ..results.run import RunResult
 
-SCENARIOS = registry([LatencyScenario(), ThroughputScenario()])
+SCENARIOS = registry([LatencyScenario(), ThroughputScenario(), ServerScenario(), OfflineScenario(),
+                      SingleStreamScenario(), MultiStreamScenario()])
 
 
 def get(name: str) -> Scenario:

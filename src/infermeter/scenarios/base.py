@@ -12,13 +12,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from array import array
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
 from ..clock import Clock
 from ..config.benchmark import StopRule
+from ..config.load import Load
 from ..engines.base import CompiledModel, RuntimeInfo, Session
 from ..inputs.feed import InputFeed
 from .recording import Checkpoint, SampleBuffer
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from ..analysis.checks import CheckContext
     from ..results.findings import Finding
     from ..results.run import RunResult
+    from .openloop import OpenLoopRecord
 
 Check = Callable[["RunResult", "CheckContext"], "Finding | None"]
 Pace = Callable[[], None]
@@ -56,6 +58,14 @@ class Driver(Protocol):
         ...
 
 
+@runtime_checkable
+class RecordsOpenLoop(Protocol):
+    """A driver whose requests were issued on a schedule: it has, besides the samples, when each was issued and
+    started (``record`` is None before a run)."""
+
+    def record(self) -> OpenLoopRecord | None: ...
+
+
 @dataclass(frozen=True)
 class Setup:
     """What a driver is built from."""
@@ -66,6 +76,8 @@ class Setup:
     requests: int
     clock: Clock
     first_session: Session  # created and run once (first inference) with ``inputs``
+    load: Load = field(default_factory=Load)  # the offered load (server), samples per query (multistream)
+    seed: int = 0  # --seed: the open-loop schedule is drawn from it
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,9 @@ class TimedFacts:
     outputs_copied: bool = False  # ONNX Runtime without IO binding: each call copies its outputs out
     input_sets: int = 0  # input sets fed in turn (0: one set, bound once)
     copy_in: bool = False  # full mode: each call copies its sample into the bound inputs first
+    load: Load | None = None  # the offered load (server), samples per query (multistream)
+    seed: int = 0
+    virtual: bool = False  # the fake engine's virtual clock
 
 
 class Scenario(ABC):
@@ -88,6 +103,7 @@ class Scenario(ABC):
     headline: ClassVar[str]  # the metric a one-line summary and a comparison lead with
     goal: ClassVar[str]  # what the engine is tuned for unless -hint says otherwise: "latency" or "throughput"
     checks: ClassVar[tuple[Check, ...]] = ()  # findings that apply to this scenario only
+    claim_percentile: ClassVar[float | None] = None  # the percentile LoadGen's early stopping is asked about
 
     @abstractmethod
     def requests_in_flight(self, requested: int | None, runtime: RuntimeInfo) -> int:
@@ -106,6 +122,10 @@ class Scenario(ABC):
 
     def stop(self, rule: StopRule, checkpoint: Checkpoint | None) -> Stop:
         return stop_for(rule, checkpoint)
+
+    def finish(self, run: RunResult, load: Load) -> RunResult:
+        """The run as this scenario reports it (offline: every request issued at the first start)."""
+        return run
 
 
 class UnknownScenario(KeyError):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from ..analysis.checks import latency_variance
 from ..engines.base import RuntimeInfo
 from . import timed
-from .base import Driver, Scenario, Setup, TimedFacts
+from .base import Check, Driver, Scenario, Setup, TimedFacts
 from .drivers import SyncDriver
 from .feed import CyclingSession
 
@@ -15,7 +17,7 @@ class LatencyScenario(Scenario):
     api = "sync"
     headline = "median"
     goal = "latency"
-    checks = (latency_variance,)
+    checks: ClassVar[tuple[Check, ...]] = (latency_variance,)
 
     def requests_in_flight(self, requested: int | None, runtime: RuntimeInfo) -> int:
         return 1

@@ -9,6 +9,7 @@ is kept and the result is marked partial with the reason.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from array import array
@@ -20,10 +21,11 @@ import numpy as np
 
 from ..clock import Clock
 from ..config.benchmark import StopRule, Warmup
+from ..config.load import Load
 from ..engines.base import CompiledModel, RequestFailed, Session, call_scope
 from ..errors import BenchmarkInterrupted, EngineError, InfermeterError, one_line
 from ..inputs.feed import InputFeed
-from .base import Driver, Scenario, Setup
+from .base import Driver, RecordsOpenLoop, Scenario, Setup
 from .feed import Pacer
 from .precision import PrecisionCheck
 from .recording import SampleBuffer
@@ -50,7 +52,10 @@ class Runner:
                  requests: int, batch: int, clock: Clock, progress: ProgressCallback | None = None,
                  continue_on_error: bool = False, cpu_meter: CpuMeter | None = None,
                  feed: InputFeed | None = None, max_rate: float | None = None,
-                 on_first_inference: Callable[[int], None] | None = None) -> None:
+                 on_first_inference: Callable[[int], None] | None = None, load: Load | None = None,
+                 seed: int = 0) -> None:
+        self._load = load or Load()
+        self._seed = seed
         self._on_first_inference = on_first_inference  # called with its duration, before warm-up
         self._feed = feed
         self._pace = Pacer(max_rate, clock) if max_rate else None
@@ -70,7 +75,8 @@ class Runner:
             first_session = self._compiled.create_session(self._inputs)
             first_ns = self._first_inference(first_session)
             driver = self._driver = self._scenario.driver(Setup(self._compiled, self._inputs, self._feed,
-                                                                self._requests, self._clock, first_session))
+                                                                self._requests, self._clock, first_session,
+                                                                self._load, self._seed))
         except KeyboardInterrupt:
             raise BenchmarkInterrupted("interrupted while creating requests; nothing was measured") from None
         except InfermeterError:
@@ -115,10 +121,22 @@ class Runner:
         buffers.clear()  # their spare capacity goes now, before statistics allocate
         partial = stop_reason not in ("stop rule met", PRECISION_MET, PRECISION_MISSED)
         feed = self._feed if groups is not None else None
-        return RunResult(self._scenario.name, self._requests, self._batch, starts, ends, stop_reason, partial,
-                         errors=sum(errors), cpu=usage,
-                         groups=groups, group_labels=tuple(feed.labels) if feed is not None else (),
-                         group_batches=tuple(feed.group_batches) if feed is not None else ())
+        run = RunResult(self._scenario.name, self._requests, self._batch, starts, ends, stop_reason, partial,
+                        errors=sum(errors), cpu=usage,
+                        groups=groups, group_labels=tuple(feed.labels) if feed is not None else (),
+                        group_batches=tuple(feed.group_batches) if feed is not None else ())
+        return self._scenario.finish(self._open_loop(run), self._load)
+
+    def _open_loop(self, run: RunResult) -> RunResult:
+        """A scheduled run with its issue and start times (the driver's record, in the samples' order)."""
+        record = self._driver.record() if isinstance(self._driver, RecordsOpenLoop) else None
+        if record is None:
+            return run
+        from .arrivals import offered_rate
+
+        return dataclasses.replace(run, start_ns=record.scheduled, end_ns=record.completed, issued_ns=record.issued,
+                                   started_ns=record.started, dropped=record.dropped,
+                                   offered_qps=offered_rate(self._load))
 
     def _groups(self, buffers: list[SampleBuffer], errors: int) -> list[np.ndarray] | None:
         """Shape group of every sample, per buffer; None when there is one group or failures broke the order."""

@@ -7,11 +7,13 @@ threads each loop on a session of their own that shares the compiled model.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from ..analysis.checks import queueing, window_variance
 from ..clock import FakeClock
 from ..engines.base import RuntimeInfo
 from . import timed
-from .base import Driver, Scenario, Setup, TimedFacts
+from .base import Check, Driver, Scenario, Setup, TimedFacts
 from .drivers import AsyncDriver, ThreadsDriver, private_copy
 from .feed import CyclingSession
 
@@ -23,7 +25,7 @@ class ThroughputScenario(Scenario):
     api = "async"
     headline = "throughput"
     goal = "throughput"
-    checks = (window_variance, queueing)
+    checks: ClassVar[tuple[Check, ...]] = (window_variance, queueing)
 
     def requests_in_flight(self, requested: int | None, runtime: RuntimeInfo) -> int:
         return requested or runtime.default_requests or runtime.optimal_requests

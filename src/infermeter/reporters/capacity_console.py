@@ -1,0 +1,75 @@
+"""Console rendering of a capacity search: every probe by offered rate, the answer with its interval, the knee."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..results.capacity import Capacity, Probe, slo_interval
+from ..units import format_duration, format_durations_common, format_rate
+
+_STYLE = {"meets": "green", "misses": "red", "undecided": "yellow"}
+
+
+def probe_line(capacity: Capacity, index: int) -> str:
+    """``[3] 400 QPS: misses · achieved 200.0 QPS · p99 1.005 s (CI 0.99–1.01 s) · 0 dropped``."""
+    probe = capacity.probes[index]
+    if probe.error is not None:
+        return f"[{index + 1}] {format_rate(probe.offered_qps)} QPS: failed: {probe.error}"
+    return (f"[{index + 1}] {format_rate(probe.offered_qps)} QPS: {probe.verdict} · achieved "
+            f"{format_rate(probe.achieved_qps)} QPS · {capacity.slo.metric} {_slo_text(capacity, probe)} · "
+            f"{probe.dropped} dropped" + (f" · {probe.attempts} runs" if probe.attempts > 1 else ""))
+
+
+def _slo_text(capacity: Capacity, probe: Probe) -> str:
+    interval = slo_interval(probe.report, capacity.slo) if probe.report is not None else None
+    if interval is None:
+        return "– (too few requests for its CI)"
+    return f"{format_duration(interval.estimate)} (CI {format_duration(interval.low)}–{format_duration(interval.high)})"
+
+
+def interval_text(low: float, high: float) -> str:
+    """``[47.86, 48.72] ms``: both bounds in one unit."""
+    texts, unit = format_durations_common([low, high], high)
+    return f"[{texts[0]}, {texts[1]}] {unit}"
+
+
+def answer_text(capacity: Capacity) -> str:
+    best, interval = capacity.max_qps, capacity.max_qps_interval
+    if best is None:
+        return f"no offered rate tried met {capacity.slo.text()}"
+    bracket = (f" (the capacity lies in [{format_rate(interval[0])}, {format_rate(interval[1])}) QPS)" if interval
+               else " (no rate above it missed: the search stopped early)")
+    return f"max QPS meeting {capacity.slo.text()}: {format_rate(best)}{bracket}"
+
+
+def render_capacity(capacity: Capacity, console: Console, quiet: bool = False) -> None:
+    if quiet:
+        console.print(answer_text(capacity), soft_wrap=True, highlight=False)
+        return
+    table = Table(title=f"Capacity of {capacity.model} under {capacity.slo.text()} ({capacity.arrival} arrivals)",
+                  title_justify="left")
+    for column in ("offered QPS", "achieved", "p50", "p99", f"{capacity.slo.metric} CI", "dropped", "lateness p99",
+                   "goodput", "LoadGen ES", "verdict"):
+        table.add_column(column, justify="left" if column in ("verdict",) else "right")
+    knee = capacity.knee()
+    for index in capacity.by_rate():
+        probe = capacity.probes[index]
+        interval = slo_interval(probe.report, capacity.slo) if probe.report is not None else None
+        ci = interval_text(interval.low, interval.high) if interval else "–"
+        passes = probe.loadgen_passes(capacity.slo)
+        verdict = (probe.error and f"failed: {probe.error}") or probe.verdict + (" (knee)" if index == knee else "")
+        table.add_row(format_rate(probe.offered_qps), format_rate(probe.achieved_qps),
+                      format_duration(probe.latency_ns(50.0)), format_duration(probe.latency_ns(99.0)), ci,
+                      f"{probe.dropped:,}", format_duration(probe.lateness_p99_ns),
+                      format_rate(probe.goodput(capacity.slo)),
+                      "–" if passes is None else "pass" if passes else "fail",
+                      Text(verdict, style=_STYLE.get(probe.verdict, "")))
+    console.print(table)
+    console.print(Text(answer_text(capacity), style="bold" if capacity.max_qps is not None else "red"), soft_wrap=True)
+    if knee is not None:
+        console.print(f"knee: {format_rate(capacity.probes[knee].offered_qps)} QPS — past it latency climbs faster "
+                      "than the load", highlight=False, soft_wrap=True)
+    if capacity.partial:
+        console.print("the search is partial: " + (capacity.error or "interrupted"), highlight=False, soft_wrap=True)
