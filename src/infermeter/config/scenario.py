@@ -16,6 +16,9 @@ SCENARIO_ALIASES = {
     "elastic": "throughput",  # deepsparse: async with the engine's own scheduler
 }
 ONE_AT_A_TIME = ("latency",)  # scenarios that never have more than one request in flight
+# how finely each scenario can take turns with others in one measurement (config.comparison); a scenario not
+# listed is compared in rounds only
+INTERLEAVING = {"latency": "request", "throughput": "burst"}
 HINTS = ("latency", "throughput", "cumulative_throughput", "none")
 HINT_ALIASES = {"tput": "throughput", "ctput": "cumulative_throughput"}
 

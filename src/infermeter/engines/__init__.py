@@ -53,7 +53,7 @@ def create_engine(name: str, config: BenchmarkConfig) -> Engine:
         from .fake import FakeEngine
 
         fake = config.fake
-        return FakeEngine(fake.latency, fake.first_call_ns, fake.fail_at, config.seed, fake.contention)
+        return FakeEngine(fake.latency, fake.first_call_ns, fake.fail_at, config.seed + fake.stream, fake.contention)
     if name == "openvino":
         from .openvino import OpenVINOEngine
 

@@ -37,6 +37,7 @@ class RunResult:
     groups: np.ndarray | None = field(default=None, repr=False)  # shape group of each sample (-data_shape)
     group_labels: tuple[str, ...] = ()
     group_batches: tuple[int, ...] = ()  # items per request of each shape group (-data_shape with several -b)
+    executors: int | None = None  # requests the engine executes at once when fewer than in flight (a queue)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RunResult):
@@ -54,7 +55,7 @@ class RunResult:
 
     def _scalars(self) -> tuple[Any, ...]:
         return (self.scenario, self.requests, self.batch, self.stop_reason, self.partial, self.errors, self.cpu,
-                self.group_labels, self.group_batches)
+                self.group_labels, self.group_batches, self.executors)
 
     def group_stats(self) -> list[tuple[str, LatencyStats, int]]:
         """Per shape group: label, latency statistics, completed requests (-pcseq)."""
@@ -114,7 +115,7 @@ class RunResult:
         """Items/s in equal time windows of the run (see intervals.window_rates)."""
         if self.count == 0:
             return np.empty(0, dtype=np.float64)
-        return window_rates(self.start_ns, self.end_ns, self.mean_batch)
+        return window_rates(self.start_ns, self.end_ns, self.mean_batch, self.executors)
 
     @cached_property
     def throughput_interval(self) -> Interval | None:
@@ -144,6 +145,7 @@ class RunResult:
             "stop_reason": self.stop_reason,
             "partial": self.partial,
             "errors": self.errors,
+            **({"executors": self.executors} if self.executors is not None else {}),
             "cpu": self.cpu.to_dict() if self.cpu is not None else None,
             "samples": {
                 "start_offset_ns": (self.start_ns - origin).tolist(),
@@ -179,6 +181,7 @@ class RunResult:
             groups=_ns_array(samples["group"], "run.samples.group").astype(np.int16) if "group" in samples else None,
             group_labels=from_data(tuple[str, ...], data.get("group_labels", []), "run.group_labels"),
             group_batches=from_data(tuple[int, ...], data.get("group_batches", []), "run.group_batches"),
+            executors=from_data(int | None, data.get("executors"), "run.executors"),
         )
 
 

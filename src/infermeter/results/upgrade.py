@@ -11,6 +11,8 @@ left as they are: the typed reader (``Report.from_dict``) then says what is wron
   ``engine.properties`` and booleans written as ``"YES"``/``"NO"`` in ``engine.device_config`` become
   booleans (version 3 writes a boolean where the engine returned one).
 - session 1 -> 2, sweep 1 -> 2: the embedded reports become version 3.
+- session 2 -> 3: version 3 added ``baselines``, ``threshold`` and ``interleaving`` (interleaved sessions);
+  a version-2 session compared every configuration with the first at the 2 % default, in rounds.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def upgrade_report(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def upgrade_session(data: dict[str, Any]) -> dict[str, Any]:
-    return _steps(copy.deepcopy(data), {1: _session_1_to_2}, SESSION_VERSION)
+    return _steps(copy.deepcopy(data), {1: _session_1_to_2, 2: _session_2_to_3}, SESSION_VERSION)
 
 
 def upgrade_sweep(data: dict[str, Any]) -> dict[str, Any]:
@@ -82,6 +84,10 @@ def _session_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
         reports = [[_embedded(report) for report in rounds] if isinstance(rounds, list) else rounds
                    for rounds in reports]
     return {**data, "schema_version": 2, "reports": reports}
+
+
+def _session_2_to_3(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "schema_version": 3, "baselines": [], "interleaving": None}
 
 
 def _sweep_1_to_2(data: dict[str, Any]) -> dict[str, Any]:

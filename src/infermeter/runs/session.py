@@ -18,12 +18,14 @@ from ..config.benchmark import BenchmarkConfig
 from ..errors import BenchmarkInterrupted, InfermeterError
 from ..events import Observer
 from ..measure import run as app
+from ..results.comparison import DEFAULT_THRESHOLD
 from ..results.report import Report
 from ..results.session import Session
 
 
 def run_session(configs: Sequence[BenchmarkConfig], labels: Sequence[str], rounds: int, observer: Observer,
-                seed: int = 0, command: Sequence[str] | None = None) -> Session:
+                seed: int = 0, command: Sequence[str] | None = None, baselines: Sequence[int] = (),
+                threshold: float = DEFAULT_THRESHOLD) -> Session:
     prepared = []
     for label, config in zip(labels, configs, strict=True):
         observer.note(f"preparing {label}")
@@ -48,4 +50,4 @@ def run_session(configs: Sequence[BenchmarkConfig], labels: Sequence[str], round
     except InfermeterError as failure:  # e.g. a warm-up request failed: keep the rounds already measured
         error = f"{labels[index]}, round {len(order)}: {failure}"
     return Session(tuple(labels), rounds, tuple(order), tuple(tuple(r) for r in reports), interrupted,
-                   tuple(command) if command is not None else None, error)
+                   tuple(command) if command is not None else None, error, tuple(baselines), threshold)

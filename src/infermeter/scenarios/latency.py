@@ -15,6 +15,7 @@ class LatencyScenario(Scenario):
     api = "sync"
     headline = "median"
     goal = "latency"
+    interleaving = "request"
     checks = (latency_variance,)
 
     def requests_in_flight(self, requested: int | None, runtime: RuntimeInfo) -> int:

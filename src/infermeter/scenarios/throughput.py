@@ -23,6 +23,7 @@ class ThroughputScenario(Scenario):
     api = "async"
     headline = "throughput"
     goal = "throughput"
+    interleaving = "burst"
     checks = (window_variance, queueing)
 
     def requests_in_flight(self, requested: int | None, runtime: RuntimeInfo) -> int:
