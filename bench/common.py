@@ -187,7 +187,7 @@ def machine() -> str:
     flags = set(info.get("flags", "").split())
     isa = ", ".join(flag for flag in ("avx2", "avx512f", "avx512_bf16", "amx_tile") if flag in flags) or "?"
     versions = []
-    for package in ("openvino", "onnxruntime", "numpy"):
+    for package in ("openvino", "onnxruntime", "torch", "ai-edge-litert", "numpy"):
         try:
             from importlib.metadata import version
 

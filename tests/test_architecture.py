@@ -150,6 +150,8 @@ def test_statistics_are_pure() -> None:
 def test_configuration_is_below_everything_that_runs() -> None:
     assert _forbidden("config", ("results", "analysis", "scenarios", "measure", "runs", "cli", "reporters",
                                  "machine", "model", "inputs")) == []
+    engines = {target for _, target in imports_of("config") if target.startswith("infermeter.engines")}
+    assert engines <= {"infermeter.engines.registry"}  # the names of the engines, a leaf
 
 
 def test_nothing_but_the_command_line_imports_the_command_line() -> None:
@@ -163,6 +165,10 @@ def test_reporters_are_read_by_the_command_line_only() -> None:
                    if target.startswith("infermeter.reporters") and not source.startswith(("infermeter.reporters",
                                                                                            "infermeter.cli")))
     assert users == []
+
+
+def test_analysis_judges_data_only() -> None:
+    assert _forbidden("analysis", ("scenarios", "measure", "runs", "cli", "reporters", "engines", "inputs")) == []
 
 
 def test_engines_and_scenarios_do_not_reach_up() -> None:

@@ -242,6 +242,13 @@ def test_upgrades_are_pure() -> None:
         assert upgrade(upgraded) == upgraded  # a current file is already current
 
 
+def test_upgrade_names_the_headline_of_the_two_scenarios_schema_2_knew() -> None:
+    data = saved("report-v2-fake.json")
+    assert data["config"]["scenario"] == "throughput" and upgrade_report(data)["headline"] == "throughput"
+    data["config"]["scenario"] = "latency"
+    assert upgrade_report(data)["headline"] == "median"
+
+
 def test_upgrade_leaves_unknown_versions_and_non_text_values_alone() -> None:
     assert upgrade_report({"schema": "infermeter.report", "schema_version": 99}) == {
         "schema": "infermeter.report", "schema_version": 99}

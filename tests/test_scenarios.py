@@ -121,7 +121,8 @@ def test_what_was_timed_sentences() -> None:
 
 
 def test_no_module_outside_the_scenario_vocabulary_compares_scenario_names() -> None:
-    allowed = {SRC / "config" / "scenario.py"}
+    allowed = {SRC / "config" / "scenario.py",
+               SRC / "results" / "upgrade.py"}  # history: the headline of the two scenarios schema-2 files knew
     pattern = re.compile(r"scenario\w*\s*(==|!=|in)\s*[\"(]")
     found = [f"{path.relative_to(SRC)}:{number}" for path in SRC.rglob("*.py") if path not in allowed
              for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]

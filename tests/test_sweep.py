@@ -75,7 +75,7 @@ def make_report(throughput: float, latencies_ms: Sequence[float], error: str | N
     return Report(tool_version="test", created_utc="2024-01-01T00:00:00Z", config=BenchmarkConfig("m"),
                   environment=MachineFacts(), engine=engine, model=ModelFacts(ref="m", format="onnx", batch=1,
                                                                               inputs=()),
-                  phases=PhaseTimes(), run=run, timed="test", error=error)
+                  phases=PhaseTimes(), run=run, timed="test", headline="throughput", error=error)
 
 
 def point(nireq: str, throughput: float, median_ms: float, tail_ms: float | None = None) -> SweepPoint:

@@ -629,7 +629,7 @@ REQUESTS: dict[str, Any] = {
     "device_config_file": "kernels.xml", "properties": {"CPU": {"NUM_STREAMS": "1"}}, "perf_counts": True,
     "runtime_graph_path": "graph.xml", "execution_provider": "cuda", "provider_options": (("device_id", "0"),),
     "inter_op_threads": 2, "graph_optimization_level": "basic", "session_config": (("k", "v"),), "io_binding": True,
-    "elastic": True,
+    "elastic": True, "torch_compile": True,
 }
 
 
@@ -653,8 +653,8 @@ def test_engine_support(name: str) -> None:
             check_engine_support(engine, tuning)
         message = str(caught.value)
         plural = "s" if len(supporting) > 1 else ""
-        assert message == f"{flag} is honoured by the {' and '.join(supporting)} engine{plural} only (engine here: " \
-                          f"{engine})"
+        names = supporting[0] if len(supporting) == 1 else f"{', '.join(supporting[:-1])} and {supporting[-1]}"
+        assert message == f"{flag} is honoured by the {names} engine{plural} only (engine here: {engine})"
         assert "\n" not in message
         assert flag in message and all(e in message for e in supporting)
 
@@ -671,11 +671,11 @@ def test_default_tuning_is_supported_everywhere() -> None:
 
 @pytest.mark.parametrize(
     ("options", "message"),
-    [({"tuning": Tuning(streams="2")}, r"^-nstreams is honoured by the openvino and onnxruntime engines only "
-                                       r"\(engine here: fake\)$"),
+    [({"tuning": Tuning(streams="2")}, r"^-nstreams is honoured by the openvino, onnxruntime, pytorch and "
+                                       r"litert engines only \(engine here: fake\)$"),
      ({"api": "elastic"}, r"^-s elastic is honoured by the openvino engine only \(engine here: fake\)$"),
      ({"hint": "ctput"}, r"^-hint cumulative_throughput is honoured by the openvino engine only"),
-     ({"infer_precision": "f16"}, r"^-infer_precision is honoured by the openvino engine only"),
+     ({"infer_precision": "f16"}, r"^-infer_precision is honoured by the openvino and pytorch engines only"),
      ({"output": OutputOptions(print_counters=True)}, r"^-pc / -report_type \*_counters is honoured by the openvino "
                                                       r"and onnxruntime engines only")],
 )

@@ -7,6 +7,7 @@ EXIT_RUNTIME = 1
 EXIT_USAGE = 2
 EXIT_NOT_VALID = 3  # run --require-valid: the verdict was UNSTABLE or INSUFFICIENT
 EXIT_REGRESSION = 4  # compare: B is slower than A beyond the threshold
+EXIT_DISAGREE = 5  # verify: an engine's outputs differ from the reference's beyond the tolerance
 EXIT_INTERRUPTED = 130  # SIGINT (Ctrl-C)
 EXIT_TERMINATED = 143  # SIGTERM
 

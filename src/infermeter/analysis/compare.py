@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .. import scenarios
 from ..errors import InputError
 from ..results.comparison import (
     DEFAULT_THRESHOLD,
@@ -73,10 +72,9 @@ SINGLE_RUN_WARNING = ("each side is a single run: its CI covers noise within the
 
 
 def default_metric(session: Session) -> str:
-    """The metric a session is compared on by default: its scenario's headline (median latency or throughput)."""
+    """The metric a session is compared on by default: the headline its reports name (the scenario's)."""
     first = next((reports[0] for reports in session.reports if reports), None)
-    scenario = scenarios.SCENARIOS.get(first.config.scenario) if first is not None else None
-    return scenario.headline if scenario is not None else "throughput"
+    return first.headline if first is not None else "throughput"
 
 
 def within_session(session: Session, metrics: Sequence[str], threshold: float) -> list[FileComparison]:

@@ -29,9 +29,11 @@ def run_option_parser() -> Parser:
 
 def add_run_options(run: argparse.ArgumentParser) -> None:
     add = run.add_argument
-    add("model", nargs="?", help="model file (.onnx, .xml) or zoo:NAME")
+    add("model", nargs="?", help="model: .onnx, .xml, .tflite, .pb, SavedModel folder, .pdmodel, .pt/.jit, "
+        ".pt2, file.py:make_model, or zoo:NAME")
     add("-m", "--model", "--path_to_model", dest="model_option", metavar="MODEL", help="same as the positional MODEL")
-    add("-e", "--engine", help="openvino | onnxruntime | fake (default: openvino if installed, else onnxruntime)")
+    add("-e", "--engine", help="openvino | onnxruntime | pytorch | litert | fake, or a plugin (default: the first "
+        "installed engine that reads the model's format; a comma list makes an A/B)")
     add("-d", "--device", "--target_device", default="CPU", help="device: CPU (default), GPU, NPU, AUTO, MULTI:…, "
         "HETERO:… (openvino); CPU, CUDA, TENSORRT, DML or an execution provider name (onnxruntime)")
     add("-api", "--api", "--api_type", "-s", "--scenario", dest="api", metavar="{sync,async,elastic}",
@@ -55,6 +57,9 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
     _add_measurement_options(run)
     _add_report_options(run)
     _add_onnxruntime_options(run)
+    torch = run.add_argument_group("pytorch")
+    torch.add_argument("--torch-compile", action="store_true", help="torch.compile the module (inductor); its "
+                       "compile, which happens on the first call, is timed as the compile phase")
     fake = run.add_argument_group("fake engine (deterministic, virtual clock; for tests and demos)")
     fake.add_argument("--fake-latency", default="1ms", metavar="SPEC",
                       help="5ms | cycle:1ms,2ms,3ms | lognormal:5ms,0.2 (default 1ms)")
@@ -96,11 +101,14 @@ def _add_tuning_options(run: argparse.ArgumentParser) -> None:
     group = run.add_argument_group("engine tuning (printed as applied, read back from the engine)")
     add = group.add_argument
     add("-infer_precision", "--infer-precision", "--infer_precision", dest="infer_precision", metavar="PRECISION",
-        help="openvino inference precision: f32, bf16, f16, or per device CPU:bf16,GPU:f32")
+        help="inference precision: f32, bf16, f16, or per device CPU:bf16,GPU:f32 (openvino); bf16 or f32 "
+        "(pytorch: bf16 = CPU autocast)")
     add("-nthreads", "--nthreads", "--number_threads", "-ncores", "--num_cores", dest="nthreads", metavar="N",
-        help="threads for inference (openvino INFERENCE_NUM_THREADS; onnxruntime intra-op threads)")
+        help="threads for inference (openvino INFERENCE_NUM_THREADS; onnxruntime intra-op threads; pytorch "
+        "torch.set_num_threads; litert interpreter threads)")
     add("-nstreams", "--nstreams", "--number_streams", "--num_streams", dest="nstreams", metavar="N",
-        help="openvino streams (N, AUTO, or CPU:4,GPU:2); onnxruntime: N runner threads sharing the session")
+        help="openvino streams (N, AUTO, or CPU:4,GPU:2); onnxruntime, pytorch, litert: N runner threads "
+        "(requests in flight with -api async)")
     add("-pin", "--pin", "--infer_threads_pinning", "--thread_pinning", dest="pin", metavar="PIN",
         help="openvino thread pinning: YES | NO | NUMA | HYBRID_AWARE (deepsparse: core | none | numa)")
     add("-ip", "--input_precision", dest="ip", metavar="TYPE", help="openvino: element type of every input "
@@ -251,7 +259,7 @@ def run_options(args: argparse.Namespace) -> dict[str, Any]:
         load_from_file=args.lfile is not None, extensions=args.extensions, device_config=args.device_config,
         load_config=args.load_config, exec_graph_path=args.exec_graph_path, ep=args.ep,
         ep_options=args.ep_options, inter_op_threads=args.inter_op_threads, graph_opt_level=args.graph_opt_level,
-        session_config=args.session_config, io_binding=args.io_binding,
+        session_config=args.session_config, io_binding=args.io_binding, torch_compile=args.torch_compile,
     )
     output = build_output_options(
         latency_percentile=args.latency_percentile, report_type=args.report_type, report_folder=args.report_folder,

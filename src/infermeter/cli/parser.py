@@ -21,16 +21,20 @@ def build_parser(engine_list: bool = False, run_only: bool = False) -> argparse.
     parser.add_argument("--version", action="version", version=f"infermeter {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     _add_run(commands.add_parser("run", help="benchmark a model", allow_abbrev=False,
-                                 description="Benchmark MODEL: a .onnx file, an OpenVINO .xml, or zoo:NAME.",
-                                 epilog=_installed_engines() if engine_list else None))
+                                 description="Benchmark MODEL: a model file (.onnx .xml .tflite .pb .pdmodel .pt "
+                                 ".pt2),\na SavedModel folder, file.py:make_model, or zoo:NAME.",
+                                 epilog=_installed_engines() if engine_list else None,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter))
     if run_only:
         return parser
     from ..config.benchmark import COMPARE_METRICS
     from .files import compare_command, show_command
     from .sweep import add_sweep_parser
     from .tools import engines_command, peak_command, zoo_command
+    from .verify import add_verify_parser
 
     add_sweep_parser(commands)
+    add_verify_parser(commands)
     engines = commands.add_parser("engines", help="list engines, versions and devices")
     engines.add_argument("--refresh", action="store_true", help="look for devices again instead of using what "
                          "was found last time for the same engine versions")
@@ -89,8 +93,12 @@ def _installed_engines() -> str:
     found = []
     for name in SDKS:
         installed = installed_version(name)
-        found.append(f"{name} {installed}" if installed is not None else
+        found.append(f"{name} {installed.split('+')[0]}" if installed is not None else
                      f"{name} (not installed: pip install 'infermeter[{SDKS[name].extra}]')")
-    return (f"engines on this machine: {', '.join(found)}, fake. Devices and execution providers: "
-            "infermeter engines")
+    import shutil
+    import textwrap
+
+    width = max(40, shutil.get_terminal_size().columns - 2)
+    lines = textwrap.wrap(f"engines on this machine: {', '.join(found)}, fake.", width, break_on_hyphens=False)
+    return "\n".join([*lines, "Devices and execution providers: infermeter engines"])
 

@@ -254,7 +254,7 @@ def _contention(value: float | str | None) -> float:
 
 
 def _engine_name(engine: str) -> str:
-    from ..engines import BUILTIN, available_engines
+    from ..engines.registry import BUILTIN, available_engines
 
     name = engine.lower()
     if name in BUILTIN:  # no entry-point scan needed
@@ -307,10 +307,10 @@ def _warmup(value: float | str | None, disabled: bool) -> Warmup:
 
 
 def _fake_latency(spec: str) -> str:
-    from ..engines.fake import parse_latency_model
+    from .fakespec import parse_latency_spec
 
     try:
-        parse_latency_model(spec, seed=0)
+        parse_latency_spec(spec)
     except ValueError as error:
         raise UsageError(f"--fake-latency {spec!r}: {error}") from None
     return spec

@@ -57,6 +57,7 @@ class Tuning:
     session_config: tuple[tuple[str, str], ...] = ()  # --session-config key=value
     io_binding: bool | None = None  # --io-binding / --no-io-binding (onnxruntime); None = on where it can be
     elastic: bool = False  # deepsparse -s elastic: async with the engine's own scheduler
+    torch_compile: bool = False  # --torch-compile (pytorch): torch.compile the module; its compile is timed
 
     def requested(self) -> list[str]:
         """Names of the fields set to something other than the default."""
@@ -66,7 +67,7 @@ class Tuning:
 
 # option field -> (flag as the user knows it, engines that honour it)
 ENGINE_SUPPORT: dict[str, tuple[str, tuple[str, ...]]] = {
-    "streams": ("-nstreams", ("openvino", "onnxruntime")),
+    "streams": ("-nstreams", ("openvino", "onnxruntime", "pytorch", "litert")),
     "pinning": ("-pin", ("openvino",)),
     "input_precision": ("-ip", ("openvino",)),
     "output_precision": ("-op", ("openvino",)),
@@ -88,6 +89,7 @@ ENGINE_SUPPORT: dict[str, tuple[str, tuple[str, ...]]] = {
     "session_config": ("--session-config", ("onnxruntime",)),
     "io_binding": ("--io-binding/--no-io-binding", ("onnxruntime",)),
     "elastic": ("-s elastic", ("openvino",)),
+    "torch_compile": ("--torch-compile", ("pytorch",)),
 }
 
 
@@ -96,8 +98,14 @@ def check_engine_support(engine: str, tuning: Tuning) -> None:
     for name in tuning.requested():
         flag, engines = ENGINE_SUPPORT[name]
         if engine not in engines:
-            raise UsageError(f"{flag} is honoured by the {' and '.join(engines)} engine"
+            raise UsageError(f"{flag} is honoured by the {engine_list(engines)} engine"
                              f"{'s' if len(engines) > 1 else ''} only (engine here: {engine})")
+
+
+def engine_list(engines: Iterable[str]) -> str:
+    """``openvino``, ``openvino and onnxruntime``, ``openvino, onnxruntime and pytorch``."""
+    names = list(engines)
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def parse_pinning(value: str | None) -> str | None:
@@ -307,6 +315,7 @@ def build_tuning(
     session_config: str | Iterable[str] | None = None,
     io_binding: bool | None = None,
     elastic: bool = False,
+    torch_compile: bool = False,
 ) -> Tuning:
     """Validate the tuning options (as typed, or as passed to the Python API) into a ``Tuning``."""
     if device_config is not None and not Path(device_config).is_file():
@@ -338,4 +347,5 @@ def build_tuning(
         session_config=parse_key_values("--session-config", session_config),
         io_binding=io_binding,
         elastic=elastic,
+        torch_compile=torch_compile,
     )

@@ -8,25 +8,15 @@ In-process code (a notebook, a benchmark script) can call ``register_engine(name
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import EngineNotInstalled, UsageError
+from .registry import BUILTIN, REGISTERED, available_engines, plugins, register_engine
 from .sdk import FAKE_DETAIL, SDKS, use_lean_sdk_imports
 
 if TYPE_CHECKING:
     from ..config.benchmark import BenchmarkConfig
     from .base import Engine
-
-BUILTIN = ("openvino", "onnxruntime", "fake")
-_REGISTERED: dict[str, Callable[[BenchmarkConfig], Engine]] = {}
-
-
-def register_engine(name: str, factory: Callable[[BenchmarkConfig], Engine]) -> None:
-    """Make ``factory(config) -> Engine`` available as ``-e name`` in this process."""
-    if not name or name in BUILTIN:
-        raise ValueError(f"cannot register an engine named {name!r}")
-    _REGISTERED[name] = factory
 
 
 def is_installed(name: str) -> bool:
@@ -34,17 +24,26 @@ def is_installed(name: str) -> bool:
     return sdk is None or importlib.util.find_spec(sdk.module) is not None
 
 
-def choose_engine(requested: str | None, model_format: str) -> tuple[str, str]:
-    """The engine to use and why, in words."""
+def choose_engine(requested: str | None, model_format: str, model_text: str = "the model") -> tuple[str, str]:
+    """The engine to use and why, in words. A built-in engine that cannot read the format is refused here, in one
+    line naming the engines that can (a plugin engine is left to say so itself)."""
+    from ..model.formats import DESCRIPTION, READERS
+
+    kind = "onnx" if model_format == "onnx (zoo)" else model_format
+    readers = READERS.get(kind, ())
     if requested is not None:
+        if requested in BUILTIN and readers and requested not in readers:
+            raise UsageError(f"-e {requested} cannot read {model_text} ({DESCRIPTION.get(kind, kind)}); engines that "
+                             f"can: {', '.join(r for r in readers if r != 'fake')}")
         return requested, "-e/--engine"
-    if model_format == "openvino-ir":
+    if kind == "openvino-ir":
         return "openvino", "the model is OpenVINO IR"
-    installed = [name for name in ("openvino", "onnxruntime") if is_installed(name)]
+    candidates = [name for name in readers if name != "fake"]
+    installed = [name for name in candidates if is_installed(name)]
     if not installed:
-        raise EngineNotInstalled(
-            "no inference engine is installed: pip install 'infermeter[openvino]' or 'infermeter[onnxruntime]'"
-        )
+        extras = " or ".join(f"'infermeter[{SDKS[name].extra}]'" for name in candidates)
+        what = "inference engine" if kind == "onnx" else f"engine that reads {DESCRIPTION.get(kind, kind)} models"
+        raise EngineNotInstalled(f"no {what} is installed: pip install {extras}")
     return installed[0], f"default; installed: {', '.join(installed)}; choose with -e"
 
 
@@ -62,23 +61,21 @@ def create_engine(name: str, config: BenchmarkConfig) -> Engine:
         from .onnxruntime import OnnxRuntimeEngine
 
         return OnnxRuntimeEngine()
-    if name in _REGISTERED:
-        return _REGISTERED[name](config)
-    plugin = _plugins().get(name)
+    if name == "pytorch":
+        from .pytorch import PyTorchEngine
+
+        return PyTorchEngine()
+    if name == "litert":
+        from .litert import LiteRTEngine
+
+        return LiteRTEngine()
+    if name in REGISTERED:
+        return REGISTERED[name](config)
+    plugin = plugins().get(name)
     if plugin is None:
         raise UsageError(f"unknown engine {name!r}; available: {', '.join(available_engines())}")
     engine: Engine = plugin.load()(config)
     return engine
-
-
-def _plugins() -> dict[str, Any]:
-    from importlib.metadata import entry_points  # ~20 ms: only when a non-built-in engine is asked for
-
-    return {ep.name: ep for ep in entry_points(group="infermeter.engines")}
-
-
-def available_engines() -> list[str]:
-    return [*BUILTIN, *sorted((set(_plugins()) | set(_REGISTERED)) - set(BUILTIN))]
 
 
 __all__ = ["BUILTIN", "FAKE_DETAIL", "available_engines", "choose_engine", "create_engine", "is_installed",

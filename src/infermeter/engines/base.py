@@ -12,7 +12,9 @@ engine, so that numbers from different engines are comparable.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -60,6 +62,7 @@ class RuntimeInfo:
     device_config: Mapping[str, Mapping[str, PropertyValue]] = field(default_factory=dict)  # -dump_config
     cache: str = ""  # -cdir: what the model cache did, in words
     cached_compile_ns: int | None = None  # -cdir on a cold cache: a second compile, from the cache
+    frontend: str = ""  # what read the model file, in words (e.g. OpenVINO's tflite frontend, torch.jit.load)
 
 
 def property_value(value: str | int | float) -> PropertyValue:
@@ -79,6 +82,23 @@ class Session(Protocol):
     """One request at a time. Inputs are bound before the first call."""
 
     def infer(self) -> None: ...
+
+
+def call_scope(session: object) -> AbstractContextManager[object]:
+    """What must hold around a session's calls in the thread that makes them, entered once per loop instead of
+    once per call (pytorch: ``inference_mode`` and autocast). A session declares it with a ``scope()`` method
+    returning a context manager; sessions without one need nothing."""
+    scope = getattr(session, "scope", None)
+    return scope() if scope is not None else contextlib.nullcontext()
+
+
+class OutputsSession(Session, Protocol):
+    """A session that can also hand back outputs (``infermeter verify`` and the agreement line of an A/B need it;
+    an engine plugin without it can be benchmarked, not verified)."""
+
+    def outputs(self) -> list[np.ndarray]:
+        """The outputs of one more call on the bound inputs, as numpy copies, in the model's output order."""
+        ...
 
 
 class AsyncSession(Protocol):
@@ -169,6 +189,22 @@ class RequestFailed(Exception):
         self.slot = slot  # the async slot that is idle again, when known
 
 
-__all__ = ["AsyncSession", "Clock", "CompiledModel", "Dim", "Engine", "EngineInfo", "EngineOptions", "InputDescription",
-           "ModelHandle", "OutputDescription", "PropertyValue", "RequestFailed", "RuntimeInfo", "Session",
-           "property_value"]
+__all__ = [
+    "AsyncSession",
+    "Clock",
+    "CompiledModel",
+    "Dim",
+    "Engine",
+    "EngineInfo",
+    "EngineOptions",
+    "InputDescription",
+    "ModelHandle",
+    "OutputDescription",
+    "OutputsSession",
+    "PropertyValue",
+    "RequestFailed",
+    "RuntimeInfo",
+    "Session",
+    "call_scope",
+    "property_value",
+]

@@ -22,10 +22,10 @@ import numpy as np
 
 from .. import __version__
 from ..clock import FakeClock
+from ..config.fakespec import parse_latency_spec
 from ..errors import UsageError
 from ..model.files import ModelRef, describe_model_file
 from ..results.counters import LayerCounter
-from ..units import parse_duration_ns
 from .base import (
     AsyncSession,
     Clock,
@@ -59,34 +59,9 @@ class LatencyModel:
 
 
 def parse_latency_model(spec: str, seed: int) -> LatencyModel:
-    """Parse ``5ms`` / ``cycle:1ms,2ms`` / ``lognormal:5ms,0.2``; raises ValueError with the reason."""
-    kind, _, rest = spec.strip().partition(":")
-    if not rest:
-        return LatencyModel([_positive_ns(kind)])
-    if kind == "cycle":
-        values = [_positive_ns(v) for v in rest.split(",") if v.strip()]
-        if not values:
-            raise ValueError("cycle: needs at least one duration")
-        return LatencyModel(values)
-    if kind == "lognormal":
-        parts = [p.strip() for p in rest.split(",")]
-        if len(parts) != 2:
-            raise ValueError("lognormal: expects MEDIAN,SIGMA, e.g. lognormal:5ms,0.2")
-        try:
-            sigma = float(parts[1])
-        except ValueError:
-            raise ValueError(f"lognormal sigma {parts[1]!r} is not a number") from None
-        if not 0 <= sigma <= 5:
-            raise ValueError("lognormal sigma must be within 0..5")
-        return LatencyModel(lognormal=(_positive_ns(parts[0]), sigma), seed=seed)
-    raise ValueError(f"unknown latency model {kind!r}; use 5ms, cycle:1ms,2ms or lognormal:5ms,0.2")
-
-
-def _positive_ns(text: str) -> int:
-    ns = parse_duration_ns(text.strip(), default_unit="ms")
-    if ns <= 0:
-        raise ValueError(f"latency {text!r} must be positive")
-    return ns
+    """Parse ``5ms`` / ``cycle:1ms,2ms`` / ``lognormal:5ms,0.2`` (grammar in config.fakespec); ValueError says why."""
+    parsed = parse_latency_spec(spec)
+    return LatencyModel(list(parsed.values_ns), parsed.lognormal, seed)
 
 
 @dataclass

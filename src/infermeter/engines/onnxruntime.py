@@ -64,6 +64,7 @@ class OrtSession:
     """
 
     def __init__(self, session: Any, inputs: Mapping[str, np.ndarray], io_binding: bool = False) -> None:
+        self._session = session
         self._feeds = {name: np.require(array, requirements="C") for name, array in inputs.items()}
         self.binding: Any = None
         if io_binding:
@@ -80,6 +81,14 @@ class OrtSession:
             self.infer = functools.partial(run, [o.name for o in session.get_outputs()], self._feeds, None)
         else:  # pragma: no cover - older/newer wrappers
             self.infer = functools.partial(session.run, None, self._feeds)
+
+
+    def outputs(self) -> list[np.ndarray]:
+        """One more call; its outputs copied into numpy arrays, in the model's output order."""
+        if self.binding is not None:
+            self.infer()
+            return [np.array(array) for array in self.binding.copy_outputs_to_cpu()]
+        return [np.array(array) for array in self._session.run(None, self._feeds)]
 
 
 def _bind(session: Any, feeds: Mapping[str, np.ndarray]) -> Any:

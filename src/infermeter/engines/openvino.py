@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import EngineError, EngineNotInstalled, InputError, UsageError
+from ..model import formats
 from ..model.files import ModelRef, load_onnx, read_ir_xml
 from ..model.onnx_graph import Graph
 from .base import (
@@ -59,6 +60,7 @@ finally:
 # These import openvino themselves, so they come after the import above.
 from ..config.tuning import Tuning  # noqa: E402
 from . import openvino_setup as setup  # noqa: E402
+from .openvino_frontends import DeferredTorchModel, convert_torch, frontend_text  # noqa: E402
 from .openvino_graph import count_flops, describe_inputs, element_dtype, port_dims, port_name  # noqa: E402
 
 _VIRTUAL = {"AUTO", "MULTI", "HETERO", "BATCH"}
@@ -80,6 +82,12 @@ class OpenVINOSession:
         requests.append(self._request)
         self._tensors = _bind(self._request, compiled, inputs)
         self.infer = functools.partial(_RequestBase.infer, self._request, {}, True, False)
+        self._outputs = len(compiled.outputs)
+
+    def outputs(self) -> list[np.ndarray]:
+        """One more call; its outputs copied out of the request, in the model's output order."""
+        self.infer()
+        return [np.array(self._request.get_output_tensor(i).data, copy=True) for i in range(self._outputs)]
 
 
 def _bind(request: Any, compiled: Any, inputs: Mapping[str, np.ndarray]) -> list[Any]:
@@ -170,7 +178,9 @@ class OpenVINOCompiled:
 
 
 class OpenVINOModel:
-    def __init__(self, core: Any, model: Any, path: Path, tuning: Tuning, graph: Graph | None = None) -> None:
+    def __init__(self, core: Any, model: Any, path: Path, tuning: Tuning, graph: Graph | None = None,
+                 frontend: str = "") -> None:
+        self.frontend = frontend
         self._core = core
         self._model = model
         self._path = path
@@ -209,7 +219,8 @@ class OpenVINOModel:
         if options.tuning.cache_dir:
             cache, cached_ns = self._cache_outcome(options, config, before)
         runtime = dataclasses.replace(_runtime_info(compiled, options), cache=cache, cached_compile_ns=cached_ns,
-                                      device_config=setup.device_dump(self._core, compiled, options.device))
+                                      device_config=setup.device_dump(self._core, compiled, options.device),
+                                      frontend=self.frontend)
         return OpenVINOCompiled(compiled, runtime, options.tuning.perf_counts, options.tuning.runtime_graph_path)
 
     def _compile(self, device: str, config: dict[str, str]) -> Any:
@@ -368,20 +379,35 @@ class OpenVINOEngine:
                 raise UsageError(f"-d {device}: openvino has no device {name!r} on this machine; available: "
                                  f"{', '.join(sorted(available))} (and AUTO, MULTI:…, HETERO:…, BATCH:…)")
 
-    def read(self, model: ModelRef, clock: Clock) -> OpenVINOModel:
+    def read(self, model: ModelRef, clock: Clock) -> OpenVINOModel | DeferredTorchModel:
         path = model.file()
+        if model.kind in formats.TORCH_FORMATS:
+            return self._read_torch(model, path)
         # Check the file ourselves first: on a damaged file OpenVINO tries every frontend, and some of them
         # print to stderr before the error comes back.
         graph = None
-        if path.suffix.lower() == ".xml":
+        if model.kind == formats.IR:
             read_ir_xml(path)
-        else:
+        elif model.kind == formats.ONNX:
             graph = load_onnx(path)  # kept: it names the dynamic dims OpenVINO leaves anonymous
         try:
             read = self._core.read_model(str(path))
         except RuntimeError as error:
             raise InputError(f"openvino cannot read model {path}: {ov_message(error)}") from None
+        return self._wrap(read, path, graph, frontend_text(model.kind, "Core.read_model"))
+
+    def _read_torch(self, model: ModelRef, path: Path) -> OpenVINOModel | DeferredTorchModel:
+        if self._tuning.compile_from_file:
+            raise UsageError(f"-lfile compiles a file OpenVINO reads itself; {model.text} is converted from PyTorch")
+        text = frontend_text(model.kind, "openvino.convert_model, traced at the run's shapes")
+        if model.kind != formats.TORCH_EXPORT:  # TorchScript and factories declare no shapes: traced at the run's
+            return DeferredTorchModel(model, lambda converted: self._wrap(converted, path, None, text))
+        converted, _ = convert_torch(model)
+        return self._wrap(converted, path, None, frontend_text(model.kind, "openvino.convert_model"))
+
+    def _wrap(self, read: Any, path: Path, graph: Graph | None, frontend: str) -> OpenVINOModel:
         if self._tuning.compile_from_file:
             setup.refuse_preprocessing_with_lfile(self._tuning)
-            return OpenVINOModel(self._core, read, path, self._tuning, graph)
-        return OpenVINOModel(self._core, setup.apply_preprocessing(read, self._tuning), path, self._tuning, graph)
+            return OpenVINOModel(self._core, read, path, self._tuning, graph, frontend)
+        return OpenVINOModel(self._core, setup.apply_preprocessing(read, self._tuning), path, self._tuning, graph,
+                             frontend)

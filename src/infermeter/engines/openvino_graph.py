@@ -31,7 +31,7 @@ def element_dtype(port: Any) -> str:
         return "bfloat16"
     try:
         return str(np.dtype(element.to_dtype()).name)
-    except (RuntimeError, TypeError):
+    except (RuntimeError, TypeError, IndexError):  # IndexError: a dynamic element type
         return "unsupported"
 
 

@@ -16,6 +16,8 @@ class Sdk:
 SDKS = {
     "openvino": Sdk("openvino", "openvino", "openvino"),
     "onnxruntime": Sdk("onnxruntime", "onnxruntime", "onnxruntime"),
+    "pytorch": Sdk("torch", "torch", "pytorch"),
+    "litert": Sdk("ai_edge_litert", "ai-edge-litert", "litert"),
 }
 FAKE_DETAIL = "deterministic, virtual clock"  # the fake engine has one device, CPU, and infermeter's version
 _LEAN_SDK_IMPORTS = [False]

@@ -62,6 +62,7 @@ def assemble_report(prepared: Prepared, command: Sequence[str] | None, measured:
         phases=phases,
         run=measured.run if measured is not None else None,
         timed=timed,
+        headline=scenarios.get(config.scenario).headline,
         notes=prepared.ready.notes,
         error=measured.error if measured is not None else None,
         command=tuple(command) if command is not None else None,
@@ -121,6 +122,7 @@ def engine_facts(config: BenchmarkConfig, info: EngineInfo, why: str, runtime: R
         properties=dict(runtime.properties),
         device_config={device: dict(props) for device, props in runtime.device_config.items()},
         cache=runtime.cache,
+        frontend=runtime.frontend,
     )
 
 

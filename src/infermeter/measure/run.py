@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # the report's modules are imported after the first inference
     from ..results.facts import FlopsPerRequest
     from ..results.report import Report
 
-_OPENVINO_ONLY = (("infer_precision", "-infer_precision"),)
+_PRECISION_ENGINES = ("openvino", "pytorch")  # -infer_precision; pytorch: bf16 | f32 (autocast)
 _REAL_ENGINE_ONLY = (("threads", "-nthreads"),)
 
 
@@ -50,6 +50,7 @@ class Prepared:
     clock: Clock
     ready: InputsReady
     flops: FlopsPerRequest | None = None  # work of one request (MACs, FLOPs), when it could be counted cheaply
+    output_names: tuple[str, ...] = ()  # as the model declares them (verify labels its comparisons with them)
 
 
 def run(config: BenchmarkConfig, observer: Observer | None = None, clock: Clock | None = None,
@@ -61,7 +62,7 @@ def run(config: BenchmarkConfig, observer: Observer | None = None, clock: Clock 
 def prepare(config: BenchmarkConfig, observer: Observer, clock: Clock | None = None) -> Prepared:
     config = _resolved(config, scenarios.get(config.scenario))
     model = resolve_model(config.model)
-    engine_name, why = choose_engine(config.engine, model.format)
+    engine_name, why = choose_engine(config.engine, model.format, model.text)
     _check_engine_options(engine_name, config)
     engine = create_engine(engine_name, config)
     if config.tuning.execution_provider is None:  # --ep chooses the provider; -d is then only a label
@@ -83,7 +84,8 @@ def prepare(config: BenchmarkConfig, observer: Observer, clock: Clock | None = N
             compiled = handle.compile(_engine_options(config))
     except KeyboardInterrupt:
         raise BenchmarkInterrupted(f"interrupted during {timer.current or 'loading'}; nothing was measured") from None
-    return Prepared(config, model, info, why, ready.plan, ready.inputs, compiled, timer, clock, ready, flops)
+    return Prepared(config, model, info, why, ready.plan, ready.inputs, compiled, timer, clock, ready, flops,
+                    tuple(o.name for o in handle.outputs))
 
 
 
@@ -124,9 +126,9 @@ def _check_engine_options(engine: str, config: BenchmarkConfig) -> None:
     check_engine_support(engine, config.tuning)
     if config.hint == "cumulative_throughput" and engine != "openvino":
         raise UsageError(f"-hint cumulative_throughput is honoured by the openvino engine only (engine here: {engine})")
-    for field, flag in _OPENVINO_ONLY:
-        if getattr(config, field) is not None and engine != "openvino":
-            raise UsageError(f"{flag} is honoured by the openvino engine only (engine here: {engine})")
+    if config.infer_precision is not None and engine not in _PRECISION_ENGINES:
+        raise UsageError(f"-infer_precision is honoured by the openvino and pytorch engines only (engine here: "
+                         f"{engine})")
     for field, flag in _REAL_ENGINE_ONLY:
         if getattr(config, field) is not None and engine == "fake":
             raise UsageError(f"{flag} has no meaning for the fake engine")
@@ -189,7 +191,7 @@ def _model_flops(model: ModelRef, handle: ModelHandle, plan: ShapePlan) -> Flops
     try:
         if counter is not None:
             counted = counter()
-        elif model.format == "openvino-ir" or model.file().stat().st_size > FLOPS_FROM_FILE_LIMIT:
+        elif model.format not in ("onnx", "onnx (zoo)") or model.file().stat().st_size > FLOPS_FROM_FILE_LIMIT:
             return None
         else:
             counted = model_flops(model.file(), plan.shapes())

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
 from ..errors import InputError
+from . import formats
 from .io import Dim, InputDescription, OutputDescription
 from .onnx_graph import ELEMENT_TYPES, Graph, Node, OnnxFormatError, read_graph
 
 if TYPE_CHECKING:
     from .zoo import ZooModel
 
-MODEL_SUFFIXES = (".onnx", ".xml")
+MODEL_SUFFIXES = tuple(formats.SUFFIXES)
 # Ops that pass index values through unchanged (or only change their layout).
 _INDEX_PASS_THROUGH = {"Cast", "Unsqueeze", "Squeeze", "Reshape", "Flatten", "Identity", "Expand", "Transpose"}
 _IR_TYPES = {
@@ -33,18 +34,23 @@ _IR_TYPES = {
 
 @dataclass(frozen=True)
 class ModelRef:
-    """What MODEL named: a file on disk, or a zoo entry (its file is built on demand)."""
+    """What MODEL named: a file or folder on disk, a Python factory (``file.py:make_model``), or a zoo entry (its
+    file is built on demand)."""
 
     text: str
     path: Path | None = None
     zoo: ZooModel | None = None
+    kind: str = formats.ONNX  # one of model.formats' names
+    factory: str | None = None  # the function of a Python factory
 
     @property
     def format(self) -> str:
-        if self.zoo is not None:
-            return "onnx (zoo)"
-        assert self.path is not None
-        return "openvino-ir" if self.path.suffix.lower() == ".xml" else "onnx"
+        return "onnx (zoo)" if self.zoo is not None else self.kind
+
+    @property
+    def readers(self) -> tuple[str, ...]:
+        """The built-in engines that read this model."""
+        return formats.READERS[self.kind]
 
     def file(self) -> Path:
         """The model file, building a zoo model first if needed."""
@@ -61,24 +67,27 @@ def resolve_model(text: str) -> ModelRef:
         from .zoo import get
 
         return ModelRef(text, zoo=get(text.split(":", 1)[1]))
+    factory = formats.split_factory(text)
+    if factory is not None:
+        formats.check_factory(text, *factory)
+        return ModelRef(text, path=Path(factory[0]), kind=formats.TORCH_FACTORY, factory=factory[1])
     path = Path(text)
     if not path.exists():
         raise InputError(f"model file not found: {text}")
-    if path.is_dir():
-        raise InputError(f"model {text} is a folder; give the .onnx or .xml file inside it")
-    suffix = path.suffix.lower()
-    if suffix not in MODEL_SUFFIXES:
-        raise InputError(f"model {text}: unsupported file type {suffix or '(none)'!r}; use .onnx, .xml or zoo:NAME")
-    if suffix == ".xml" and not path.with_suffix(".bin").exists():
+    kind = formats.format_of(path)
+    if kind == formats.IR and not path.with_suffix(".bin").exists():
         raise InputError(f"model {text}: its weights file {path.with_suffix('.bin').name} is missing beside it")
-    if path.stat().st_size == 0:
+    if path.is_file() and path.stat().st_size == 0:
         raise InputError(f"model file {text} is empty")
-    return ModelRef(text, path=path)
+    formats.check_file(path, kind)
+    return ModelRef(text, path=path, kind=kind)
 
 
 def describe_model_file(path: Path) -> tuple[list[InputDescription], list[OutputDescription]]:
     if path.suffix.lower() == ".xml":
         return describe_ir_xml(path)
+    if path.suffix.lower() != ".onnx":
+        raise InputError(f"model {path}: the fake engine reads ONNX and OpenVINO IR only")
     return describe_onnx(load_onnx(path))
 
 

@@ -118,6 +118,9 @@ def _fields(data: memoryview) -> Iterator[tuple[int, int, int | memoryview]]:
         raise OnnxFormatError("truncated field")
 
 
+protobuf_fields = _fields  # for other protobuf files read the same way (a TensorFlow SavedModel's signatures)
+
+
 def _text(value: int | memoryview) -> str:
     if isinstance(value, int):
         raise OnnxFormatError("expected a string field")

@@ -40,7 +40,7 @@ def format_ratio(comparison: Comparison) -> str:
 def render_session(session: Session, console: Console, metric: str, threshold: float, quiet: bool = False) -> None:
     """Per-configuration summary over rounds, then each configuration against the first."""
     if quiet:
-        for line in session_lines(session, metric, threshold):
+        for line in [*session_lines(session, metric, threshold), *session.agreement]:
             console.print(line, soft_wrap=True)
         return
     table = Table(title=session_title(session), title_justify="left")
@@ -55,6 +55,10 @@ def render_session(session: Session, console: Console, metric: str, threshold: f
     if len(session.labels) > 1:
         console.print(comparison_table(comparison_rows(session, metric, threshold), baseline_name(session), metric))
     console.print(Text(session_footer(session), style="dim"))
+    for note in session.notes:
+        console.print(Text(note, style="yellow" if note.startswith("warning") else "dim"))
+    for line in session.agreement:
+        console.print(Text(line, style="bold" if "DISAGREE" in line else ""))
 
 
 def session_title(session: Session) -> str:

@@ -84,6 +84,8 @@ def header_table(report: Report) -> Table:
     table.add_column(style="bold")
     table.add_column()
     table.add_row("model", escape(f"{model.ref} ({model.format})"))
+    if engine.frontend:
+        table.add_row("read by", escape(engine.frontend))
     table.add_row("engine", escape(f"{engine.name} {engine.version} — {engine.why}"))
     precision = engine.precision + (f" ({engine.precision_note})" if engine.precision_note else "")
     table.add_row("device", escape(f"{engine.device} · precision {precision}"))

@@ -56,6 +56,7 @@ class EngineFacts:
     properties: Mapping[str, PropertyValue] = field(default_factory=dict)  # as the engine reports them
     device_config: Mapping[str, Mapping[str, PropertyValue]] = field(default_factory=dict)  # -dump_config
     cache: str = ""  # -cdir: what the model cache did, in words
+    frontend: str = ""  # what read the model file (e.g. "openvino tflite frontend (...)", "torch.jit.load ...")
 
 
 # --- model --------------------------------------------------------------------------------------------------

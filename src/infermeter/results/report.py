@@ -68,6 +68,7 @@ class Report(NotebookViews):
     phases: PhaseTimes
     run: RunResult | None
     timed: str  # what the latency and throughput numbers include, in words
+    headline: str  # the metric the scenario leads with ("median", "throughput", …): summaries and comparisons
     notes: tuple[str, ...] = ()
     error: str | None = None
     command: tuple[str, ...] | None = None
@@ -108,6 +109,7 @@ class Report(NotebookViews):
             "phases": self.phases.to_dict(),
             "run": self.run.to_dict() if self.run is not None else None,
             "timed": self.timed,
+            "headline": self.headline,
             "notes": list(self.notes),
             "verdict": self.verdict,
             "findings": [finding.to_dict() for finding in self.findings],
@@ -131,6 +133,7 @@ class Report(NotebookViews):
             phases=PhaseTimes.from_dict(data["phases"]),
             run=RunResult.from_dict(run) if run is not None else None,
             timed=from_data(str, data.get("timed", ""), "timed"),
+            headline=from_data(str, data["headline"], "headline"),
             notes=from_data(tuple[str, ...], data.get("notes", []), "notes"),
             error=from_data(str | None, data.get("error"), "error"),
             command=from_data(tuple[str, ...] | None, data.get("command"), "command"),

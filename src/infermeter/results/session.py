@@ -40,6 +40,8 @@ class Session(NotebookViews):
     baselines: tuple[int, ...] = ()  # per configuration, the one it is compared with (itself: none); () = the first
     threshold: float = DEFAULT_THRESHOLD  # the band the verdicts are read against
     interleaving: Interleaving | None = None  # the units, when the configurations took turns in one measurement
+    notes: tuple[str, ...] = ()  # what was done before timing (inputs shared across engines) and warnings
+    agreement: tuple[str, ...] = ()  # one line per configuration: its outputs against the first's (after timing)
 
     def pairs(self) -> list[tuple[int, int]]:
         """(baseline, configuration) for every configuration that is compared, in configuration order."""
@@ -102,6 +104,8 @@ class Session(NotebookViews):
             "baselines": list(self.baselines),
             "threshold": self.threshold,
             "interleaving": self.interleaving.to_dict() if self.interleaving is not None else None,
+            "notes": list(self.notes),
+            "agreement": list(self.agreement),
             "comparisons": {metric: [{"label": label, **(c.to_dict() if c else {"verdict": None})}
                                      for label, c in self.comparisons(metric)]
                             for metric in METRICS},
@@ -126,4 +130,6 @@ class Session(NotebookViews):
             baselines=from_data(tuple[int, ...], data.get("baselines", []), "baselines"),
             threshold=from_data(float, data.get("threshold", DEFAULT_THRESHOLD), "threshold"),
             interleaving=Interleaving.from_dict(data["interleaving"]) if data.get("interleaving") else None,
+            notes=from_data(tuple[str, ...], data.get("notes", []), "notes"),
+            agreement=from_data(tuple[str, ...], data.get("agreement", []), "agreement"),
         )

@@ -6,7 +6,8 @@ left as they are: the typed reader (``Report.from_dict``) then says what is wron
 
 - report 1 -> 2: version 2 added ``findings``, ``verdict`` and ``run.cpu``. ``findings`` stays absent: they are
   derived from the samples by whoever loads the file (``runs.files``, which may import ``analysis``).
-- report 2 -> 3: engine property values become typed. Version 2 wrote every value as text: numbers
+- report 2 -> 3: the report names its ``headline`` metric (version 2 had two scenarios: latency, whose headline
+  is the median, and throughput). Engine property values become typed. Version 2 wrote every value as text: numbers
   (``"2"``, ``"0.5"``) become numbers, Python booleans written as ``"True"``/``"False"`` in
   ``engine.properties`` and booleans written as ``"YES"``/``"NO"`` in ``engine.device_config`` become
   booleans (version 3 writes a boolean where the engine returned one).
@@ -66,7 +67,10 @@ def _report_2_to_3(data: dict[str, Any]) -> dict[str, Any]:
             engine["device_config"] = {device: {key: _typed(value, ("YES", "NO")) for key, value in entries.items()}
                                        if isinstance(entries, dict) else entries
                                        for device, entries in engine["device_config"].items()}
-    return {**data, "schema_version": 3, "engine": engine}
+    config = data.get("config")
+    scenario = config.get("scenario") if isinstance(config, dict) else None
+    headline = "median" if scenario == "latency" else "throughput"
+    return {**data, "schema_version": 3, "engine": engine, "headline": data.get("headline", headline)}
 
 
 def _typed(value: Any, booleans: tuple[str, str]) -> PropertyValue | Any:

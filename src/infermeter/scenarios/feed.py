@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 
 import numpy as np
 
 from ..clock import Clock, FakeClock
-from ..engines.base import CompiledModel
+from ..engines.base import CompiledModel, call_scope
 from ..inputs.feed import InputFeed
 
 
@@ -25,18 +26,23 @@ class CyclingSession:
 
     def __init__(self, compiled: CompiledModel, feed: InputFeed) -> None:
         self._calls: list[Callable[[], None]] = []
+        self._first: object = None  # a session made here: what its calls need around them (call_scope)
         self._copies: list[list[tuple[np.ndarray, np.ndarray]]] = []
         bound_by_group: dict[int, dict[str, np.ndarray]] = {}
         call_by_group: dict[int, Callable[[], None]] = {}
         for index, inputs in enumerate(feed.sets):
             group = feed.groups[index]
             if not feed.copy_in:
-                self._calls.append(compiled.create_session(_private(inputs)).infer)
+                made = compiled.create_session(_private(inputs))
+                self._first = self._first or made
+                self._calls.append(made.infer)
                 self._copies.append([])
                 continue
             if group not in bound_by_group:
                 bound_by_group[group] = _private(inputs)
-                call_by_group[group] = compiled.create_session(bound_by_group[group]).infer
+                made = compiled.create_session(bound_by_group[group])
+                self._first = self._first or made
+                call_by_group[group] = made.infer
             bound = bound_by_group[group]
             self._calls.append(call_by_group[group])
             self._copies.append([(bound[name], np.ascontiguousarray(array)) for name, array in inputs.items()])
@@ -45,6 +51,9 @@ class CyclingSession:
 
     def reset(self) -> None:
         self._next = 0
+
+    def scope(self) -> AbstractContextManager[object]:
+        return call_scope(self._first)
 
     def infer(self) -> None:
         index = self._next

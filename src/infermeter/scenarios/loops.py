@@ -22,7 +22,7 @@ from array import array
 from collections.abc import Callable, Sequence
 
 from ..clock import Clock
-from ..engines.base import AsyncSession, RequestFailed, Session
+from ..engines.base import AsyncSession, RequestFailed, Session, call_scope
 from .recording import NEVER, Recorder, SampleBuffer
 from .stop import Stop
 
@@ -35,9 +35,15 @@ def run_sync(session: Session, clock: Clock, stop: Stop, buffer: SampleBuffer,
     A failing request raises, unless ``errors`` is given (--on-error continue): then it is counted there,
     left out of the samples, and counts towards the request minimum as an attempt.
     """
-    if errors is not None or pace is not None:
-        _run_sync_checked(session, clock, stop, buffer, progress, errors, pace)
-        return
+    with call_scope(session):  # e.g. pytorch's inference_mode: entered once, not per call
+        if errors is not None or pace is not None:
+            _run_sync_checked(session, clock, stop, buffer, progress, errors, pace)
+        else:
+            _run_sync_fast(session, clock, stop, buffer, progress)
+
+
+def _run_sync_fast(session: Session, clock: Clock, stop: Stop, buffer: SampleBuffer,
+                   progress: array) -> None:  # type: ignore[type-arg]
     infer = session.infer
     checkpoint = stop.checkpoint
     recorder = Recorder(buffer, progress, 0, checkpoint, checkpoint.next_at if checkpoint else NEVER, clock(),
@@ -244,6 +250,10 @@ class ThreadedRun:
             raise self.error
 
     def _worker(self, index: int, tickets: itertools.count[int], finished: threading.Event) -> None:
+        with call_scope(self._sessions[index]):  # entered in this thread, once
+            self._worker_fast(index, tickets, finished)
+
+    def _worker_fast(self, index: int, tickets: itertools.count[int], finished: threading.Event) -> None:
         """The fast path (no pacing, failures raise), with chained stamps like ``run_sync``; ``halt`` is looked
         at between batches, which come about every ``Recorder.PUBLISH_NS``. A request's ticket is the number
         started before it by all workers, so the request minimum is exact."""
@@ -258,11 +268,13 @@ class ThreadedRun:
         stamps = recorder.stamps
         next_at = recorder.next_at
         deadline, due = stop.deadline, 0
-        k = 0
+        counted = stop.requests > 0  # a request minimum: tickets make it exact; a time-only run takes none
+        k = ticket = 0
         try:
             t = stamps[0] = clock()
-            while True:  # the hot loop: a ticket, the call, one clock read, one list store, an add, three comparisons
-                ticket = next(tickets)
+            while True:  # the hot loop: the call, one clock read, one list store, an add, three comparisons
+                if counted:
+                    ticket = next(tickets)
                 if t >= deadline or ticket >= due:
                     more = stop.ask(ticket, t)
                     if more < 0:
@@ -289,6 +301,10 @@ class ThreadedRun:
 
     def _worker_checked(self, index: int, tickets: itertools.count[int], finished: threading.Event) -> None:
         """A worker with pacing, or with failures counted instead of raised."""
+        with call_scope(self._sessions[index]):
+            self._worker_checked_body(index, tickets, finished)
+
+    def _worker_checked_body(self, index: int, tickets: itertools.count[int], finished: threading.Event) -> None:
         infer = self._sessions[index].infer
         clock = self._clock
         buffer = self._buffers[index]

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..clock import Clock
 from ..config.benchmark import StopRule, Warmup
-from ..engines.base import CompiledModel, RequestFailed, Session
+from ..engines.base import CompiledModel, RequestFailed, Session, call_scope
 from ..errors import BenchmarkInterrupted, EngineError, InfermeterError, one_line
 from ..inputs.feed import InputFeed
 from .base import Driver, Scenario, Setup
@@ -143,9 +143,10 @@ class Runner:
 
     def _first_inference(self, session: Session) -> int:
         try:
-            t0 = self._clock()
-            session.infer()
-            return self._clock() - t0
+            with call_scope(session):
+                t0 = self._clock()
+                session.infer()
+                return self._clock() - t0
         except KeyboardInterrupt:
             raise BenchmarkInterrupted("interrupted during the first inference; nothing was measured") from None
         except Exception as failure:
