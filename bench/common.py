@@ -51,6 +51,34 @@ def build_trivial_model(path: Path) -> Path:
     return path
 
 
+def build_chain_model(path: Path, layers: int, size: int = 256, rows: int = 64, seed: int = 0) -> Path:
+    """A chain of ``layers`` MatMul [rows, size] × [size, size] + Relu (input X, output Y), weights from ``seed``.
+    Layer k has the same weights in every chain, so a chain of 21 does exactly 5 % more work than one of 20."""
+    if path.exists():
+        return path
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(seed)
+    nodes, weights, current = [], [], "X"
+    for layer in range(layers):
+        matrix = (rng.standard_normal((size, size)) / np.sqrt(size)).astype(np.float32)
+        weights.append(numpy_helper.from_array(matrix, f"W{layer}"))
+        nodes += [helper.make_node("MatMul", [current, f"W{layer}"], [f"M{layer}"]),
+                  helper.make_node("Relu", [f"M{layer}"], [f"R{layer}"])]
+        current = f"R{layer}"
+    nodes.append(helper.make_node("Identity", [current], ["Y"]))
+    graph = helper.make_graph(nodes, f"chain{layers}",
+                              [helper.make_tensor_value_info("X", TensorProto.FLOAT, [rows, size])],
+                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [rows, size])], weights)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(path))
+    return path
+
+
 def child_env() -> dict[str, str]:
     """The environment for measured processes: bytecode caching on (PYTHONDONTWRITEBYTECODE removed), so both
     tools start from cached bytecode as they do after a normal pip install."""
@@ -99,6 +127,42 @@ def spread(values: Sequence[float], digits: int = 1) -> str:
 
 def ratio_text(values: Sequence[float]) -> str:
     return f"{statistics.median(values):.3f} ({min(values):.3f}–{max(values):.3f})"
+
+
+def binomial_tail(k: int, n: int, p: float) -> float:
+    """P(X ≤ k) for X ~ Binomial(n, p), exactly."""
+    import math
+
+    return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k + 1))
+
+
+def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """The exact (Clopper–Pearson) interval of a binomial proportion k / n, by bisection on the binomial CDF."""
+    tail = (1 - confidence) / 2
+
+    def solve(target: float, below: bool) -> float:
+        low, high = 0.0, 1.0
+        for _ in range(60):
+            mid = (low + high) / 2
+            value = binomial_tail(k, n, mid) if below else 1 - binomial_tail(k - 1, n, mid)
+            # P(X ≤ k) falls with p; P(X ≥ k) rises with p
+            if (value > target) == below:
+                low = mid
+            else:
+                high = mid
+        return (low + high) / 2
+
+    lower = 0.0 if k == 0 else solve(tail, below=False)
+    upper = 1.0 if k == n else solve(tail, below=True)
+    return lower, upper
+
+
+def rate_text(k: int, n: int) -> str:
+    """'3/40 = 7.5 % [1.6, 20.4]' (exact 95 % interval)."""
+    if n == 0:
+        return "–"
+    low, high = clopper_pearson(k, n)
+    return f"{k}/{n} = {100 * k / n:.1f} % [{100 * low:.1f}, {100 * high:.1f}]"
 
 
 def cpu_model() -> str:

@@ -11,7 +11,9 @@ For each model (built by ../shared/tools/make_models.py) and engine:
 2. Confirmation: the default against the grid's best, ``--pairs`` interleaved pairs (order alternating);
    the median of the per-pair ratios default / best is the figure (the grid's own maximum is biased upward
    by noise: the best of many noisy runs is luckier than its configuration).
-The target is default / best ≥ 0.97. The table also prints the layout the default chose and why.
+The target is default / best ≥ 0.97. The table also prints the layout the default chose and why, and says
+when the grid's best *is* the default's own layout (then default / best compares one layout with itself: it
+measures noise, and no "win" is claimed).
 
 Usage: python bench/defaults.py [--models resnet50,squeezenet1_1] [--engines openvino] [--seconds 4]
        [--repeat 2] [--pairs 3]
@@ -46,11 +48,17 @@ DEFAULT = "default"
 
 
 def grid(engine: str) -> dict[str, list[str]]:
+    return {label: args for label, (args, _) in layouts(engine).items()}
+
+
+def layouts(engine: str) -> dict[str, tuple[list[str], tuple[int, int | None, int]]]:
+    """label: (arguments, (requests in flight, streams, threads)) of each grid point."""
     if engine == "openvino":
-        return {f"streams {s} · threads {t} · nireq {n}": ["-hint", "none", "-api", "async", "-nstreams", str(s),
-                                                             "-nthreads", str(t), "-nireq", str(n)]
+        return {f"streams {s} · threads {t} · nireq {n}": (["-hint", "none", "-api", "async", "-nstreams", str(s),
+                                                              "-nthreads", str(t), "-nireq", str(n)], (n, s, t))
                 for s in (1, 2) for t in (1, 2) if s <= t for n in (1, 2, 4)}
-    return {f"{n} runner thread(s) · intra-op {t}": ["-api", "async", "-nireq", str(n), "-nthreads", str(t)]
+    return {f"{n} runner thread(s) · intra-op {t}": (["-api", "async", "-nireq", str(n), "-nthreads", str(t)],
+                                                     (n, None, t))
             for n in (1, 2, 3, 4) for t in (1, 2)}
 
 
@@ -63,6 +71,8 @@ def measure(model: Path, engine: str, args: list[str], seconds: float, out: Path
     return {"items_per_s": float(report["run"]["throughput_items_per_s"]),
             "layout": f"{engine_record['requests_in_flight']} in flight, streams {engine_record.get('streams')}, "
                       f"threads {engine_record.get('threads')}",
+            "shape": (engine_record["requests_in_flight"], engine_record.get("streams") if engine == "openvino"
+                      else None, engine_record.get("threads")),
             "why": engine_record.get("choice_reason", "")}
 
 
@@ -86,8 +96,10 @@ def study(model: Path, engine: str, options: argparse.Namespace, out: Path) -> d
     best_rates = [rate(r) for r in confirm[best]]
     chosen = rounds[DEFAULT][0]
     assert isinstance(chosen, dict)
+    same = tuple(chosen["shape"]) == layouts(engine)[best][1]
     return {"medians": medians, "best": best, "default_rates": default_rates, "best_rates": best_rates,
-            "ratios": ratios(default_rates, best_rates), "layout": chosen["layout"], "why": chosen["why"]}
+            "ratios": ratios(default_rates, best_rates), "layout": chosen["layout"], "why": chosen["why"],
+            "same": same}
 
 
 def main() -> int:
@@ -98,7 +110,10 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--model-dir", type=Path, default=HERE / "models")
+    parser.add_argument("--quick", action="store_true", help="squeezenet1_1, one round of 1 s (checks the script)")
     options = parser.parse_args()
+    if options.quick:
+        options.models, options.seconds, options.repeat, options.pairs = "squeezenet1_1", 1.0, 1, 1
     names = [name for name in options.models.split(",") if name]
     engines = [name for name in options.engines.split(",") if name]
     ensure_models(options.model_dir, names)
@@ -129,8 +144,10 @@ def render(studies: dict[tuple[str, str], dict[str, object]], options: argparse.
     for (model, engine), found in studies.items():
         default_rates, best_rates, pair_ratios = found["default_rates"], found["best_rates"], found["ratios"]
         assert isinstance(default_rates, list) and isinstance(best_rates, list) and isinstance(pair_ratios, list)
-        lines.append(f"| {model} | {engine} | {found['layout']} | {found['best']} | {spread(default_rates)} | "
-                     f"{spread(best_rates)} | {ratio_text(pair_ratios)} |")
+        best = f"{found['best']} = the default's own layout" if found["same"] else found["best"]
+        ratio = f"{ratio_text(pair_ratios)}" + (" (the same layout twice: noise, not a win)" if found["same"] else "")
+        lines.append(f"| {model} | {engine} | {found['layout']} | {best} | {spread(default_rates)} | "
+                     f"{spread(best_rates)} | {ratio} |")
         whys.append(f"- {model} / {engine}: {found['why']}")
     lines += ["", "Why the default chose its layout (infermeter's own words, from each report):", "", *whys, "",
               "Grid medians (items/s):", ""]

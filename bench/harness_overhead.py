@@ -123,11 +123,22 @@ def engine_free_costs(repeats: int = 7, seconds: float = 0.3) -> dict[str, float
         run.run(lambda finished: [event.wait() for event in finished])
         return (time.perf_counter() - began) / buffers[0].count * 1e9
 
-    rounds = interleaved(repeats, {"bare": bare_ns, "sync": sync_ns, "thread": thread_ns})
+    def duet_ns() -> float:
+        from infermeter.scenarios.interleave import Schedule, UnitRecord, interleave_requests
+
+        record = UnitRecord(2)
+        limit = int(seconds * 1e9)
+        began = time.perf_counter()
+        interleave_requests([NoOp.infer, NoOp.infer], time.perf_counter_ns, Schedule(2, 0), record,
+                            lambda r, now: min(r.active_ns) * 2 >= limit)
+        return (time.perf_counter() - began) / sum(record.requests) * 1e9
+
+    rounds = interleaved(repeats, {"bare": bare_ns, "sync": sync_ns, "thread": thread_ns, "duet": duet_ns})
     floor = statistics.median(rounds["bare"])
     return {"bare loop, ns per no-op call": floor,
             "infermeter sync loop (run_sync)": statistics.median(rounds["sync"]) - floor,
-            "infermeter runner thread (ThreadedRun, one thread)": statistics.median(rounds["thread"]) - floor}
+            "infermeter runner thread (ThreadedRun, one thread)": statistics.median(rounds["thread"]) - floor,
+            "infermeter interleaved request loop (two sides, --vs)": statistics.median(rounds["duet"]) - floor}
 
 
 def same_process_rates(model: Path, rounds: int = 9, seconds: float = 1.0) -> dict[str, dict[str, list[float]]]:
@@ -178,7 +189,10 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=9)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--quick", action="store_true", help="1 pair of 1 s (checks the script; numbers mean little)")
     options = parser.parse_args()
+    if options.quick:
+        options.pairs, options.seconds = 1, 1.0
     cases = [case for case in options.cases.split(",") if case]
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)

@@ -15,20 +15,24 @@ import time
 from common import HERE, MODELS, ensure_models, machine, write_result
 
 SUITE = {  # name: (script, full arguments, quick arguments, what it shows)
-    "harness_overhead": ("harness_overhead.py", [], ["--pairs", "1", "--seconds", "1"],
+    "harness_overhead": ("harness_overhead.py", [], ["--quick"],
                          "harness cost against bare loops on a trivial model (target ≥ 0.95×)"),
-    "startup_memory": ("startup_memory.py", [], ["--pairs", "1", "--seconds", "2", "--models", "squeezenet1_1"],
+    "startup_memory": ("startup_memory.py", [], ["--quick"],
                        "start-up to the first inference and peak RSS against benchmark_app (targets ≤ 1×)"),
-    "roofline": ("roofline.py", [], ["--pairs", "1", "--seconds", "2", "--size", "2048"],
-                 "FP32 ResNet-50 against the sgemm ceiling (target ≥ 90 %)"),
-    "defaults": ("defaults.py", [], ["--models", "squeezenet1_1", "--seconds", "1", "--repeat", "1", "--pairs", "1"],
-                 "the untuned layout against a grid's best (target ≥ 0.97×)"),
-    "vs_benchmark_app": ("vs_benchmark_app.py", [], ["--pairs", "1", "--seconds", "2", "--models", "squeezenet1_1"],
-                         "throughput against benchmark_app, same config (target ≥ 1.00×)"),
+    "roofline": ("roofline.py", [], ["--quick"], "FP32 ResNet-50 against the sgemm ceiling (target ≥ 90 %)"),
+    "defaults": ("defaults.py", [], ["--quick"], "the untuned layout against a grid's best (target ≥ 0.97×)"),
+    "vs_benchmark_app": ("vs_benchmark_app.py", [], ["--quick"],
+                         "throughput against benchmark_app: same configuration, and defaults against defaults"),
+    "truth_ab": ("truth_ab.py", [], ["--quick", "--out", "/tmp/truth_ab-quick.md"],
+                 "A/A false alarms, 5 % slowdown detection, time to a verdict (interleaved A/B)"),
     "suite_wall": ("suite_wall.py", [], ["--quick"],
                    "a 4-model suite against its points run one by one (target ≤ 1.05×)"),
     "ray_overhead": ("ray_overhead.py", [], ["--quick"],
                      "Ray's per-point overhead against the local runner, 10-s points (target ≤ 10 %)"),
+    "serving": ("serving.py", [], ["--quick"],
+                "the open-loop generator's ceiling and lateness, a capacity search and its replay"),
+    "loadgen_agreement": ("loadgen_agreement.py", [], ["--quick"],
+                          "MLPerf LoadGen against infermeter's own generator: achieved QPS, p99, peak"),
 }
 
 

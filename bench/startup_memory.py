@@ -93,7 +93,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--model-dir", type=Path, default=HERE / "models")
+    parser.add_argument("--quick", action="store_true", help="1 pair of 2 s, squeezenet1_1 (checks the script)")
     options = parser.parse_args()
+    if options.quick:
+        options.pairs, options.seconds, options.models = 1, 2.0, "squeezenet1_1"
     names = [name for name in options.models.split(",") if name]
     ensure_models(options.model_dir, names)
     for tool, runs in commands(options.model_dir / f"{names[0]}.onnx", options.seconds).items():

@@ -44,7 +44,10 @@ def main() -> None:
     parser.add_argument("--time", default="3")
     parser.add_argument("--repeat", default="3")
     parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="1 pair, 1 s points, 1 repeat (checks the script)")
     options = parser.parse_args()
+    if options.quick:
+        options.pairs, options.time, options.repeat = 1, "1", "1"
     work = Path(tempfile.mkdtemp(prefix="sweep-replay-"))
     shared = ["-e", options.engine, "-t", options.time, "-w", "1"]
     infermeter("sweep", options.model, *shared, "--nireq", "1,2,4", "--repeat", options.repeat,

@@ -1,14 +1,30 @@
 #!/usr/bin/env python3
-"""infermeter vs OpenVINO's benchmark_app, same engine, same model, same config, side by side.
+"""infermeter vs OpenVINO's benchmark_app, same engine and model, like for like: two tables.
 
-For each model (built by ``../shared/tools/make_models.py``), precision (f32 / the device default) and hint
-(latency / throughput), both tools run for the same time in fresh processes, interleaved over ``--pairs``
-pairs (the order alternates: A B, B A, ...). The table gives median throughput (min–max) per tool and the
-median of the per-pair ratios infermeter / benchmark_app, and each tool's reported precision.
+For each model (built by ``../shared/tools/make_models.py``) and hint (latency / throughput), both tools run for
+the same time in fresh processes, interleaved over ``--pairs`` pairs (the order alternates: A B, B A, ...):
 
-Usage: python bench/vs_benchmark_app.py [--pairs 4] [--seconds 8] [--models resnet50,squeezenet1_1]
+- **same configuration**: both get ``-d CPU -t S -hint H -api async -nireq N [-infer_precision f32]``, N being
+  the requests benchmark_app chooses for that hint (read from its own output in a probe run), and infermeter
+  gets ``--no-warmup`` (benchmark_app times from its first request after one first inference; so does
+  infermeter then). Only the harness differs.
+- **defaults against defaults**: both get only ``-d CPU -t S -hint H [-infer_precision f32]``: each tool's own
+  choice of API, requests in flight and warm-up (infermeter: ``-hint latency`` is its sync scenario, one
+  request at a time; ``-hint throughput`` keeps 2 × the optimal requests in flight; 1 s warm-up).
+
+Precision: f32, and the device default only when it is not f32 here (when it is, that row would be the same
+configuration twice; the script checks what infermeter reports). Each table gives median throughput (min–max),
+the median of the per-pair ratios infermeter / benchmark_app, and pools the per-pair ratios *within* a table
+and hint (geometric mean, bootstrap interval); tables are never pooled together.
+
+Then, in this process, the loops themselves: the same compiled model and the same request object timed by
+infermeter's loop and by benchmark_app's own loop (its ``Benchmark.sync_inference`` /
+``async_inference_only``), interleaved in ``--loop-rounds`` rounds, paired by round: whether the latency-hint
+gap of earlier runs is the harness or noise.
+
+Usage: python bench/vs_benchmark_app.py [--quick] [--pairs 6] [--seconds 8] [--models resnet50,squeezenet1_1]
 Needs: pip install -e ".[openvino]" (benchmark_app ships in the openvino wheel), onnx, ../shared beside the repo.
-Run it alone: two timing jobs on a 2-core machine halve each other.
+Run it alone, under the timing lock: two timing jobs on a 2-core machine halve each other.
 """
 
 from __future__ import annotations
@@ -37,8 +53,10 @@ from common import (
     write_result,
 )
 
+HINTS = ("latency", "throughput")
 
-def common_args(model: Path, precision: str, hint: str, seconds: float) -> list[str]:
+
+def base_args(model: Path, precision: str, hint: str, seconds: float) -> list[str]:
     args = ["-d", "CPU", "-t", f"{seconds:g}", "-hint", hint]
     if precision == "f32":
         args += ["-infer_precision", "f32"]
@@ -54,71 +72,110 @@ def run_benchmark_app(model: Path, args: list[str]) -> dict[str, object]:
     if match is None:
         raise RuntimeError(f"no throughput in benchmark_app output:\n{done.stdout[-2000:]}")
     precision = re.search(r"INFERENCE_PRECISION_HINT:\s*(?:<Type: ')?([A-Za-z0-9_]+)", done.stdout)
-    return {"items_per_s": float(match.group(1)), "precision": precision.group(1) if precision else "?"}
+    requests = re.search(r"Start inference (\w+)hronously(?:, (\d+) inference requests)?", done.stdout)
+    return {"items_per_s": float(match.group(1)), "precision": precision.group(1) if precision else "?",
+            "api": requests.group(1) if requests else "?",
+            "nireq": int(requests.group(2)) if requests and requests.group(2) else 1}
 
 
 def run_infermeter(model: Path, args: list[str], out: Path) -> dict[str, object]:
     subprocess.run([sys.executable, "-m", "infermeter", "run", str(model), "-e", "openvino", *args, "-q", "-x",
                     str(out)], check=True, capture_output=True, text=True, env=child_env())
     report = json.loads(out.read_text())
-    return {"items_per_s": float(report["run"]["throughput_items_per_s"]), "precision": report["engine"]["precision"]}
+    return {"items_per_s": float(report["run"]["throughput_items_per_s"]), "precision": report["engine"]["precision"],
+            "api": report["run"]["scenario"], "nireq": report["run"]["requests_in_flight"]}
+
+
+def default_precision(model: Path, out: Path) -> str:
+    subprocess.run([sys.executable, "-m", "infermeter", "run", str(model), "-e", "openvino", "-niter", "0", "-q",
+                    "-x", str(out), *(["-shape", CNN_SHAPE] if model.stem != "bert_base" else [])],
+                   check=True, capture_output=True, text=True, env=child_env())
+    return str(json.loads(out.read_text())["engine"]["precision"])
+
+
+def rows_for(model: Path, options: argparse.Namespace, out: Path) -> dict[tuple[str, str, str], dict[str, list]]:
+    precisions = ["f32"] if default_precision(model, out) == "f32" else ["f32", "default"]
+    results: dict[tuple[str, str, str], dict[str, list]] = {}
+    for precision in precisions:
+        for hint in HINTS:
+            args = base_args(model, precision, hint, options.seconds)
+            probe = run_benchmark_app(model, [*args[:2], "-t", "1", *args[4:]])
+            same = [*args, "-api", "async", "-nireq", str(probe["nireq"])]
+            results[("same configuration", precision, hint)] = interleaved(options.pairs, {
+                "benchmark_app": lambda a=same: run_benchmark_app(model, a),
+                "infermeter": lambda a=same: run_infermeter(model, [*a, "--no-warmup"], out),
+            }, progress=f"{model.stem} {precision} {hint} same")
+            results[("defaults", precision, hint)] = interleaved(options.pairs, {
+                "benchmark_app": lambda a=args: run_benchmark_app(model, a),
+                "infermeter": lambda a=args: run_infermeter(model, a, out),
+            }, progress=f"{model.stem} {precision} {hint} defaults")
+    return results
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pairs", type=int, default=4)
+    parser.add_argument("--quick", action="store_true", help="1 pair of 2 s, squeezenet1_1 (checks the script)")
+    parser.add_argument("--pairs", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--loop-models", default="squeezenet1_1,resnet50")
+    parser.add_argument("--loop-rounds", type=int, default=20)
     parser.add_argument("--model-dir", type=Path, default=HERE / "models")
     options = parser.parse_args()
+    if options.quick:
+        options.pairs, options.seconds, options.models, options.loop_rounds = 1, 2.0, "squeezenet1_1", 2
+        options.loop_models = "squeezenet1_1"
     names = [name for name in options.models.split(",") if name]
-    ensure_models(options.model_dir, names)
+    ensure_models(options.model_dir, sorted({*names, *options.loop_models.split(",")}))
     results = {}
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "report.json"
         for name in names:
-            model = options.model_dir / f"{name}.onnx"
-            for precision in ("f32", "default"):
-                for hint in ("latency", "throughput"):
-                    args = common_args(model, precision, hint, options.seconds)
-                    results[(name, precision, hint)] = interleaved(options.pairs, {
-                        "benchmark_app": lambda a=args, m=model: run_benchmark_app(m, a),
-                        "infermeter": lambda a=args, m=model: run_infermeter(m, a, out),
-                    }, progress=f"{name} {precision} {hint}")
-    write_result("vs_benchmark_app.md", render(results, options))
+            for key, runs in rows_for(options.model_dir / f"{name}.onnx", options, out).items():
+                results[(name, *key)] = runs
+    from sync_loops import loop_table
+
+    loops = loop_table([options.model_dir / f"{name}.onnx" for name in options.loop_models.split(",") if name],
+                       options.loop_rounds)
+    write_result("vs_benchmark_app.md", render(results, loops, options))
     return 0
 
 
-def render(results: dict[tuple[str, str, str], dict[str, list[dict[str, object]]]],
+def render(results: dict[tuple[str, str, str, str], dict[str, list]], loops: str,
            options: argparse.Namespace) -> str:
-    lines = [
-        "# infermeter vs benchmark_app (OpenVINO, CPU, throughput in items/s)",
-        "",
-        f"Machine: {machine()}.",
-        f"{options.pairs} interleaved pairs per configuration (order alternating), {options.seconds:g} s each, "
-        "fresh processes, bytecode cached. Precision 'default' = no -infer_precision (the device default; the "
-        "column shows what each tool reported). `python bench/vs_benchmark_app.py`",
-        "",
-        "| model | precision | hint | benchmark_app | infermeter | ratio infermeter / benchmark_app "
-        "(target ≥ 1.00) | precision used (BA / infermeter) |",
-        "|---|---|---|---:|---:|---:|---|",
-    ]
-    by_hint: dict[str, list[float]] = {}
-    for (model, precision, hint), runs in results.items():
+    lines = ["# infermeter vs benchmark_app (OpenVINO, CPU, throughput in items/s)", "",
+             f"Machine: {machine()}.",
+             f"{options.pairs} interleaved pairs per row (order alternating), {options.seconds:g} s each, fresh "
+             "processes, bytecode cached. `flock /tmp/infermeter-timing.lock python bench/vs_benchmark_app.py`", ""]
+    for table in ("same configuration", "defaults"):
+        lines += table_lines(results, table)
+    lines += ["", "## The loops, same process, same call", "", loops, ""]
+    return "\n".join(lines)
+
+
+def table_lines(results: dict[tuple[str, str, str, str], dict[str, list]], table: str) -> list[str]:
+    title = ("Same configuration: `-api async -nireq N` as benchmark_app chooses it, infermeter `--no-warmup`"
+             if table == "same configuration" else "Defaults against defaults: each tool's own API, requests in "
+             "flight and warm-up")
+    lines = [f"## {title}", "", "| model | precision | hint | API / requests in flight (BA · infermeter) | "
+             "benchmark_app | infermeter | infermeter / benchmark_app, median of pairs | precision used (BA / "
+             "infermeter) |", "|---|---|---|---|---:|---:|---:|---|"]
+    pooled: dict[str, list[float]] = {}
+    for (model, kind, precision, hint), runs in results.items():
+        if kind != table:
+            continue
         ba = [float(str(r["items_per_s"])) for r in runs["benchmark_app"]]
         im = [float(str(r["items_per_s"])) for r in runs["infermeter"]]
         pair_ratios = ratios(im, ba)
-        by_hint.setdefault(hint, []).extend(pair_ratios)
-        used = f"{runs['benchmark_app'][0]['precision']} / {runs['infermeter'][0]['precision']}"
-        lines.append(f"| {model} | {precision} | {hint} | {spread(ba)} | {spread(im)} | {ratio_text(pair_ratios)} "
-                     f"| {used} |")
-    lines += ["", "All pairs pooled (geometric mean of the per-pair ratios, 95 % bootstrap interval):", ""]
-    lines += [f"- {pooled_text(label, values)}" for label, values in
-              [*by_hint.items(), ("all", [r for values in by_hint.values() for r in values])]]
-    lines += ["", "Both get the same `-d CPU -t S -hint H [-infer_precision f32] [-shape [1,3,224,224]]`; "
-              "infermeter adds `-e openvino -q -x report.json`. benchmark_app measures from its first request "
-              "(no warm-up beyond one inference); infermeter warms up for 1 s first, outside its window.", ""]
-    return "\n".join(lines)
+        pooled.setdefault(hint, []).extend(pair_ratios)
+        first_ba, first_im = runs["benchmark_app"][0], runs["infermeter"][0]
+        layout = f"{first_ba['api']} {first_ba['nireq']} · {first_im['api']} {first_im['nireq']}"
+        lines.append(f"| {model} | {precision} | {hint} | {layout} | {spread(ba)} | {spread(im)} | "
+                     f"{ratio_text(pair_ratios)} | {first_ba['precision']} / {first_im['precision']} |")
+    lines += ["", "Pairs pooled within this table (geometric mean of the per-pair ratios, 95 % bootstrap interval):",
+              ""]
+    lines += [f"- {pooled_text(hint, values)}" for hint, values in pooled.items()]
+    return [*lines, ""]
 
 
 def pooled_text(label: str, pair_ratios: list[float]) -> str:

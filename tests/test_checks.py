@@ -226,19 +226,47 @@ def _spread_latencies(deviation: int) -> list[int]:
     return [MS] + [MS - deviation, MS + deviation] * 1000
 
 
-def test_latency_cv_of_exactly_ten_percent_is_high_variance() -> None:
-    run = back_to_back(_spread_latencies(100_000))
-    assert (run.latency.mean, run.latency.std) == (1e6, 1e5)
+def _spread_blocks(deviation: int) -> list[int]:
+    """21 blocks of ~100 ms, each of one latency: 1 ms, then 10 pairs of 1 ms ∓ deviation. A block holds
+    ceil(100 ms / latency) requests, so each closes exactly where the next latency starts: the block means
+    are those latencies (mean 1 ms, sample std over 21 blocks exactly ``deviation``)."""
+    latencies = []
+    for latency in [MS] + [MS - deviation, MS + deviation] * 10:
+        latencies += [latency] * -(-100 * MS // latency)
+    return latencies
+
+
+def test_latency_cv_of_exactly_ten_percent_of_block_means_is_high_variance() -> None:
+    run = back_to_back(_spread_blocks(100_000))
     finding = only(run, "HIGH_VARIANCE")
     assert finding is not None
     assert finding.effect == UNSTABLE
-    assert finding.values == {"cv": 0.1}
-    assert finding.saw == "latency std / mean is 10.0% (threshold 10%)"
+    assert finding.values["cv"] == pytest.approx(0.1, rel=1e-12)
+    assert finding.saw == "std / mean of the mean latency of 21 blocks of ≥ 100 ms is 10.0% (threshold 10%)"
 
 
-def test_latency_cv_just_under_ten_percent_is_not_high_variance() -> None:
-    run = back_to_back(_spread_latencies(99_999))
-    assert run.latency.std == 99_999.0
+def test_latency_cv_of_block_means_just_under_ten_percent_is_not_high_variance() -> None:
+    assert only(back_to_back(_spread_blocks(99_999)), "HIGH_VARIANCE") is None
+
+
+def test_spread_of_single_requests_is_not_high_variance_when_blocks_agree() -> None:
+    # the old rule judged single requests: latencies spread by ±30 % (std / mean 0.3) made a steady small
+    # model UNSTABLE; their 100-ms block means agree within about 3 %
+    latencies = np.rint(MS * np.exp(0.3 * np.random.default_rng(0).standard_normal(5000))).astype(np.int64)
+    run = back_to_back(latencies.tolist())
+    assert run.latency.std is not None and run.latency.mean is not None
+    assert run.latency.std / run.latency.mean > 0.29
+    assert only(run, "HIGH_VARIANCE") is None
+
+
+def test_a_slow_phase_shows_in_the_block_means() -> None:
+    run = back_to_back([MS] * 1000 + [13 * MS // 10] * 1000)
+    finding = only(run, "HIGH_VARIANCE")
+    assert finding is not None and finding.values["cv"] > 0.1
+
+
+def test_block_means_need_three_complete_blocks() -> None:
+    run = back_to_back([MS] * 100 + [2 * MS] * 75)  # blocks of 1 ms and 2 ms, then 50 ms left over
     assert only(run, "HIGH_VARIANCE") is None
 
 
@@ -290,7 +318,7 @@ def test_throughput_scenario_ignores_latency_spread() -> None:
 
 
 def test_high_variance_remedy_mentions_rel_precision_only_without_a_target() -> None:
-    run = back_to_back(_spread_latencies(100_000))
+    run = back_to_back(_spread_blocks(100_000))
     without = only(run, "HIGH_VARIANCE")
     with_target = only(run, "HIGH_VARIANCE", CheckContext(precision_target=0.01, precision_achieved=0.001))
     assert without is not None and with_target is not None

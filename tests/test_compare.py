@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from infermeter.analysis.compare import (
+    EQUIVALENT,
     FASTER,
     INCONCLUSIVE,
-    NO_DIFFERENCE,
     SLOWER,
-    WITHIN,
     Comparison,
+    band_verdict,
     compare_runs,
     describe_change,
     metric_value,
@@ -101,21 +101,40 @@ def test_not_enough_data_gives_none() -> None:
 @pytest.mark.parametrize(("metric", "ratio", "verdict"), [
     ("throughput", Interval(0.95, 0.94, 0.96), SLOWER),
     ("throughput", Interval(1.05, 1.04, 1.06), FASTER),
-    ("throughput", Interval(1.01, 1.005, 1.015), WITHIN),
-    ("throughput", Interval(0.95, 0.90, 1.001), NO_DIFFERENCE),
+    ("throughput", Interval(1.01, 1.005, 1.015), EQUIVALENT),  # significant, but inside ±2 %
+    ("throughput", Interval(0.95, 0.90, 1.001), INCONCLUSIVE),
     ("median", Interval(1.05, 1.04, 1.06), SLOWER),  # latency up = slower
     ("median", Interval(0.95, 0.94, 0.96), FASTER),
-    ("median", Interval(1.0, 1.0, 1.0), NO_DIFFERENCE),
+    ("median", Interval(1.0, 1.0, 1.0), EQUIVALENT),
+    # the README's old example passed a gate: a point estimate beyond the threshold with a CI of ±30 %
+    ("median", Interval(1.082, 0.810, 1.446), INCONCLUSIVE),
+    ("throughput", Interval(1.05, 1.01, 1.09), INCONCLUSIVE),  # excludes 1 but straddles 1.02
+    ("throughput", Interval(1.0, 0.99, 1.021), INCONCLUSIVE),  # straddles the upper edge
 ])
-def test_verdicts(metric: str, ratio: Interval, verdict: str) -> None:
+def test_verdicts_against_the_threshold_band(metric: str, ratio: Interval, verdict: str) -> None:
     assert Comparison(metric, 1.0, ratio.estimate, ratio, "test", 0.02).verdict == verdict
 
 
-def test_threshold_boundary_counts() -> None:
-    exact = Comparison("throughput", 1.0, 1.02, Interval(1.02, 1.01, 1.03), "test", 0.02)
+def test_a_bound_on_the_band_edge_counts_as_beyond_it() -> None:
+    exact = Comparison("throughput", 1.0, 1.03, Interval(1.03, 1.02, 1.04), "test", 0.02)
     assert exact.verdict == FASTER
-    slower = Comparison("throughput", 1.0, 1 / 1.02, Interval(1 / 1.02, 0.97, 0.99), "test", 0.02)
+    slower = Comparison("throughput", 1.0, 0.97, Interval(0.97, 0.96, 1 / 1.02), "test", 0.02)
     assert slower.verdict == SLOWER
+
+
+def test_a_zero_band_decides_on_excluding_one_only() -> None:
+    assert band_verdict(Interval(1.001, 1.0005, 1.002), 0.0) == FASTER
+    assert band_verdict(Interval(1.0, 1.0, 1.0), 0.0) == INCONCLUSIVE  # never equivalent
+    assert band_verdict(Interval(0.99, 0.98, 1.0), 0.0) == INCONCLUSIVE
+
+
+def test_describe_change_names_the_band() -> None:
+    assert describe_change(Comparison("throughput", 1.0, 1.05, Interval(1.05, 1.04, 1.06), "t", 0.02)) == \
+        "B is 5.0% faster (CI 4.0% to 6.0%, beyond ±2.0%)"
+    assert describe_change(Comparison("throughput", 1.0, 1.0, Interval(1.0, 0.99, 1.01), "t", 0.02)) == \
+        "equivalent within ±2.0% (B's speed +0.0%, CI -1.0% to +1.0%)"
+    assert describe_change(Comparison("throughput", 1.0, 1.0, Interval(1.0, 0.97, 1.03), "t", 0.02)) == \
+        "inconclusive: the CI straddles the ±2.0% band (B's speed +0.0%, CI -3.0% to +3.0%)"
 
 
 def test_speedup_of_a_latency_metric_inverts_the_interval() -> None:

@@ -140,12 +140,12 @@ def test_report_page_shows_the_exact_fake_engine_numbers(report: Report) -> None
     text = text_of(report_html(report))
     for expected in ("195.9 ± 6.0", "[189.9, 201.9]", "5.045 ms ± 211 µs", "7.200 ms", "[4.843, 5.256]",
                      "[6.189, 6.768]", "no CI: needs more samples (200 taken)", "200 items (batch 1) in 1.021 s",
-                     "first inference 5.127 ms", "UNSTABLE (HIGH_VARIANCE)"):
+                     "first inference 5.127 ms", "VALID"):
         assert expected in text, expected
+    # a per-request spread of 19 % (lognormal σ 0.2) is the model's own: the 100-ms block means agree
     assert ("TOO_FEW_SAMPLES (note): 200 requests measured; p99 shown, but its CI needs 368 → measure more requests: "
-            "-niter 368 or a longer -t HIGH_VARIANCE (UNSTABLE): latency std / mean is 19.1% (threshold 10%) → close "
-            "other programs or pin the process (taskset -c …); --rel-precision 1% runs until the headline number is "
-            "known that well despite the noise") in text
+            "-niter 368 or a longer -t") in text
+    assert "HIGH_VARIANCE" not in text
     assert ("What was timed latency = one blocking infer call, one clock read after each call ends it and starts the "
             "next (the loop's bookkeeping between calls, a fraction of a µs, counts in the latency); one request at "
             "a time; throughput = batch × completed requests / (last completion − first submission); inputs "
@@ -223,9 +223,12 @@ def test_session_page(session: Session) -> None:
         "nireq=1 197.5 ± 20.5 4.929 ms ± 1.7 ms 7.746 ms ± 12 ms 2 VALID ×2 "
         "nireq=4 449.5 ± 50.5 8.576 ms ± 2.3 ms 13.56 ms ± 21 ms 2 INSUFFICIENT ×2 (SHORT_RUN)",
         "Against nireq=1 configuration (B) metric ratio B/A [95 % CI] verdict method "
-        "nireq=4 throughput (items/s) 2.276× [2.259, 2.293] B is 127.6% faster (CI 125.9% to 129.3%) paired rounds (2) "
-        "nireq=4 latency median 1.740× [1.638, 1.849] B is 42.5% slower (CI 38.9% to 45.9%) paired rounds (2) "
-        "nireq=4 latency p99 1.750× [1.750, 1.750] B is 42.9% slower (CI 42.9% to 42.9%) paired rounds (2) "
+        "nireq=4 throughput (items/s) 2.276× [2.259, 2.293] B is 127.6% faster (CI 125.9% to 129.3%, beyond ±2.0%) "
+        "paired rounds (2) "
+        "nireq=4 latency median 1.740× [1.638, 1.849] B is 42.5% slower (CI 38.9% to 45.9%, beyond ±2.0%) paired "
+        "rounds (2) "
+        "nireq=4 latency p99 1.750× [1.750, 1.750] B is 42.9% slower (CI 42.9% to 42.9%, beyond ±2.0%) paired "
+        "rounds (2) "
         "A = nireq=1; ratios paired by round; threshold 2.0%.",
         f"nireq=1 fake {__version__} · precision none (fake engine) · 1 request(s) in flight 400 requests of 2 "
         "round(s), pooled.",

@@ -20,6 +20,7 @@ from infermeter.config.tuning import build_tuning
 from infermeter.measure import run as app
 from infermeter.reporters.export import to_json
 from infermeter.reporters.extras import dump_config
+from infermeter.results.comparison import VERDICTS
 from infermeter.results.facts import number_or_text
 from infermeter.results.report import SCHEMA_VERSION, Report
 from infermeter.results.session import Session
@@ -201,7 +202,11 @@ def test_legacy_session_loads_and_compares_as_saved() -> None:
     assert session.order == ((0, 1), (0, 1))
     assert [len(reports) for reports in session.reports] == [2, 2]
     recomputed = session.to_dict()["comparisons"]
-    assert recomputed == data["comparisons"]
+    unjudged = {metric: [{k: v for k, v in row.items() if k != "verdict"} for row in rows]
+                for metric, rows in recomputed.items()}
+    assert unjudged == {metric: [{k: v for k, v in row.items() if k != "verdict"} for row in rows]
+                        for metric, rows in data["comparisons"].items()}  # the numbers as saved
+    assert {row["verdict"] for rows in recomputed.values() for row in rows} <= {*VERDICTS, None}  # new words
     (label, comparison), = session.comparisons("throughput", 0.02)
     assert label == "nireq=2" and comparison is not None and comparison.ratio.estimate == 2.0
     assert comparison.verdict == "faster"
@@ -266,11 +271,11 @@ def test_upgrade_leaves_unknown_versions_and_non_text_values_alone() -> None:
                             "INSUFFICIENT (SHORT_RUN)\n"),
     ("session-v1.json", "nireq=1: throughput (items/s) 1,000.0 ± 0.0 · INSUFFICIENT ×2 (SHORT_RUN)\n"
                         "nireq=2: throughput (items/s) 2,000.0 ± 0.0 · INSUFFICIENT ×2 (SHORT_RUN)\n"
-                        "nireq=2 vs nireq=1: B is 100.0% faster (CI 100.0% to 100.0%)\n"),
+                        "nireq=2 vs nireq=1: B is 100.0% faster (CI 100.0% to 100.0%, beyond ±2.0%)\n"),
     ("sweep-v1.json", "2 of 2 points measured · best (throughput): -nireq 2 2,000.0 items/s, median 1.000 ms\n"),
     ("session-v2.json", "nireq=1: throughput (items/s) 1,000.0 ± 0.0 · INSUFFICIENT ×2 (SHORT_RUN)\n"
                         "nireq=2: throughput (items/s) 2,000.0 ± 0.0 · INSUFFICIENT ×2 (SHORT_RUN)\n"
-                        "nireq=2 vs nireq=1: B is 100.0% faster (CI 100.0% to 100.0%)\n"),
+                        "nireq=2 vs nireq=1: B is 100.0% faster (CI 100.0% to 100.0%, beyond ±2.0%)\n"),
     ("sweep-v2.json", "2 of 2 points measured · best (throughput): -nireq 2 2,000.0 items/s, median 1.000 ms\n"),
 ])
 def test_show_reads_legacy_files(name: str, expected: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -127,3 +127,9 @@ def test_no_module_outside_the_scenario_vocabulary_compares_scenario_names() -> 
     found = [f"{path.relative_to(SRC)}:{number}" for path in SRC.rglob("*.py") if path not in allowed
              for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
     assert found == []
+
+
+def test_the_interleaving_vocabulary_matches_the_scenarios() -> None:
+    """config.comparison chooses --interleave from config.scenario.INTERLEAVING; each scenario declares its own."""
+    assert {name: scenario.interleaving for name, scenario in scenarios.SCENARIOS.items()
+            if scenario.interleaving is not None} == config_scenario.INTERLEAVING

@@ -394,3 +394,15 @@ def test_loadgen_and_infermeter_agree_on_the_same_compiled_model(tmp_path: Path,
         pytest.fail(f"no agreement: QPS {ours.throughput_interval} vs {theirs.throughput_interval}, p99 "
                     f"{ours.latency.interval(99)} vs {theirs.latency.interval(99)}")
     assert (tmp_path / "lg" / "mlperf_log_summary.txt").exists()
+
+
+def test_poisson_arrivals_are_not_drift_but_a_slowing_engine_is(tmp_path: Path) -> None:
+    # window rates follow Poisson arrivals; the engine's service rate is what drift is judged on
+    steady = server(tmp_path, "--qps", "500", "-nireq", "1", "-t", "2")
+    assert "THROTTLING_OR_DRIFT" not in {f.code for f in check_run(steady, CheckContext())}
+    scheduled = np.arange(300, dtype=np.int64) * 10 * MS
+    service = np.where(np.arange(300) < 150, 2 * MS, 3 * MS).astype(np.int64)  # 2 ms, then 3 ms: 1/3 slower
+    run = RunResult("server", 1, 1, scheduled, scheduled + service, issued_ns=scheduled.copy(),
+                    started_ns=scheduled.copy(), offered_qps=100.0)
+    drift = [f for f in check_run(run, CheckContext()) if f.code == "THROTTLING_OR_DRIFT"]
+    assert len(drift) == 1 and drift[0].values["change"] == pytest.approx(2 / 3 - 1)

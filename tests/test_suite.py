@@ -267,8 +267,9 @@ def test_compare_gates_a_regression_and_names_the_models(run: Callable[..., tupl
     assert code == 4
     assert err == ("infermeter: regression: B is slower than A on throughput beyond 2.0% (sync: slow, geometric "
                    "mean; async: slow, geometric mean)\n")
-    assert "| slow | 0.800× [0.800, 0.800] | **B is 20.0% slower (CI 20.0% to 20.0%)** |" in out
-    assert "| **geometric mean** | 0.894× [0.894, 0.894] | **B is 10.6% slower (CI 10.6% to 10.6%)** |" in out
+    assert "| slow | 0.800× [0.800, 0.800] | **B is 20.0% slower (CI 20.0% to 20.0%, beyond ±2.0%)** |" in out
+    assert ("| **geometric mean** | 0.894× [0.894, 0.894] | **B is 10.6% slower (CI 10.6% to 10.6%, beyond ±2.0%)** |"
+            in out)
     code, out, err = run("compare", str(tmp_path / "a.json"), str(tmp_path / "a.json"))
     assert (code, err) == (0, "")
     code, _, _ = run("compare", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--threshold", "30%")

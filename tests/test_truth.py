@@ -184,8 +184,9 @@ def test_identical_configurations_get_letters(im: Run, tmp_path: Path) -> None:
     outcome = im(*FAKE, "-e", "fake,fake", "-t", "1", "-x", tmp_path / "s.json", "-q")
     data = read(tmp_path / "s.json")
     assert data["labels"] == ["A engine=fake", "B engine=fake"]
-    assert data["rounds"] == 3  # the default with several configurations
-    assert "B engine=fake vs A engine=fake: no significant difference" in outcome.out
+    assert data["rounds"] == 1  # several configurations take turns in one measurement by default
+    assert data["interleaving"]["mode"] == "burst"  # -api async: bursts
+    assert "B engine=fake vs A engine=fake: equivalent within ±2.0%" in outcome.out
 
 
 def test_one_configuration_in_rounds_and_show_of_a_session(im: Run, tmp_path: Path) -> None:
@@ -233,7 +234,7 @@ def test_compare_flags_a_regression_with_exit_4(im: Run, two_reports: Callable[.
     a, b = two_reports("5ms", "5.5ms")
     outcome = im("compare", a, b)
     assert outcome.code == EXIT_REGRESSION
-    assert outcome.err == "infermeter: regression: B is slower than A on throughput beyond 2.0% (zoo:resnet18)\n"
+    assert outcome.err == "infermeter: regression: B is slower than A on throughput beyond ±2.0% (zoo:resnet18)\n"
     assert "0.909× [0.909, 0.909]" in outcome.out
     assert "B is 9.1% slower" in outcome.out
     assert "rounds, Welch (3 vs 3 runs)" in outcome.out
@@ -260,7 +261,8 @@ def test_compare_markdown(im: Run, two_reports: Callable[..., tuple[Path, Path]]
     assert outcome.code == 0
     lines = outcome.out.splitlines()
     assert lines[2] == "| metric | A | B | B/A [95% CI] | verdict |"
-    assert lines[4].startswith("| throughput | 400.0 items/s | 400.0 items/s | 1.000× [1.000, 1.000] | no significant")
+    assert lines[4].startswith("| throughput | 400.0 items/s | 400.0 items/s | 1.000× [1.000, 1.000] | "
+                               "equivalent within ±2.0%")
 
 
 def test_compare_sessions_uses_rounds_and_warns_when_machines_differ(im: Run, tmp_path: Path) -> None:

@@ -80,22 +80,39 @@ def benchmark(model: str, *, observer: Observer | None = None, clock: Clock | No
 
 
 def compare_configurations(model: str, variants: list[dict[str, Any]], *, rounds: int = 3, seed: int = 0,
-                           observer: Observer | None = None, **common: Any) -> Session:
-    """Measure several configurations of ``model`` interleaved in ``rounds`` (order shuffled per round).
+                           observer: Observer | None = None, interleave: str = "round", until_decided: bool = False,
+                           threshold: float | str = 0.02, max_time: float | str | None = None,
+                           **common: Any) -> Session:
+    """Measure several configurations of ``model`` and compare each with the first.
 
-    Each variant is a dict of options that differ (e.g. ``{"engine": "openvino"}``); ``common`` holds the
-    options they share. ``session.comparisons("throughput", 0.02)`` gives each against the first.
+    Each variant is a dict of options that differ (e.g. ``{"engine": "openvino"}``, or ``{"model": "b.onnx"}``
+    for another model); ``common`` holds the options they share. ``interleave="round"`` (the default) measures
+    them in ``rounds`` with the order shuffled per round; ``"request"`` or ``"burst"`` makes them take turns in one
+    measurement (``run --vs``), where ``until_decided`` stops once every comparison is decided, within
+    ``max_time`` per configuration. ``seed`` orders the rounds or units and seeds the synthetic inputs (as
+    ``--seed``). ``session.comparisons("throughput")`` gives each against the first.
     """
     from .config.benchmark import build_config
+    from .config.comparison import build_comparison_options, choose_interleaving
     from .config.variants import configuration_labels
     from .events import NullObserver
+    from .runs.interleaved import run_interleaved
     from .runs.session import run_session
 
     if not variants:
         raise ValueError("compare_configurations needs at least one variant")
-    configs = [build_config(model, **{**common, **variant}) for variant in variants]
+    configs = [build_config(variant.get("model", model), **{"seed": seed, **common,
+                                                            **{k: v for k, v in variant.items() if k != "model"}})
+               for variant in variants]
     labels = configuration_labels([[(k, str(v)) for k, v in variant.items()] for variant in variants])
-    return run_session(configs, labels, rounds, observer or NullObserver(), seed=seed)
+    options = build_comparison_options(interleave=interleave, until_decided=until_decided, threshold=threshold,
+                                       max_time=max_time, min_time_ns=configs[0].stop.min_duration_ns)
+    mode, reason = choose_interleaving(configs, options, rounds_given=interleave == "round")
+    if mode == "round":
+        return run_session(configs, labels, rounds, observer or NullObserver(), seed=seed,
+                           threshold=options.threshold)
+    return run_interleaved(configs, labels, [0] * len(configs), mode, reason, options, observer or NullObserver(),
+                           seed=seed)
 
 
 __all__ = [

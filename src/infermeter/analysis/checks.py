@@ -38,6 +38,8 @@ CODES = ("PARTIAL", "TOO_FEW_SAMPLES", "SHORT_RUN", "PRECISION_NOT_MET", "TIMER_
 
 SHORT_RUN_NS = 1_000_000_000
 HIGH_CV = 0.10
+BLOCK_NS = 100_000_000  # HIGH_VARIANCE judges means of consecutive blocks of about this long (as pyperf)
+MIN_BLOCKS = 3
 OUTLIER_Z = 3.5
 OUTLIER_SHARE = 0.01
 SLOW_FIRST_SHARE = 0.10
@@ -158,11 +160,32 @@ def _timer_resolution(run: RunResult, context: CheckContext) -> Finding | None:
 
 
 def latency_variance(run: RunResult, context: CheckContext) -> Finding | None:
-    """HIGH_VARIANCE of one-at-a-time latency: std / mean of the samples."""
-    latency = run.latency
-    if latency.std is None or not latency.mean:
+    """HIGH_VARIANCE of one-at-a-time latency: std / mean of the mean latencies of ~100 ms blocks (pyperf's
+    rule is about such means, not single requests, whose spread is the model's own and averages out)."""
+    means = block_means(run.start_ns, run.latency_ns, BLOCK_NS)
+    if len(means) < MIN_BLOCKS or not float(np.mean(means)):
         return None
-    return _high_variance(latency.std / latency.mean, "latency std / mean", context)
+    cv = float(np.std(means, ddof=1) / np.mean(means))
+    return _high_variance(cv, f"std / mean of the mean latency of {len(means)} blocks of ≥ {BLOCK_NS // 1_000_000} ms",
+                          context)
+
+
+def block_means(start_ns: np.ndarray, latency_ns: np.ndarray, block_ns: int) -> np.ndarray:
+    """Mean latency of consecutive blocks of requests in submission order, each closed at the first request
+    submitted ``block_ns`` or more after the block's first (so a block holds at least one request); the last
+    block is left out when it covers less than that (up to its last completion)."""
+    if len(start_ns) == 0:
+        return np.empty(0, dtype=np.float64)
+    order = np.argsort(start_ns, kind="stable")
+    starts, latencies = start_ns[order], latency_ns[order].astype(np.float64)
+    firsts, index = [], 0
+    while index < len(starts):
+        firsts.append(index)
+        index = max(index + 1, int(np.searchsorted(starts, starts[index] + block_ns, side="left")))
+    bounds = np.array([*firsts, len(starts)])
+    complete = len(firsts) if starts[-1] + latencies[-1] - starts[firsts[-1]] >= block_ns else len(firsts) - 1
+    sums = np.add.reduceat(latencies, bounds[:-1])[:complete]
+    return sums / np.diff(bounds)[:complete]
 
 
 def window_variance(run: RunResult, context: CheckContext) -> Finding | None:
@@ -261,11 +284,19 @@ def median_without(sorted_all: np.ndarray, sorted_part: np.ndarray) -> float:
 
 
 def _drift(run: RunResult) -> Finding | None:
-    rates = run.window_rates
+    """Throughput of the first third of the run against the last third. Under an offered load the window rates
+    follow the arrivals, not the engine, so there the rate is the service rate: 1 / median service time."""
+    if run.offered_qps is not None and run.started_ns is not None:
+        rates = 1e9 / np.maximum(run.end_ns - run.started_ns, 1).astype(np.float64)
+    else:
+        rates = run.window_rates
     third = len(rates) // 3
     if run.count < MIN_SAMPLES_FOR_TREND or third == 0:
         return None
-    first, last = float(np.mean(rates[:third])), float(np.mean(rates[-third:]))
+    if run.offered_qps is not None and run.started_ns is not None:
+        first, last = float(np.median(rates[:third])), float(np.median(rates[-third:]))
+    else:
+        first, last = float(np.mean(rates[:third])), float(np.mean(rates[-third:]))
     if first <= 0:
         return None
     change = last / first - 1.0

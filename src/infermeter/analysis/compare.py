@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from ..errors import InputError
 from ..results.comparison import (
     DEFAULT_THRESHOLD,
+    EQUIVALENT,
     FASTER,
     INCONCLUSIVE,
     METRICS,
-    NO_DIFFERENCE,
     SINGLE_RUNS,
     SLOWER,
-    WITHIN,
     Comparison,
+    band_verdict,
     compare_runs,
     describe_change,
     higher_is_better,
@@ -29,10 +29,29 @@ from ..results.comparison import (
 )
 from ..results.session import Session
 
-__all__ = ["DEFAULT_THRESHOLD", "FASTER", "INCONCLUSIVE", "METRICS", "NO_DIFFERENCE", "SINGLE_RUNS",
-           "SINGLE_RUN_WARNING", "SLOWER", "WITHIN", "Comparison", "FileComparison", "compare_runs",
-           "compare_sessions", "default_metric", "describe_change", "higher_is_better", "metric_value", "metric_values",
-           "welch_log_ratio", "within_run_ratio"]
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "EQUIVALENT",
+    "FASTER",
+    "INCONCLUSIVE",
+    "METRICS",
+    "SINGLE_RUNS",
+    "SINGLE_RUN_WARNING",
+    "SLOWER",
+    "Comparison",
+    "FileComparison",
+    "band_verdict",
+    "compare_runs",
+    "compare_sessions",
+    "default_metric",
+    "describe_change",
+    "higher_is_better",
+    "metric_value",
+    "metric_values",
+    "welch_log_ratio",
+    "within_run_ratio",
+    "within_session",
+]
 
 
 @dataclass(frozen=True)
@@ -56,6 +75,16 @@ def default_metric(session: Session) -> str:
     """The metric a session is compared on by default: the headline its reports name (the scenario's)."""
     first = next((reports[0] for reports in session.reports if reports), None)
     return first.headline if first is not None else "throughput"
+
+
+def within_session(session: Session, metrics: Sequence[str], threshold: float) -> list[FileComparison]:
+    """Each compared configuration of one session against its baseline, as ``run`` compared them (paired by
+    round, or by neighbouring units when interleaved)."""
+    result = []
+    for base, index in session.pairs():
+        rows = tuple((metric, session.compare(base, index, metric, threshold)) for metric in metrics)
+        result.append(FileComparison(f"{session.labels[index]} vs {session.labels[base]}", rows, ()))
+    return result
 
 
 def compare_sessions(a: Session, b: Session, metrics: Sequence[str], threshold: float) -> list[FileComparison]:

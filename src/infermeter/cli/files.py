@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import Any
 
-from ..errors import EXIT_REGRESSION
+from ..errors import EXIT_REGRESSION, UsageError
 
 
 def show_command(args: argparse.Namespace, argv: list[str]) -> int:
@@ -69,27 +69,34 @@ def _load_shown(path: Any) -> Any:
 def compare_command(args: argparse.Namespace, argv: list[str]) -> int:
     from pathlib import Path
 
-    from ..analysis.compare import compare_sessions, default_metric
-    from ..config.values import parse_fraction
+    from ..analysis.compare import compare_sessions, default_metric, within_session
+    from ..config.comparison import parse_threshold
     from ..reporters.comparison import print_file_comparisons
     from ..runs.files import load_session_or_report
     from .console import make_console
+    from .run import comparison_gate, session_metric
 
-    threshold = parse_fraction("--threshold", args.threshold)
-    if _is_suite(Path(args.baseline)) or _is_suite(Path(args.candidate)):
-        return _compare_suites(args, threshold)
+    if _is_suite(Path(args.baseline)) or (args.candidate is not None and _is_suite(Path(args.candidate))):
+        return _compare_suites(args, parse_threshold(args.threshold))
     baseline = load_session_or_report(Path(args.baseline))
-    candidate = load_session_or_report(Path(args.candidate))
-    metric = args.metric or default_metric(baseline)
-    metrics = [metric] + [m for m in ("throughput", "median", "p99") if m != metric]
-    results = compare_sessions(baseline, candidate, metrics, threshold)
+    if args.candidate is None:
+        if len(baseline.pairs()) == 0:
+            raise UsageError(f"{args.baseline} holds one configuration: give a second file to compare it with")
+        threshold = parse_threshold(args.threshold) if args.threshold is not None else baseline.threshold
+        metric = args.metric or session_metric(baseline)
+        results = within_session(baseline, _metrics(metric), threshold)
+    else:
+        threshold = parse_threshold(args.threshold)
+        candidate = load_session_or_report(Path(args.candidate))
+        metric = args.metric or default_metric(baseline)
+        results = compare_sessions(baseline, candidate, _metrics(metric), threshold)
     print_file_comparisons(results, make_console(), metric, markdown=args.markdown)
-    slower = [r.label for r in results if (c := r.get(metric)) is not None and c.verdict == "slower"]
-    if slower:
-        print(f"infermeter: regression: B is slower than A on {metric} beyond {threshold:.1%} "
-              f"({', '.join(slower)})", file=sys.stderr)
-        return EXIT_REGRESSION
-    return 0
+    rows = [(result.label, result.get(metric)) for result in results]
+    return comparison_gate(rows, metric, threshold, True, args.require_decided)
+
+
+def _metrics(metric: str) -> list[str]:
+    return [metric] + [m for m in ("throughput", "median", "p99") if m != metric]
 
 
 def _is_suite(path: Any) -> bool:
@@ -110,6 +117,8 @@ def _compare_suites(args: argparse.Namespace, threshold: float) -> int:
     from ..runs.files import load_suite
     from .console import make_console
 
+    if args.candidate is None:
+        raise UsageError(f"{args.baseline} is a suite: give a second suite file to compare it with")
     baseline, candidate = load_suite(Path(args.baseline)), load_suite(Path(args.candidate))
     metric = args.metric or "throughput"
     results = compare_suites(baseline, candidate, metric, threshold)

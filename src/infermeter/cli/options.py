@@ -72,6 +72,8 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
                       "the latency (a load curve for sweeps), e.g. 0.25")
     fake.add_argument("--fake-stall", metavar="K:TIME", help="call K (the first inference is call 1) takes TIME "
                       "longer, e.g. 100:50ms")
+    fake.add_argument("--fake-vs-latency", metavar="SPEC", help="the latency of the --vs model (default: "
+                      "--fake-latency)")
 
 
 def _add_load_options(run: argparse.ArgumentParser) -> None:
@@ -160,15 +162,36 @@ def _add_measurement_options(run: argparse.ArgumentParser) -> None:
         "--precision-metric is within ±PCT of it, e.g. 1%%")
     add("--precision-metric", metavar="{median,p90,p95,p99,throughput}", help="what --rel-precision applies to "
         "(default: median for -api sync, throughput for async)")
-    add("--max-time", metavar="SECONDS", help="upper bound on measuring time with --rel-precision (default 60)")
+    add("--max-time", metavar="SECONDS", help="upper bound on measuring time with --rel-precision, or per "
+        "configuration with --until-decided (default 60)")
     add("--require-valid", action="store_true", help="exit 3 unless the verdict is VALID (for CI jobs)")
     add("--rounds", metavar="N", help="measure N times, interleaved with the other configurations (comma lists in "
         "-e, -d, -api, -nireq, -hint, -b, -infer_precision, -nthreads make several), order shuffled per round; "
         "default 3 with several configurations, else 1")
+    _add_comparison_options(run)
     add("--on-error", choices=("stop", "continue"), default="stop", help="a failing request stops the run "
         "(default; what was measured is kept, marked partial) or is counted and left out of the samples")
     add("-latency_percentile", "--latency_percentile", "--latency-percentile", dest="latency_percentile",
         metavar="P", help="also report this latency percentile (1-100) by benchmark_app's nearest-rank rule")
+
+
+def _add_comparison_options(run: argparse.ArgumentParser) -> None:
+    group = run.add_argument_group("comparing configurations (is B faster than A?)")
+    add = group.add_argument
+    add("--vs", metavar="MODEL", help="B of an A/B: MODEL is A, this is B, both with the same options (and each "
+        "comma-listed configuration); the same file as A makes an A/A of two separately compiled copies")
+    add("--interleave", metavar="{request,burst,round}", help="how compared configurations take turns: request by "
+        "request (-api sync), short bursts (async), or whole measurements in --rounds (for what cannot share a "
+        "process); default: the finest valid, and the report says why")
+    add("--until-decided", action="store_true", help="keep alternating until each comparison's anytime-valid 95%% "
+        "CI lies wholly inside or wholly beyond ±--threshold; -t (default 1 s) is then the least and --max-time "
+        "(default 60 s) the most measuring time per configuration")
+    add("--threshold", metavar="PCT", help="the band of changes too small to count: faster/slower need the whole "
+        "CI beyond it, equivalent the whole CI inside it (default 2%%)")
+    add("--require-decided", action="store_true", help="exit 3 when a comparison is inconclusive (its CI straddles "
+        "the band)")
+    add("--fail-on-regression", action="store_true", help="exit 4 when a configuration is slower than its baseline "
+        "beyond --threshold (as compare does)")
 
 
 def _add_report_options(run: argparse.ArgumentParser) -> None:
@@ -266,18 +289,37 @@ def run_options(args: argparse.Namespace) -> dict[str, Any]:
     )
     return {
         "engine": args.engine, "device": args.device, "api": args.api, "nireq": args.nireq,
-        "hint": args.hint, "niter": args.niter, "time": args.time, "warmup": args.warmup,
+        "hint": args.hint, "niter": args.niter, "time": _time(args), "warmup": args.warmup,
         "no_warmup": args.no_warmup, "batch": args.batch, "shape": args.shape, "dim": args.dim,
         "inputs": args.inputs, "seed": args.seed, "infer_precision": args.infer_precision,
         "nthreads": args.nthreads, "on_error": args.on_error, "fake_latency": args.fake_latency,
         "fake_first_call": args.fake_first_call, "fake_fail_at": args.fake_fail_at,
         "fake_contention": args.fake_contention,
-        "rel_precision": args.rel_precision, "max_time": args.max_time, "precision_metric": args.precision_metric,
+        "rel_precision": args.rel_precision, "max_time": None if args.until_decided else args.max_time,
+        "precision_metric": args.precision_metric,
         "tuning": tuning, "output": output, "data_shape": args.data_shape, "shapes": args.shapes,
         "inference_only": args.inference_only, "max_irate": args.max_irate, "channel_order": args.channel_order,
         "fake_stall": args.fake_stall, "qps": args.qps, "arrival": args.arrival, "arrivals": args.arrivals,
         "max_in_flight": args.max_in_flight, "samples_per_query": args.samples_per_query, "loadgen": args.loadgen,
     }
+
+
+def _time(args: argparse.Namespace) -> str | None:
+    """-t, or with --until-decided and neither -t nor -niter, its default least time per configuration."""
+    from ..config.comparison import UNTIL_DECIDED_MIN
+
+    if args.time is None and args.niter is None and args.until_decided:
+        return UNTIL_DECIDED_MIN
+    return args.time  # type: ignore[no-any-return]
+
+
+def comparison_options(args: argparse.Namespace, min_time_ns: int) -> Any:
+    from ..config.comparison import build_comparison_options
+
+    return build_comparison_options(interleave=args.interleave, until_decided=args.until_decided,
+                                    threshold=args.threshold, max_time=args.max_time if args.until_decided else None,
+                                    min_time_ns=min_time_ns, require_decided=args.require_decided,
+                                    fail_on_regression=args.fail_on_regression)
 
 
 LOAD_CONFIG_FLAGS = ("-load_config", "--load-config", "--load_config")

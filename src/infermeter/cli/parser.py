@@ -61,13 +61,19 @@ def build_parser(engine_list: bool = False, run_only: bool = False) -> argparse.
     show.set_defaults(handler=show_command)
     compare = commands.add_parser("compare", help="is B faster than A? ratio with a 95%% CI and a verdict",
                                   allow_abbrev=False, description="Compare two saved reports or sessions "
-                                  "(run -x): exit 4 when B is slower than A beyond --threshold.")
-    compare.add_argument("baseline", metavar="A.json", help="the baseline (report or session)")
-    compare.add_argument("candidate", metavar="B.json", help="the candidate")
+                                  "(run -x), or the configurations inside one session: exit 4 when B is slower "
+                                  "than A beyond --threshold, 0 when faster or equivalent; inconclusive exits 0 "
+                                  "unless --require-decided (then 3).")
+    compare.add_argument("baseline", metavar="A.json", help="the baseline (report or session); alone, a session "
+                         "whose configurations are compared as run compared them")
+    compare.add_argument("candidate", metavar="B.json", nargs="?", help="the candidate")
     compare.add_argument("--metric", choices=COMPARE_METRICS, help="the metric that decides the verdict and exit code "
                          "(default: throughput for async runs, median for sync)")
-    compare.add_argument("--threshold", default="2%", metavar="PCT", help="smallest change that counts "
-                         "(default 2%%)")
+    compare.add_argument("--threshold", metavar="PCT", help="the band of changes too small to count: faster/slower "
+                         "need the whole CI beyond it, equivalent the whole CI inside it (default: the session's, "
+                         "else 2%%)")
+    compare.add_argument("--require-decided", action="store_true", help="exit 3 when the deciding comparison is "
+                         "inconclusive")
     compare.add_argument("--markdown", action="store_true", help="print a Markdown table (pull-request comment)")
     compare.set_defaults(handler=compare_command)
     for sub in (engines, zoo, show, compare, peak):

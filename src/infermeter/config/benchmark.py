@@ -98,6 +98,7 @@ class FakeSpec:
     contention: float = 0.0
     stall_at: int | None = None  # --fake-stall K:TIME: call K takes TIME longer
     stall_ns: int = 0
+    stream: int = 0  # added to the seed of the latency draws: the --vs model draws its own
 
 
 @dataclass(frozen=True)
@@ -343,7 +344,8 @@ def _with_precision(rule: StopRule, rel_precision: float | str | None, max_time:
     if rel_precision is None:
         if max_time is not None or metric is not None:
             flag = "--max-time" if max_time is not None else "--precision-metric"
-            raise UsageError(f"{flag} only applies with --rel-precision (e.g. --rel-precision 1%)")
+            raise UsageError(f"{flag} only applies with --rel-precision (e.g. --rel-precision 1%)"
+                             + (" or --until-decided" if flag == "--max-time" else ""))
         return rule
     target = parse_fraction("--rel-precision", rel_precision)
     chosen = parse_choice("--precision-metric", metric.lower(), PRECISION_METRICS) if metric else None

@@ -27,6 +27,9 @@ SCENARIO_ALIASES = {
 ONE_AT_A_TIME = ("latency", "singlestream")  # scenarios that never have more than one request in flight
 OPEN_LOOP = ("server",)  # requests arrive on a schedule (--qps, --arrival, --arrivals, --max-in-flight)
 PER_QUERY = ("multistream",)  # queries of --samples-per-query requests
+# how finely each scenario can take turns with others in one measurement (config.comparison); a scenario not
+# listed is compared in rounds only
+INTERLEAVING = {"latency": "request", "singlestream": "request", "throughput": "burst"}
 HINTS = ("latency", "throughput", "cumulative_throughput", "none")
 HINT_ALIASES = {"tput": "throughput", "ctput": "cumulative_throughput"}
 SCENARIO_WORDS = "sync, async, elastic, server, offline, singlestream, multistream"

@@ -52,7 +52,7 @@ def create_engine(name: str, config: BenchmarkConfig) -> Engine:
         from .fake import FakeEngine
 
         fake = config.fake
-        return FakeEngine(fake.latency, fake.first_call_ns, fake.fail_at, config.seed, fake.contention,
+        return FakeEngine(fake.latency, fake.first_call_ns, fake.fail_at, config.seed + fake.stream, fake.contention,
                           (fake.stall_at, fake.stall_ns) if fake.stall_at is not None else None)
     if name == "openvino":
         from .openvino import OpenVINOEngine

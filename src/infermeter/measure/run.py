@@ -130,6 +130,20 @@ def measure(prepared: Prepared, observer: Observer, command: Sequence[str] | Non
     return _report(prepared, command, measured)
 
 
+def report_of(prepared: Prepared, measured: Measured, command: Sequence[str] | None = None,
+              notes: Sequence[str] = ()) -> Report:
+    """The report of a measurement made elsewhere (an interleaved one, ``runs.interleaved``), with ``notes``
+    added; the compiled model is finished first (as after ``measure``)."""
+    prepared.compiled.finish()
+    report = _report(prepared, command, measured)
+    return dataclasses.replace(report, notes=(*report.notes, *notes)) if notes else report
+
+
+def requests_in_flight(prepared: Prepared) -> int:
+    config = prepared.config
+    return scenarios.get(config.scenario).requests_in_flight(config.requests, prepared.compiled.runtime)
+
+
 def _check_engine_options(engine: str, config: BenchmarkConfig) -> None:
     check_engine_support(engine, config.tuning)
     if config.hint == "cumulative_throughput" and engine != "openvino":

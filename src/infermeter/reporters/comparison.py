@@ -43,10 +43,7 @@ def render_session(session: Session, console: Console, metric: str, threshold: f
         for line in [*session_lines(session, metric, threshold), *session.agreement]:
             console.print(line, soft_wrap=True)
         return
-    state = " — PARTIAL (interrupted)" if session.partial else ""
-    done = min((len(r) for r in session.reports), default=0)
-    table = Table(title=f"Configurations: {done} of {session.rounds} rounds each, interleaved, order shuffled per "
-                  f"round{state}", title_justify="left")
+    table = Table(title=session_title(session), title_justify="left")
     table.add_column("configuration")
     for name in SUMMARY_METRICS:
         table.add_column(metric_label(name), justify="right")
@@ -56,13 +53,59 @@ def render_session(session: Session, console: Console, metric: str, threshold: f
         table.add_row(escape(label), *cells, escape(verdict_counts(session, index)))
     console.print(table)
     if len(session.labels) > 1:
-        console.print(comparison_table(session.comparisons(metric, threshold), session.labels[0], metric))
-    console.print(Text("values: geometric mean over rounds ± 95% CI across rounds (one round: the run's own CI); "
-                       "ratios: paired by round", style="dim"))
+        console.print(comparison_table(comparison_rows(session, metric, threshold), baseline_name(session), metric))
+    console.print(Text(session_footer(session), style="dim"))
     for note in session.notes:
         console.print(Text(note, style="yellow" if note.startswith("warning") else "dim"))
     for line in session.agreement:
         console.print(Text(line, style="bold" if "DISAGREE" in line else ""))
+
+
+def session_title(session: Session) -> str:
+    state = " — PARTIAL (interrupted)" if session.partial else ""
+    record = session.interleaving
+    if record is None:
+        done = min((len(r) for r in session.reports), default=0)
+        return f"Configurations: {done} of {session.rounds} rounds each, interleaved, order shuffled per round{state}"
+    return f"Configurations: interleaved {record.reason}{stopped(session)}{state}"
+
+
+def stopped(session: Session) -> str:
+    """With --until-decided: when it stopped and why."""
+    record = session.interleaving
+    if record is None or record.sequential is None:
+        return ""
+    sequential = record.sequential
+    spent = max((report.run.window_ns for reports in session.reports for report in reports if report.run), default=0)
+    if sequential.decided_at is not None:
+        return (f"; --until-decided: decided after {sequential.decided_at} rounds ({spent / 1e9:.1f} s per "
+                "configuration)")
+    return f"; --until-decided: undecided when --max-time ({sequential.max_ns / 1e9:g} s per configuration) ran out"
+
+
+def session_footer(session: Session) -> str:
+    record = session.interleaving
+    if record is None:
+        return ("values: geometric mean over rounds ± 95% CI across rounds (one round: the run's own CI); ratios: "
+                "paired by round")
+    unit = "requests" if record.mode == "request" else "bursts"
+    kind = "anytime-valid confidence sequence" if record.sequential is not None else "sign-test CI"
+    return (f"values: each configuration's own requests, back to back, ± the run's CI; ratios: median of the ratios "
+            f"of neighbouring {unit} ({kind}); verdicts against ±{session.threshold:.1%}")
+
+
+def baseline_name(session: Session) -> str:
+    pairs = session.pairs()
+    bases = {base for base, _ in pairs}
+    return session.labels[pairs[0][0]] if len(bases) == 1 and pairs else "its baseline"
+
+
+def comparison_rows(session: Session, metric: str, threshold: float) -> list[tuple[str, Comparison | None]]:
+    """Rows labelled by B alone when every row has the same baseline, else as 'B vs A'."""
+    pairs = session.pairs()
+    single = len({base for base, _ in pairs}) == 1
+    return [(session.labels[index] if single else f"{session.labels[index]} vs {session.labels[base]}",
+             session.compare(base, index, metric, threshold)) for base, index in pairs]
 
 
 def verdict_counts(session: Session, index: int) -> str:
@@ -92,9 +135,11 @@ def session_lines(session: Session, metric: str, threshold: float) -> list[str]:
     for index, label in enumerate(session.labels):
         value = format_interval(metric, session.summary(index, metric))
         lines.append(f"{label}: {metric_label(metric)} {value} · {verdict_counts(session, index)}")
-    for label, comparison in session.comparisons(metric, threshold):
+    for (base, _), (label, comparison) in zip(session.pairs(), session.comparisons(metric, threshold), strict=True):
         change = describe_change(comparison) if comparison is not None else "not enough data for a CI"
-        lines.append(f"{label} vs {session.labels[0]}: {change}")
+        lines.append(f"{label} vs {session.labels[base]}: {change}")
+    if stopped(session):
+        lines.append(stopped(session).removeprefix("; "))
     return lines
 
 

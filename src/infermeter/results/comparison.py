@@ -1,7 +1,10 @@
 """Comparing two sets of runs: ratio B/A of a metric with a 95 % CI, and a verdict a CI job can act on.
 
-Three ways to get the CI, chosen by what the data holds (the method is always reported):
+Four ways to get the CI, chosen by what the data holds (the method is always reported):
 
+- ``interleaved``: A and B alternated request by request (or burst by burst) in one process
+  (``results.interleaved``): the median of the log ratios of neighbouring measurements with a sign-test
+  interval, or with ``--until-decided`` an anytime-valid confidence sequence.
 - ``paired rounds``: A and B ran interleaved in the same rounds (``run --rounds``). Per round, the log of
   B's value over A's; a t-interval over rounds. Load that drifts between rounds hits both sides alike.
 - ``rounds (Welch)``: each side has several runs, not paired. Welch's t-interval on the difference of the
@@ -12,12 +15,15 @@ Three ways to get the CI, chosen by what the data holds (the method is always re
   this interval is shown for information and the verdict is ``inconclusive``: it never claims a difference.
 
 A metric is ``throughput`` (higher is better) or a latency statistic ``median``/``p10``/``p90``/``p95``/
-``p99`` (lower is better). ``p10`` is the most robust to other processes on a shared machine: interference
-only ever adds time, so it moves the upper percentiles, the mean and throughput far more than the lower ones,
-while a real slowdown of the model moves them all.
+``p99`` (lower is better). Interference from other processes only ever adds time, so it tends to move the
+upper percentiles more than the lower ones; whether ``p10`` then decides sooner is a question for
+``bench/truth_ab.py``, not an assumption.
 
-The verdict: ``slower``/``faster`` when the CI excludes 1 *and* the change is beyond the threshold;
-``within threshold`` when significant but smaller; otherwise ``no significant difference``.
+The verdict is read against the threshold band ``[1/(1 + threshold), 1 + threshold]`` of B's speed relative to
+A's: ``faster`` / ``slower`` when the whole CI lies beyond the band on that side, ``equivalent`` when the whole
+CI lies inside it, ``inconclusive`` when it straddles an edge of the band (or for single runs, whose CI does
+not cover the difference between runs). A point estimate beyond the threshold is not enough: a wide CI
+such as [0.81, 1.45] decides nothing.
 
 This is part of the data model (a session's comparisons are in its JSON); comparing two saved files, with
 their machines, is ``analysis.compare``.
@@ -36,8 +42,8 @@ from ..stats.intervals import Z_975, Interval, mean_log_interval, t_quantile_975
 from .run import RunResult
 
 METRICS = COMPARE_METRICS
-SLOWER, FASTER, WITHIN, NO_DIFFERENCE = "slower", "faster", "within threshold", "no significant difference"
-INCONCLUSIVE = "inconclusive"
+SLOWER, FASTER, EQUIVALENT, INCONCLUSIVE = "slower", "faster", "equivalent", "inconclusive"
+VERDICTS = (FASTER, SLOWER, EQUIVALENT, INCONCLUSIVE)
 SINGLE_RUNS = "within-run CIs (single runs)"
 DEFAULT_THRESHOLD = 0.02
 
@@ -75,20 +81,25 @@ class Comparison:
 
     @property
     def verdict(self) -> str:
-        speed = self.speedup
-        if not self.decisive:
-            return INCONCLUSIVE
-        if not speed.excludes(1.0):
-            return NO_DIFFERENCE
-        if speed.estimate >= 1.0 + self.threshold:
-            return FASTER
-        if speed.estimate <= 1.0 / (1.0 + self.threshold):
-            return SLOWER
-        return WITHIN
+        return band_verdict(self.speedup, self.threshold) if self.decisive else INCONCLUSIVE
 
     def to_dict(self) -> dict[str, object]:
         return {"metric": self.metric, "a": self.a, "b": self.b, "ratio": self.ratio.to_dict(),
                 "method": self.method, "threshold": self.threshold, "verdict": self.verdict}
+
+
+def band_verdict(speed: Interval, threshold: float) -> str:
+    """The verdict of a CI of B's speed relative to A's against the band ±``threshold`` (see the module
+    docstring). A bound exactly on the band's edge counts as beyond it; with a zero threshold the band is 1
+    itself, so only a CI that excludes 1 decides."""
+    upper, lower = 1.0 + threshold, 1.0 / (1.0 + threshold)
+    if speed.low >= upper and speed.low > 1.0:
+        return FASTER
+    if speed.high <= lower and speed.high < 1.0:
+        return SLOWER
+    if lower < speed.low and speed.high < upper:
+        return EQUIVALENT
+    return INCONCLUSIVE
 
 
 def compare_runs(a: Sequence[RunResult], b: Sequence[RunResult], metric: str, threshold: float = DEFAULT_THRESHOLD,
@@ -150,19 +161,22 @@ def within_run_ratio(a: RunResult, b: RunResult, metric: str) -> Interval | None
 
 
 def describe_change(comparison: Comparison) -> str:
-    """'B is 4.8 % slower (95 % CI 3.9 – 5.6 %)' style text for a comparison."""
+    """'B is 4.8% slower (CI 3.9% to 5.6%)' style text for a comparison, against its threshold band."""
     speed = comparison.speedup
-    if comparison.verdict == INCONCLUSIVE:
-        return (f"inconclusive from single runs (B's speed {_signed(speed.estimate)}, within-run CI "
-                f"{_signed(speed.low)} to {_signed(speed.high)})")
-    if comparison.verdict == NO_DIFFERENCE:
-        return (f"no significant difference (B's speed {_signed(speed.estimate)}, CI {_signed(speed.low)} to "
-                f"{_signed(speed.high)})")
-    word = "faster" if speed.estimate >= 1 else "slower"
+    verdict = comparison.verdict
+    band = f"±{comparison.threshold:.1%}"
+    signed = f"B's speed {_signed(speed.estimate)}, CI {_signed(speed.low)} to {_signed(speed.high)}"
+    if not comparison.decisive:
+        return f"inconclusive from single runs (B's speed {_signed(speed.estimate)}, within-run CI " \
+               f"{_signed(speed.low)} to {_signed(speed.high)})"
+    if verdict == EQUIVALENT:
+        return f"equivalent within {band} ({signed})"
+    if verdict == INCONCLUSIVE:
+        return f"inconclusive: the CI straddles the {band} band ({signed})"
+    word = "faster" if verdict == FASTER else "slower"
     size = abs(speed.estimate - 1.0)
     low, high = sorted((abs(speed.low - 1.0), abs(speed.high - 1.0)))
-    suffix = f", below the {comparison.threshold:.1%} threshold" if comparison.verdict == WITHIN else ""
-    return f"B is {size:.1%} {word} (CI {low:.1%} to {high:.1%}){suffix}"
+    return f"B is {size:.1%} {word} (CI {low:.1%} to {high:.1%}, beyond {band})"
 
 
 def _signed(speed: float) -> str:

@@ -44,6 +44,7 @@ class RunResult:
     started_ns: np.ndarray | None = field(default=None, repr=False)  # open loop: an engine slot started it
     dropped: int = 0  # open loop: arrivals refused because --max-in-flight requests were in flight
     offered_qps: float | None = None  # open loop: the rate the schedule offers (--qps, or the trace's)
+    executors: int | None = None  # requests the engine executes at once when fewer than in flight (a queue)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RunResult):
@@ -65,7 +66,7 @@ class RunResult:
     def _scalars(self) -> tuple[Any, ...]:
         return (self.scenario, self.requests, self.batch, self.stop_reason, self.partial, self.errors, self.cpu,
                 self.group_labels, self.group_batches, self.dropped, self.offered_qps,
-                self.issued_ns is None, self.started_ns is None)
+                self.issued_ns is None, self.started_ns is None, self.executors)
 
     def group_stats(self) -> list[tuple[str, LatencyStats, int]]:
         """Per shape group: label, latency statistics, completed requests (-pcseq)."""
@@ -147,10 +148,13 @@ class RunResult:
 
     @cached_property
     def window_rates(self) -> np.ndarray:
-        """Items/s in equal time windows of the run (see intervals.window_rates)."""
+        """Items/s in equal time windows of the run (see intervals.window_rates). A request whose service start
+        is known (open loop, offline: ``started_ns``) counts as work from then, not from its arrival: waiting in
+        the harness's queue is not work."""
         if self.count == 0:
             return np.empty(0, dtype=np.float64)
-        return window_rates(self.start_ns, self.end_ns, self.mean_batch)
+        begun = self.started_ns if self.started_ns is not None else self.start_ns
+        return window_rates(begun, self.end_ns, self.mean_batch, self.executors)
 
     @cached_property
     def throughput_interval(self) -> Interval | None:
@@ -180,6 +184,7 @@ class RunResult:
             "stop_reason": self.stop_reason,
             "partial": self.partial,
             "errors": self.errors,
+            **({"executors": self.executors} if self.executors is not None else {}),
             "cpu": self.cpu.to_dict() if self.cpu is not None else None,
             **self._open_loop_dict(),
             "samples": {
@@ -234,6 +239,7 @@ class RunResult:
             started_ns=started,
             dropped=from_data(int, data.get("dropped", 0), "run.dropped"),
             offered_qps=from_data(float | None, data.get("offered_qps"), "run.offered_qps"),
+            executors=from_data(int | None, data.get("executors"), "run.executors"),
         )
 
 

@@ -1,8 +1,11 @@
-"""A session: several configurations of one model, measured interleaved in rounds (``runs.session`` runs it).
+"""A session: several configurations measured together, interleaved in rounds (``runs.session``) or unit by
+unit in one measurement (``runs.interleaved``, with its ``Interleaving`` record).
 
-``reports[configuration][round]`` holds the finished measurements. Configurations are compared with the first
-one (the baseline) round by round (``comparisons``, "paired rounds"); the JSON carries those comparisons for
-readers, and every report with its samples, so nothing is lost (session schema 2: reports of schema 3).
+``reports[configuration][round]`` holds the finished measurements (one "round" when interleaved). Each
+configuration is compared with its baseline (``baselines``; by default the first configuration), paired
+round by round ("paired rounds") or by neighbouring units (``results.interleaved``); the JSON carries those
+comparisons for readers, and every report with its samples (and, interleaved, every unit), so nothing is
+lost (session schema 3: reports of schema 3).
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from typing import Any
 import numpy as np
 
 from ..stats.intervals import Interval, mean_log_interval
+from . import interleaved
 from .codec import from_data
 from .comparison import DEFAULT_THRESHOLD, METRICS, Comparison, compare_runs, metric_values
+from .interleaved import Interleaving
 from .report import Report, RunResult
 from .views import NotebookViews
 
@@ -32,8 +37,16 @@ class Session(NotebookViews):
     interrupted: bool = False
     command: tuple[str, ...] | None = None
     error: str | None = None  # what stopped the session early (a measurement that could not run)
+    baselines: tuple[int, ...] = ()  # per configuration, the one it is compared with (itself: none); () = the first
+    threshold: float = DEFAULT_THRESHOLD  # the band the verdicts are read against
+    interleaving: Interleaving | None = None  # the units, when the configurations took turns in one measurement
     notes: tuple[str, ...] = ()  # what was done before timing (inputs shared across engines) and warnings
     agreement: tuple[str, ...] = ()  # one line per configuration: its outputs against the first's (after timing)
+
+    def pairs(self) -> list[tuple[int, int]]:
+        """(baseline, configuration) for every configuration that is compared, in configuration order."""
+        baselines = self.baselines or (0,) * len(self.labels)
+        return [(base, index) for index, base in enumerate(baselines) if base != index]
 
     @property
     def partial(self) -> bool:
@@ -53,16 +66,29 @@ class Session(NotebookViews):
         values = metric_values(runs, metric)
         return mean_log_interval(np.log(values)) if values is not None else None
 
-    def comparisons(self, metric: str, threshold: float) -> list[tuple[str, Comparison | None]]:
-        """Each configuration after the first against the first, paired by round."""
-        baseline = self.runs(0)
+    def paired_runs(self, a: int, b: int) -> tuple[list[RunResult], list[RunResult]]:
+        """The runs of configurations ``a`` and ``b`` in the rounds where both have one, paired by round index
+        (a round that measured nothing for one side drops that round only, not every later pairing)."""
+        pairs = [(x.run, y.run) for x, y in zip(self.reports[a], self.reports[b], strict=False)
+                 if x.run is not None and x.run.count and y.run is not None and y.run.count]
+        return [pair[0] for pair in pairs], [pair[1] for pair in pairs]
+
+    def comparisons(self, metric: str, threshold: float | None = None) -> list[tuple[str, Comparison | None]]:
+        """Each compared configuration against its baseline (``threshold``: the session's own when None)."""
+        band = self.threshold if threshold is None else threshold
         result = []
-        for index in range(1, len(self.labels)):
-            runs = self.runs(index)
-            common = min(len(baseline), len(runs))
-            result.append((self.labels[index], compare_runs(baseline[:common], runs[:common], metric, threshold,
-                                                            paired=True)))
+        for base, index in self.pairs():
+            result.append((self.labels[index], self.compare(base, index, metric, band)))
         return result
+
+    def compare(self, base: int, index: int, metric: str, threshold: float) -> Comparison | None:
+        """Configuration ``index`` against ``base``: paired by neighbouring units when interleaved, else by
+        round."""
+        if self.interleaving is not None:
+            runs = [reports[0].run if reports else None for reports in self.reports]
+            return interleaved.compare(self.interleaving, runs, base, index, metric, threshold)
+        baseline, runs_b = self.paired_runs(base, index)
+        return compare_runs(baseline, runs_b, metric, threshold, paired=True)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,16 +101,19 @@ class Session(NotebookViews):
             "rounds": self.rounds,
             "order": [list(o) for o in self.order],
             "reports": [[report.to_dict() for report in reports] for reports in self.reports],
+            "baselines": list(self.baselines),
+            "threshold": self.threshold,
+            "interleaving": self.interleaving.to_dict() if self.interleaving is not None else None,
             "notes": list(self.notes),
             "agreement": list(self.agreement),
             "comparisons": {metric: [{"label": label, **(c.to_dict() if c else {"verdict": None})}
-                                     for label, c in self.comparisons(metric, DEFAULT_THRESHOLD)]
+                                     for label, c in self.comparisons(metric)]
                             for metric in METRICS},
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Session:
-        """A session of schema 2 (the ``comparisons`` are recomputed, not read)."""
+        """A session of the current schema (the ``comparisons`` are recomputed, not read)."""
         if data.get("schema") != SESSION_SCHEMA or data.get("schema_version") != SESSION_VERSION:
             raise ValueError(f"not an infermeter session of schema version {SESSION_VERSION}")
         reports = data["reports"]
@@ -98,6 +127,9 @@ class Session(NotebookViews):
             interrupted=from_data(bool, data.get("partial", False), "partial"),
             command=from_data(tuple[str, ...] | None, data.get("command"), "command"),
             error=from_data(str | None, data.get("error"), "error"),
+            baselines=from_data(tuple[int, ...], data.get("baselines", []), "baselines"),
+            threshold=from_data(float, data.get("threshold", DEFAULT_THRESHOLD), "threshold"),
+            interleaving=Interleaving.from_dict(data["interleaving"]) if data.get("interleaving") else None,
             notes=from_data(tuple[str, ...], data.get("notes", []), "notes"),
             agreement=from_data(tuple[str, ...], data.get("agreement", []), "agreement"),
         )

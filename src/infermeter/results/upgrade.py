@@ -19,6 +19,8 @@ says what is wrong.
   ``config.load``; a version-3 run has none of them, and reads as the closed-loop run it was.
   Version-3 files written before ``headline`` was added get it as from version 2.
 - session 1 -> 2 -> 3, sweep 1 -> 2 -> 3: the embedded reports become the current version.
+- session 2 -> 3: version 3 also added ``baselines``, ``threshold`` and ``interleaving`` (interleaved sessions);
+  a version-2 session compared every configuration with the first at the 2 % default, in rounds.
 """
 
 from __future__ import annotations
@@ -122,7 +124,8 @@ def _session_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _session_2_to_3(data: dict[str, Any]) -> dict[str, Any]:
-    return _session_reports(data, 3)
+    return {**_session_reports(data, 3), "baselines": data.get("baselines", []),
+            "interleaving": data.get("interleaving")}
 
 
 def _sweep_points(data: dict[str, Any], version: int) -> dict[str, Any]:

@@ -21,13 +21,15 @@ from ..errors import BenchmarkInterrupted, InfermeterError
 from ..events import Observer
 from ..measure import run as app
 from ..model.files import resolve_model
+from ..results.comparison import DEFAULT_THRESHOLD
 from ..results.report import Report
 from ..results.session import Session
 from .agreement import agreement, precision_warning, share_inputs
 
 
 def run_session(configs: Sequence[BenchmarkConfig], labels: Sequence[str], rounds: int, observer: Observer,
-                seed: int = 0, command: Sequence[str] | None = None) -> Session:
+                seed: int = 0, command: Sequence[str] | None = None, baselines: Sequence[int] = (),
+                threshold: float = DEFAULT_THRESHOLD) -> Session:
     for config in configs:  # every engine can read the model, before any of them spends time on it
         choose_engine(config.engine, resolve_model(config.model).format, config.model)
     prepared = []
@@ -63,7 +65,8 @@ def run_session(configs: Sequence[BenchmarkConfig], labels: Sequence[str], round
         error = f"{labels[index]}, round {len(order)}: {failure}"
     lines = () if interrupted or error else _agreement_lines(prepared, labels)
     return Session(tuple(labels), rounds, tuple(order), tuple(tuple(r) for r in reports), interrupted,
-                   tuple(command) if command is not None else None, error, tuple(notes), lines)
+                   tuple(command) if command is not None else None, error, tuple(baselines), threshold,
+                   notes=tuple(notes), agreement=lines)
 
 
 def _agreement_lines(prepared: Sequence[app.Prepared], labels: Sequence[str]) -> tuple[str, ...]:

@@ -39,6 +39,11 @@ class Driver(Protocol):
     """A scenario's timed loop over sessions that are already created and bound."""
 
     @property
+    def engine_queue(self) -> bool:
+        """Requests wait in the engine's own async queue (so fewer may execute at once than are in flight)."""
+        ...
+
+    @property
     def in_worker_order(self) -> bool:
         """Each buffer holds one worker's requests in the order it fed its input sets (so the shape group of
         sample k is ``k % K``); false when completions interleave (an engine-driven async queue)."""
@@ -104,6 +109,7 @@ class Scenario(ABC):
     goal: ClassVar[str]  # what the engine is tuned for unless -hint says otherwise: "latency" or "throughput"
     checks: ClassVar[tuple[Check, ...]] = ()  # findings that apply to this scenario only
     claim_percentile: ClassVar[float | None] = None  # the percentile LoadGen's early stopping is asked about
+    interleaving: ClassVar[str | None] = None  # request | burst: how finely it takes turns (None: rounds only)
 
     @abstractmethod
     def requests_in_flight(self, requested: int | None, runtime: RuntimeInfo) -> int:

@@ -22,61 +22,64 @@ class SyncDriver:
     """One request at a time on one session (``run_sync``)."""
 
     in_worker_order = True
+    engine_queue = False
 
     def __init__(self, session: Session, clock: Clock) -> None:
-        self._session = session
+        self.session = session
         self._clock = clock
 
     def buffers(self, min_requests: int, ring: bool) -> list[SampleBuffer]:
         return [SampleBuffer(capacity_for(min_requests, 1), ring)]
 
     def restart(self) -> None:
-        _restart([self._session])
+        _restart([self.session])
 
     def run(self, stop: Stop, buffers: list[SampleBuffer], progress: array[int], errors: array[int] | None,
             pace: Pace | None) -> None:
-        run_sync(self._session, self._clock, stop, buffers[0], progress, errors, pace)
+        run_sync(self.session, self._clock, stop, buffers[0], progress, errors, pace)
 
 
 class AsyncDriver:
     """The engine's async queue with a fixed number of slots, driven from this thread (``run_async``)."""
 
     in_worker_order = False  # completions interleave: a sample's input set is not known from its position
+    engine_queue = True
 
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
-        self._session = session
+        self.session = session
         self._clock = clock
 
     def buffers(self, min_requests: int, ring: bool) -> list[SampleBuffer]:
-        return [SampleBuffer(capacity_for(min_requests, self._session.slots), ring)]
+        return [SampleBuffer(capacity_for(min_requests, self.session.slots), ring)]
 
     def restart(self) -> None:
         return None
 
     def run(self, stop: Stop, buffers: list[SampleBuffer], progress: array[int], errors: array[int] | None,
             pace: Pace | None) -> None:
-        run_async(self._session, self._clock, stop, buffers[0], progress, errors, pace)
+        run_async(self.session, self._clock, stop, buffers[0], progress, errors, pace)
 
 
 class ThreadsDriver:
     """One runner thread per request in flight, each looping on its own session (``ThreadedRun``)."""
 
     in_worker_order = True
+    engine_queue = False
 
     def __init__(self, sessions: Sequence[Session], clock: Clock) -> None:
-        self._sessions = sessions
+        self.sessions = sessions
         self._clock = clock
 
     def buffers(self, min_requests: int, ring: bool) -> list[SampleBuffer]:
-        share = capacity_for(min_requests // max(len(self._sessions), 1), 1)
-        return [SampleBuffer(share, ring) for _ in self._sessions]
+        share = capacity_for(min_requests // max(len(self.sessions), 1), 1)
+        return [SampleBuffer(share, ring) for _ in self.sessions]
 
     def restart(self) -> None:
-        _restart(self._sessions)
+        _restart(self.sessions)
 
     def run(self, stop: Stop, buffers: list[SampleBuffer], progress: array[int], errors: array[int] | None,
             pace: Pace | None) -> None:
-        ThreadedRun(self._sessions, self._clock, stop, buffers, progress, errors, pace).run(join_interruptibly)
+        ThreadedRun(self.sessions, self._clock, stop, buffers, progress, errors, pace).run(join_interruptibly)
 
 
 def join_interruptibly(finished: list[threading.Event]) -> None:

@@ -17,6 +17,7 @@ class LatencyScenario(Scenario):
     api = "sync"
     headline = "median"
     goal = "latency"
+    interleaving: ClassVar[str | None] = "request"
     checks: ClassVar[tuple[Check, ...]] = (latency_variance,)
 
     def requests_in_flight(self, requested: int | None, runtime: RuntimeInfo) -> int:

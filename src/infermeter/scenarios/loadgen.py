@@ -148,6 +148,7 @@ class LoadGenDriver:
     """The server scenario's driver with LoadGen issuing the requests (``--loadgen DIR``)."""
 
     in_worker_order = False
+    engine_queue = False  # per-request service is timed around blocking calls: no throughput credit
 
     def __init__(self, setup: Setup, folder: str) -> None:
         compiled, feed = setup.compiled, setup.feed

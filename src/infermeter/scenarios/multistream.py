@@ -134,6 +134,7 @@ class QueryDriver:
     """Queries one after another until the stop rule (its counts are queries) says stop."""
 
     in_worker_order = False
+    engine_queue = False  # per-request service is timed around blocking calls: no throughput credit
 
     def __init__(self, queries: AsyncQueries | ThreadQueries) -> None:
         self._queries = queries

@@ -22,6 +22,7 @@ from .throughput import ThroughputScenario
 class OfflineScenario(ThroughputScenario):
     name = "offline"
     headline = "throughput"
+    interleaving: ClassVar[str | None] = None  # all requests issued at once: compared in rounds only
     checks: ClassVar[tuple[Check, ...]] = (window_variance,)
 
     def finish(self, run: RunResult, load: Load) -> RunResult:

@@ -124,7 +124,8 @@ class Runner:
         run = RunResult(self._scenario.name, self._requests, self._batch, starts, ends, stop_reason, partial,
                         errors=sum(errors), cpu=usage,
                         groups=groups, group_labels=tuple(feed.labels) if feed is not None else (),
-                        group_batches=tuple(feed.group_batches) if feed is not None else ())
+                        group_batches=tuple(feed.group_batches) if feed is not None else (),
+                        executors=self._executors())
         return self._scenario.finish(self._open_loop(run), self._load)
 
     def _open_loop(self, run: RunResult) -> RunResult:
@@ -137,6 +138,10 @@ class Runner:
         return dataclasses.replace(run, start_ns=record.scheduled, end_ns=record.completed, issued_ns=record.issued,
                                    started_ns=record.started, dropped=record.dropped,
                                    offered_qps=offered_rate(self._load))
+
+    def _executors(self) -> int | None:
+        """The engine's parallel executors when its own queue holds more requests than it runs at once."""
+        return queue_executors(self._driver, self._compiled, self._requests)
 
     def _groups(self, buffers: list[SampleBuffer], errors: int) -> list[np.ndarray] | None:
         """Shape group of every sample, per buffer; None when there is one group or failures broke the order."""
@@ -185,6 +190,15 @@ class Runner:
         finally:
             if monitor is not None:
                 monitor.stop()
+
+
+def queue_executors(driver: Driver | None, compiled: CompiledModel, requests: int) -> int | None:
+    """Requests the engine executes at once behind its own async queue (OpenVINO: its streams), when that is
+    fewer than are in flight; None otherwise (one at a time, runner threads, or no queueing)."""
+    streams = compiled.runtime.streams
+    if driver is None or not driver.engine_queue or streams is None or streams >= requests:
+        return None
+    return streams
 
 
 PRECISION_MET = "precision target met"

@@ -76,6 +76,7 @@ class OpenLoopDriver:
     """Runs the schedule on the fake engine's virtual slots, on one slot inline, or on runner threads."""
 
     in_worker_order = False  # drops and several slots break "sample k used input set k % K"
+    engine_queue = False  # per-request service is timed around blocking calls: no throughput credit
 
     def __init__(self, setup: Setup) -> None:
         self._setup = setup

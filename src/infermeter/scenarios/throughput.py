@@ -25,6 +25,7 @@ class ThroughputScenario(Scenario):
     api = "async"
     headline = "throughput"
     goal = "throughput"
+    interleaving: ClassVar[str | None] = "burst"
     checks: ClassVar[tuple[Check, ...]] = (window_variance, queueing)
 
     def requests_in_flight(self, requested: int | None, runtime: RuntimeInfo) -> int:

@@ -3,7 +3,9 @@
 - Percentiles (median included): distribution-free, from order statistics. The interval between the l-th
   and u-th smallest samples covers the true p-quantile with probability P(l ≤ B ≤ u − 1), B ~ Binomial(n, p);
   l and u are chosen so that each tail has at most 2.5 %. Below a model-free minimum n (6 for the median,
-  368 for p99) no such ranks exist and the interval is missing.
+  368 for p99) no such ranks exist and the interval is missing. This assumes independent samples; given the
+  samples in the order they were taken, serial dependence is detected and the ranks widened by its variance
+  inflation (``dependence``): the samples then count as n / τ independent ones.
 - Throughput: the measured window is cut into equal time windows; a t-interval over the per-window rates.
 - Ratios between runs or configurations: on the log scale (see ``compare``).
 """
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+
+from .dependence import quantile_inflation
 
 CONFIDENCE = 0.95
 _TAIL = (1.0 - CONFIDENCE) / 2.0
@@ -127,33 +131,58 @@ def interpolate(below: int, above: int, weight: float) -> float:
     return below + difference * weight
 
 
-def percentile_interval(sorted_ns: np.ndarray, p: float, estimate: float) -> Interval | None:
-    """CI of the p-th percentile (0..100) around its linear-interpolation estimate, from sorted samples."""
-    ranks = quantile_ci_ranks(len(sorted_ns), p / 100.0)
+def dependent_ranks(n: int, p: float, inflation: float = 1.0) -> tuple[int, int] | None:
+    """``quantile_ci_ranks`` for samples whose count below the quantile has ``inflation`` × the binomial
+    variance (serial dependence): normal-approximation ranks ``n·p ∓ z·√(n·p·(1 − p)·τ)`` (they equal the exact
+    ranks at τ = 1 for n ≥ ~50), clipped to the sample; None when n / τ is below the minimum for a CI."""
+    if inflation <= 1.0:
+        return quantile_ci_ranks(n, p)
+    if n < 1 or not 0.0 < p < 1.0 or n / inflation < min_samples_for_ci(p):
+        return None
+    centre, half = n * p, Z_975 * math.sqrt(n * p * (1.0 - p) * inflation)
+    return max(1, math.floor(centre - half)), min(n, math.ceil(centre + half) + 1)
+
+
+def percentile_interval(sorted_ns: np.ndarray, p: float, estimate: float,
+                        in_order: np.ndarray | None = None) -> Interval | None:
+    """CI of the p-th percentile (0..100) around its linear-interpolation estimate, from sorted samples;
+    ``in_order`` (the same samples in the order taken) lets serial dependence widen it."""
+    inflation = quantile_inflation(in_order, estimate) if in_order is not None else 1.0
+    ranks = dependent_ranks(len(sorted_ns), p / 100.0, inflation)
     if ranks is None:
         return None
     return Interval(estimate, float(sorted_ns[ranks[0] - 1]), float(sorted_ns[ranks[1] - 1]))
 
 
 def percentile_interval_unsorted(samples_ns: np.ndarray, p: float) -> Interval | None:
-    """The same from unsorted samples in O(n) (for checks while a run is still going)."""
+    """The same from samples in the order taken, in O(n) (for checks while a run is still going)."""
     n = len(samples_ns)
     ranks = quantile_ci_ranks(n, p / 100.0)
     if ranks is None:
         return None
     low_index, high_index, weight = neighbours(n, p)
-    picks = sorted({ranks[0] - 1, ranks[1] - 1, low_index, high_index})
+    middle = np.partition(samples_ns, sorted({low_index, high_index}))
+    estimate = interpolate(int(middle[low_index]), int(middle[high_index]), weight)
+    ranks = dependent_ranks(n, p / 100.0, quantile_inflation(samples_ns, estimate))
+    if ranks is None:
+        return None
+    picks = sorted({ranks[0] - 1, ranks[1] - 1})
     part = np.partition(samples_ns, picks)
-    estimate = interpolate(int(part[low_index]), int(part[high_index]), weight)
     return Interval(estimate, float(part[ranks[0] - 1]), float(part[ranks[1] - 1]))
 
 
-def window_rates(start_ns: np.ndarray, end_ns: np.ndarray, batch: float) -> np.ndarray:
+def window_rates(start_ns: np.ndarray, end_ns: np.ndarray, batch: float,
+                 executors: int | None = None) -> np.ndarray:
     """Items per second in each of K equal time windows of the run (first submission → last completion).
 
-    Each request counts as work done at a steady pace from its submission to its completion, so a window
-    is credited with the fraction of every request that falls inside it; the window rates average exactly
-    to the overall throughput, and a steady run gives equal rates however completions bunch up.
+    Each request counts as work done at a steady pace while the engine worked on it, so a window is credited
+    with the fraction of every request that falls inside it; the window rates average exactly to the overall
+    throughput, and a steady run gives equal rates however completions bunch up. When the engine executes
+    fewer requests at once (``executors``: OpenVINO's streams) than are in flight, a request waits in a queue
+    after its submission, and that wait is not work: its service is taken to start when an executor became
+    free, ``max(submission, the completion ``executors`` places before its own)`` (a first-in-first-out queue in
+    front of ``executors`` servers). Without that, ramp-up (every request submitted at once) over-credits
+    the first window and the drain under-credits the last.
     K = min(20, completions // 5); empty when fewer than 15 requests completed (K < 3).
     """
     count = len(end_ns)
@@ -162,13 +191,27 @@ def window_rates(start_ns: np.ndarray, end_ns: np.ndarray, batch: float) -> np.n
     span = int(end_ns.max()) - origin if count else 0
     if windows < 3 or span <= 0:
         return np.empty(0, dtype=np.float64)
+    begun = service_starts(start_ns, end_ns, executors)
     edges = origin + np.arange(windows + 1, dtype=np.float64) * (span / windows)
     done = np.empty(windows + 1, dtype=np.float64)  # work finished by each edge, in requests
     for index, edge in enumerate(edges):
-        done[index] = _work_done_by(start_ns, end_ns, edge)
+        done[index] = _work_done_by(begun, end_ns, edge)
     done[0] = 0.0  # nothing is done before the first submission (a 0-ns request there belongs to window 0)
     done[-1] = count  # exact at the last completion
     return np.diff(done) * batch * 1e9 / (span / windows)
+
+
+def service_starts(start_ns: np.ndarray, end_ns: np.ndarray, executors: int | None) -> np.ndarray:
+    """When the engine began each request: its submission, or with ``executors`` servers behind a
+    first-in-first-out queue, the later of its submission and the completion ``executors`` places earlier."""
+    if executors is None or executors < 1 or executors >= len(end_ns):
+        return start_ns
+    order = np.argsort(end_ns, kind="stable")
+    ends_sorted = end_ns[order]
+    freed = np.empty(len(end_ns), dtype=np.int64)
+    freed[order] = np.concatenate((np.full(executors, np.iinfo(np.int64).min), ends_sorted[:-executors]))
+    begun: np.ndarray = np.maximum(start_ns, freed)
+    return begun
 
 
 def _work_done_by(start_ns: np.ndarray, end_ns: np.ndarray, edge: float) -> float:

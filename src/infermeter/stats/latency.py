@@ -87,11 +87,17 @@ class LatencyStats:
         return {p: self.percentile(p) for p in self.percentiles_wanted}
 
     def interval(self, p: float) -> Interval | None:
-        """95 % distribution-free CI of the p-th percentile; None when too few samples (see intervals)."""
-        estimate = self.percentile(p)
-        if estimate is None:
-            return None
-        return percentile_interval(self.sorted_ns, p, estimate)
+        """95 % distribution-free CI of the p-th percentile, widened when consecutive samples are dependent
+        (``samples_ns`` in the order taken); None when too few samples (see intervals)."""
+        if p not in self._intervals:
+            estimate = self.percentile(p)
+            self._intervals[p] = None if estimate is None else \
+                percentile_interval(self.sorted_ns, p, estimate, in_order=self.samples_ns)
+        return self._intervals[p]
+
+    @cached_property
+    def _intervals(self) -> dict[float, Interval | None]:
+        return {}
 
     @cached_property
     def median_interval(self) -> Interval | None:
