@@ -10,6 +10,7 @@ and in one closed-loop latency only; one 5 ms slot under p99<=6ms with constant 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 from collections.abc import Callable
@@ -406,3 +407,20 @@ def test_poisson_arrivals_are_not_drift_but_a_slowing_engine_is(tmp_path: Path) 
                     started_ns=scheduled.copy(), offered_qps=100.0)
     drift = [f for f in check_run(run, CheckContext()) if f.code == "THROTTLING_OR_DRIFT"]
     assert len(drift) == 1 and drift[0].values["change"] == pytest.approx(2 / 3 - 1)
+
+
+def test_a_probe_past_saturation_misses_even_without_a_ci(tmp_path: Path) -> None:
+    # 900 QPS on a 5 ms server: the queue grows all run, latencies are so dependent that no p99 CI is given,
+    # but most requests are over the bound: it misses (before, it was "undecided" and measured again)
+    from infermeter.results.capacity import MISSES, UNDECIDED, verdict_of
+    from infermeter.results.sweep import Slo
+
+    code, report = run_json(tmp_path, *FAKE, "-s", "server", "--qps", "900", "--arrival", "constant", "-nireq", "1",
+                            "-t", "3")
+    assert code == 0 and report.run is not None and report.run.latency.interval(99.0) is None
+    assert verdict_of(report, Slo("p99", 25 * MS)) == MISSES
+    assert verdict_of(report, Slo("p99", 10**12)) != MISSES
+    short = dataclasses.replace(report, run=dataclasses.replace(report.run, start_ns=report.run.start_ns[:50],
+                                                                end_ns=report.run.end_ns[:50], issued_ns=None,
+                                                                started_ns=None))
+    assert verdict_of(short, Slo("p99", 25 * MS)) == UNDECIDED  # 50 requests: too few to say
