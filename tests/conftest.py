@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from cli_outcome import Outcome, Run
+
 OPSET = 17
 IR_VERSION = 8
 
@@ -217,3 +219,20 @@ def npy(tmp_path: Path) -> Callable[[str, Any], Path]:
         return path
 
     return save
+
+
+@pytest.fixture
+def im(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, zoo_cache: Path) -> Run:
+    """Runs ``infermeter ARGS`` in this process: exit code, stdout, stderr."""
+    from infermeter import cli
+
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("INFERMETER_CACHE_DIR", str(zoo_cache))
+
+    def invoke(*args: str | Path) -> Outcome:
+        capsys.readouterr()
+        code = cli.main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return Outcome(code, captured.out, captured.err)
+
+    return invoke

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import numpy as np
 import pytest
 
 import infermeter
-from infermeter import cli
+from cli_outcome import Outcome
 from infermeter.errors import EXIT_NOT_VALID, EXIT_REGRESSION
 from infermeter.results.comparison import EQUIVALENT, INCONCLUSIVE, SLOWER
 from infermeter.results.interleaved import Sequential, replay, side_units
@@ -27,27 +26,6 @@ A_B = ("run", "zoo:resnet18", "-e", "fake", "--vs", "zoo:resnet18", "--fake-late
        "--fake-vs-latency", "lognormal:5.5ms,0.2")
 SYNC = (*A_B, "-api", "sync")
 ASYNC = (*A_B, "-api", "async", "-nireq", "2")
-
-
-@dataclass
-class Outcome:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def im(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, zoo_cache: Path) -> Callable[..., Outcome]:
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setenv("INFERMETER_CACHE_DIR", str(zoo_cache))
-
-    def invoke(*args: str | Path) -> Outcome:
-        capsys.readouterr()
-        code = cli.main([str(a) for a in args])
-        captured = capsys.readouterr()
-        return Outcome(code, captured.out, captured.err)
-
-    return invoke
 
 
 def saved(im: Callable[..., Outcome], tmp_path: Path, *args: str) -> tuple[Outcome, Session, dict[str, Any]]:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import infermeter
+from cli_outcome import Outcome, Run
 from infermeter import cli
 from infermeter.config.variants import list_values
 from infermeter.errors import EXIT_NOT_VALID, EXIT_REGRESSION, EXIT_USAGE
@@ -22,30 +22,6 @@ from infermeter.runs.files import load_session_or_report
 
 FAKE = ("run", "zoo:resnet18", "-e", "fake")
 ERROR = "infermeter: error: "
-
-
-@dataclass
-class Outcome:
-    code: int
-    out: str
-    err: str
-
-
-Run = Callable[..., Outcome]
-
-
-@pytest.fixture
-def im(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, zoo_cache: Path) -> Run:
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setenv("INFERMETER_CACHE_DIR", str(zoo_cache))
-
-    def invoke(*args: str | Path) -> Outcome:
-        capsys.readouterr()
-        code = cli.main([str(a) for a in args])
-        captured = capsys.readouterr()
-        return Outcome(code, captured.out, captured.err)
-
-    return invoke
 
 
 def read(path: Path) -> dict[str, Any]:

@@ -9,10 +9,9 @@ paths. The exports (-x, --export-markdown, --export-csv, --html) are rewritten a
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING, Any
 
-from ..errors import EXIT_INTERRUPTED, EXIT_RUNTIME, UsageError
+from ..errors import UsageError
 from .cluster import absolute_argv, add_cluster_options, close_runner, cluster_runner
 
 if TYPE_CHECKING:
@@ -110,15 +109,9 @@ def _state(outcome: Any) -> str:
 
 
 def _outcome(suite: Suite) -> int:
-    failed = suite.failed()
-    if suite.interrupted:
-        print("infermeter: interrupted: finished points are reported, the suite is partial", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    if failed:
-        print(f"infermeter: error: {len(failed)} of {len(suite.points)} points failed; first: {failed[0].label}: "
-              f"{failed[0].errors[0]}", file=sys.stderr)
-        return EXIT_RUNTIME
-    return 0
+    from .sweep import points_outcome
+
+    return points_outcome("suite", suite.interrupted, suite.failed(), len(suite.points))
 
 
 def check_point(argv: tuple[str, ...], label: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -216,12 +217,17 @@ def _save_best(sweep: Sweep, path: Path | None, args: argparse.Namespace, consol
 
 
 def _sweep_outcome(sweep: Sweep) -> int:
-    failed = [p for p in sweep.points if p.errors]
-    if sweep.interrupted:
-        print("infermeter: interrupted: finished points are reported, the sweep is partial", file=sys.stderr)
+    return points_outcome("sweep", sweep.interrupted, [p for p in sweep.points if p.errors], len(sweep.points))
+
+
+def points_outcome(kind: str, interrupted: bool, failed: Sequence[Any], total: int) -> int:
+    """The exit code of a sweep or a suite, and its one line: Ctrl-C, else the first failed point of ``failed``
+    (each with ``label`` and ``errors``)."""
+    if interrupted:
+        print(f"infermeter: interrupted: finished points are reported, the {kind} is partial", file=sys.stderr)
         return EXIT_INTERRUPTED
     if failed:
-        print(f"infermeter: error: {len(failed)} of {len(sweep.points)} points failed; first: "
+        print(f"infermeter: error: {len(failed)} of {total} points failed; first: "
               f"{failed[0].label}: {failed[0].errors[0]}", file=sys.stderr)
         return EXIT_RUNTIME
     return 0
