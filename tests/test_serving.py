@@ -380,8 +380,12 @@ def test_loadgen_and_infermeter_agree_on_the_same_compiled_model(tmp_path: Path,
         return build_config(str(add_model), engine="onnxruntime", qps=200, nireq=1, time=3, warmup="0.2",
                             loadgen=loadgen)
 
+    # Compared: throughput and the median and p90 latency CIs. Not p99: on these VMs latency moves in bursts
+    # (serial dependence τ of 2-4 at p99 in ~600 requests), so a p99 CI is often withheld (n / τ < 368) for
+    # either run, and a missing CI cannot show agreement. A busy machine can push one run out: agreement
+    # must hold in one of three pairs.
     prepared = prepare(config(None), NullObserver())
-    for _attempt in range(3):  # a busy machine can push one p99 out: agreement must hold in one of three pairs
+    for _attempt in range(3):
         ours = measure(prepared, NullObserver()).run
         theirs = measure(dataclasses.replace(prepared, config=config(str(tmp_path / "lg"))), NullObserver()).run
         assert ours is not None and theirs is not None and ours.open_loop and theirs.open_loop
@@ -389,11 +393,12 @@ def test_loadgen_and_infermeter_agree_on_the_same_compiled_model(tmp_path: Path,
         assert results.queries == theirs.count and results.completed_qps is not None
         assert theirs.achieved_qps == pytest.approx(results.completed_qps, rel=0.02)
         if overlap(ours.throughput_interval, theirs.throughput_interval) and \
-                overlap(ours.latency.interval(99), theirs.latency.interval(99)):
+                all(overlap(ours.latency.interval(p), theirs.latency.interval(p)) for p in (50.0, 90.0)):
             break
     else:
-        pytest.fail(f"no agreement: QPS {ours.throughput_interval} vs {theirs.throughput_interval}, p99 "
-                    f"{ours.latency.interval(99)} vs {theirs.latency.interval(99)}")
+        pytest.fail(f"no agreement: QPS {ours.throughput_interval} vs {theirs.throughput_interval}, p50 "
+                    f"{ours.latency.interval(50)} vs {theirs.latency.interval(50)}, p90 "
+                    f"{ours.latency.interval(90)} vs {theirs.latency.interval(90)}")
     assert (tmp_path / "lg" / "mlperf_log_summary.txt").exists()
 
 
