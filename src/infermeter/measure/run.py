@@ -165,7 +165,8 @@ def _resolved(config: BenchmarkConfig, scenario: Scenario) -> BenchmarkConfig:
 
 
 def _engine_options(config: BenchmarkConfig) -> EngineOptions:
-    return EngineOptions(device=config.device, goal=scenarios.get(config.scenario).goal, api_given=config.api_given,
+    return EngineOptions(device=config.device, goal=scenarios.get(config.scenario).engine_goal(config.requests),
+                         api_given=config.api_given,
                          hint=config.hint, requests=config.requests, infer_precision=config.infer_precision,
                          threads=config.threads, tuning=config.tuning)
 

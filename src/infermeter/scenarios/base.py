@@ -111,6 +111,10 @@ class Scenario(ABC):
     claim_percentile: ClassVar[float | None] = None  # the percentile LoadGen's early stopping is asked about
     interleaving: ClassVar[str | None] = None  # request | burst: how finely it takes turns (None: rounds only)
 
+    def engine_goal(self, requested: int | None) -> str:
+        """What the engine is tuned for, given -nireq (``requested``), unless -hint says otherwise."""
+        return self.goal
+
     @abstractmethod
     def requests_in_flight(self, requested: int | None, runtime: RuntimeInfo) -> int:
         """Requests kept in flight, from -nireq (``requested``) and what the compiled model prefers."""

@@ -16,6 +16,7 @@ from .base import Driver, Pace, Scenario, Setup, TimedFacts
 from .drivers import private_copy
 from .feed import CyclingSession
 from .openloop import SPIN_NS, OpenLoopRecord, ThreadedOpenLoop, run_inline, simulate
+from .pulling import PullingOpenLoop
 from .recording import SampleBuffer
 from .stop import Stop
 
@@ -27,6 +28,11 @@ class ServerScenario(Scenario):
     goal = "throughput"
     checks = (generator_late, offered_not_achieved, queue_growth, early_stopping(99.0))
     claim_percentile = 99.0
+
+    def engine_goal(self, requested: int | None) -> str:
+        """One engine slot (-nireq 1) runs one request at a time: tuned for latency, every core on it, as the
+        closed-loop sync scenario is; several slots (the default) are tuned for throughput."""
+        return "latency" if requested == 1 else self.goal
 
     def requests_in_flight(self, requested: int | None, runtime: RuntimeInfo) -> int:
         """Engine slots: -nireq, else one per request the engine runs at once (a second one per stream would
@@ -68,8 +74,12 @@ def _slots(facts: TimedFacts) -> str:
     if facts.requests == 1:
         return (f"one engine slot, run by the issuing thread, which {spin}; a request due while the engine is "
                 "busy waits in the queue (issued = scheduled) and starts when the one before it completes")
-    return (f"{facts.requests} engine slots, each a runner thread that takes the next request from a queue; the "
-            f"issuing thread {spin}, then only stamps and enqueues")
+    if facts.load is not None and facts.load.max_in_flight is not None:
+        return (f"{facts.requests} engine slots, each a runner thread that takes the next request from a queue; "
+                f"the issuing thread {spin}, then only stamps and enqueues (or drops)")
+    return (f"{facts.requests} engine slots, each a runner thread that, when free, takes the next request of the "
+            f"schedule: if it is not due yet, the runner {spin} and issues it; if it is, it waited in the queue "
+            "(issued = scheduled) and starts now")
 
 
 class OpenLoopDriver:
@@ -123,6 +133,8 @@ class OpenLoopDriver:
             simulate(self._virtual, setup.clock, offsets, limit, progress, keep)
         elif len(self._sessions) == 1:
             run_inline(self._sessions[0].infer, setup.clock, offsets, limit, progress, keep)
+        elif limit is None:
+            PullingOpenLoop([session.infer for session in self._sessions], setup.clock, offsets, progress, keep).run()
         else:
             ThreadedOpenLoop([session.infer for session in self._sessions], setup.clock, offsets, limit, progress,
                              keep).run()
