@@ -101,7 +101,7 @@ def test_md1_mean_latency_is_pollaczek_khinchine(tmp_path: Path) -> None:
     run = server(tmp_path, "--qps", "100", "-nireq", "1", "-t", "600")
     interval = batch_means_interval(run.latency_ns)
     assert interval is not None and interval.low <= 7.5 * MS <= interval.high  # 5 ms + ρS / (2(1 − ρ)) = 7.5 ms
-    assert run.count == 59_979 and run.latency.mean == pytest.approx(7_526_589.962937028, abs=1e-6)
+    assert run.count == 60_000 and run.latency.mean == pytest.approx(7_528_188.559166667, abs=1e-6)  # 100 × 600 s exactly
     assert run.service.minimum == run.service.maximum == 5 * MS
     again = server(tmp_path, "--qps", "100", "-nireq", "1", "-t", "600")
     assert again == run  # reproducible from the seed
