@@ -13,9 +13,10 @@ import contextlib
 import dataclasses
 import io
 import json
+import types
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -101,7 +102,7 @@ def test_md1_mean_latency_is_pollaczek_khinchine(tmp_path: Path) -> None:
     run = server(tmp_path, "--qps", "100", "-nireq", "1", "-t", "600")
     interval = batch_means_interval(run.latency_ns)
     assert interval is not None and interval.low <= 7.5 * MS <= interval.high  # 5 ms + ρS / (2(1 − ρ)) = 7.5 ms
-    assert run.count == 60_000 and run.latency.mean == pytest.approx(7_528_188.559166667, abs=1e-6)  # 100 × 600 s exactly
+    assert run.count == 60_000 and run.latency.mean == pytest.approx(7_528_188.559166667, abs=1e-6)  # 100 QPS × 600 s
     assert run.service.minimum == run.service.maximum == 5 * MS
     again = server(tmp_path, "--qps", "100", "-nireq", "1", "-t", "600")
     assert again == run  # reproducible from the seed
@@ -429,3 +430,26 @@ def test_a_probe_past_saturation_misses_even_without_a_ci(tmp_path: Path) -> Non
                                                                 end_ns=report.run.end_ns[:50], issued_ns=None,
                                                                 started_ns=None))
     assert verdict_of(short, Slo("p99", 25 * MS)) == UNDECIDED  # 50 requests: too few to say
+
+
+def test_an_undecided_probe_is_measured_again_with_twice_the_time_and_the_requests(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # at a low rate the request minimum sets the probe's length: doubling only -t would repeat the same run
+    from infermeter.results import capacity as results_capacity
+    from infermeter.runs import capacity as runs_capacity
+    from infermeter.runs.points import Outcome
+
+    calls: list[list[str]] = []
+    verdicts = iter([results_capacity.UNDECIDED, results_capacity.UNDECIDED, results_capacity.MEETS])
+
+    def run_point(argv: list[str], timeout_s: float | None) -> Outcome:
+        calls.append(argv)
+        return Outcome(report=cast(Any, object()), error=None)
+
+    monkeypatch.setattr(runs_capacity, "verdict_of", lambda report, slo: next(verdicts))
+    plan = runs_capacity.Plan(probe_s=3.0, max_probe_s=12.0, min_requests=368)
+    capacity: Any = types.SimpleNamespace(slo=None)
+    probe = runs_capacity._probe(["m.onnx"], plan, 10.0, capacity, run_point)
+    assert probe is not None and probe.verdict == results_capacity.MEETS and probe.attempts == 3
+    assert [(argv[argv.index("-t") + 1], argv[argv.index("-niter") + 1]) for argv in calls] == \
+        [("3", "368"), ("6", "736"), ("12", "1472")]

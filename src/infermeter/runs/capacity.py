@@ -1,9 +1,9 @@
 """The capacity search: grow the offered rate until a probe does not meet the SLO, then bisect (geometrically)
 until the bracket is within the tolerance. Every probe is one measurement by a ``RunPoint`` (by default a
 fresh ``infermeter run`` process, as in a sweep; a cluster runner can stand in for it); an undecided probe is
-measured again for twice as long, up to the longest probe time, and still undecided there it counts as not
-meeting. ``on_update`` sees the search after every probe (the CLI rewrites its exports then, so Ctrl-C keeps
-every finished probe)."""
+measured again for twice as long and twice as many requests, up to the longest probe time, and still
+undecided there it counts as not meeting. ``on_update`` sees the search after every probe (the CLI rewrites
+its exports then, so Ctrl-C keeps every finished probe)."""
 
 from __future__ import annotations
 
@@ -33,8 +33,9 @@ class Plan:
     max_probes: int = 40
     timeout_s: float | None = None
 
-    def args(self, rate: float, seconds: float) -> list[str]:
-        return ["-s", "server", "--qps", rate_text(rate), "-t", f"{seconds:g}", "-niter", str(self.min_requests)]
+    def args(self, rate: float, seconds: float, requests: int | None = None) -> list[str]:
+        return ["-s", "server", "--qps", rate_text(rate), "-t", f"{seconds:g}", "-niter",
+                str(requests or self.min_requests)]
 
 
 def rate_text(rate: float) -> str:
@@ -97,11 +98,13 @@ def search(capacity: Capacity, argv_base: list[str], plan: Plan, start_qps: floa
 
 
 def _probe(argv_base: list[str], plan: Plan, rate: float, capacity: Capacity, run_point: RunPoint) -> Probe | None:
-    """One rate, measured longer while undecided; None when interrupted."""
-    seconds, attempts = plan.probe_s, 0
+    """One rate, measured longer while undecided (twice the time and twice the requests: at a low rate the
+    request minimum, not the time, sets a probe's length, and queueing makes latencies dependent, so a
+    percentile's CI needs more requests than independent ones would); None when interrupted."""
+    seconds, requests, attempts = plan.probe_s, plan.min_requests, 0
     while True:
         attempts += 1
-        outcome: Outcome = run_point([*argv_base, *plan.args(rate, seconds)], plan.timeout_s)
+        outcome: Outcome = run_point([*argv_base, *plan.args(rate, seconds, requests)], plan.timeout_s)
         if outcome.interrupted:
             return None
         if outcome.error is not None or outcome.report is None:
@@ -109,7 +112,7 @@ def _probe(argv_base: list[str], plan: Plan, rate: float, capacity: Capacity, ru
         verdict = verdict_of(outcome.report, capacity.slo)
         if verdict != UNDECIDED or seconds * 2 > plan.max_probe_s + 1e-9:
             return Probe(rate, verdict, outcome.report, attempts)
-        seconds *= 2
+        seconds, requests = seconds * 2, requests * 2
 
 
 OPEN_LOOP_FLAGS = ("--arrival", "--max-in-flight")
