@@ -36,6 +36,7 @@ from infermeter.scenarios import check_run
 from infermeter.scenarios.arrivals import schedule
 from infermeter.stats import early_stopping
 from infermeter.stats.series import batch_means_interval
+from infermeter.units import format_duration
 
 MS = 1_000_000
 FAKE = ("zoo:resnet18", "-e", "fake", "--fake-latency", "5ms")
@@ -430,6 +431,18 @@ def test_a_probe_past_saturation_misses_even_without_a_ci(tmp_path: Path) -> Non
                                                                 end_ns=report.run.end_ns[:50], issued_ns=None,
                                                                 started_ns=None))
     assert verdict_of(short, Slo("p99", 25 * MS)) == UNDECIDED  # 50 requests: too few to say
+    # the probe line says which of the two it was
+    from infermeter.reporters.capacity_console import probe_line
+    from infermeter.results.capacity import Probe
+
+    slo = Slo("p99", 25 * MS)
+    lines = [probe_line(Capacity("m", slo, 0.03, (Probe(900.0, MISSES, report), Probe(900.0, UNDECIDED, short))), i)
+             for i in range(2)]
+    p99 = report.run.latency.percentile(99.0)
+    assert p99 is not None and report.run.count == 2700
+    assert lines[0].endswith(f"p99 {format_duration(p99)} (no CI: 2700 requests, but queued latencies depend on "
+                             "each other too much for one) · 0 dropped")
+    assert lines[1].endswith("p99 – (50 requests, too few for a p99) · 0 dropped")
 
 
 def test_an_undecided_probe_is_measured_again_with_twice_the_time_and_the_requests(

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..results.capacity import Capacity, Probe, slo_interval
+from ..results.capacity import Capacity, Probe, slo_interval, slo_percentile
 from ..units import format_duration, format_durations_common, format_rate
 
 _STYLE = {"meets": "green", "misses": "red", "undecided": "yellow"}
@@ -25,8 +25,25 @@ def probe_line(capacity: Capacity, index: int) -> str:
 def _slo_text(capacity: Capacity, probe: Probe) -> str:
     interval = slo_interval(probe.report, capacity.slo) if probe.report is not None else None
     if interval is None:
-        return "– (too few requests for its CI)"
+        return _no_ci_text(capacity, probe)
     return f"{format_duration(interval.estimate)} (CI {format_duration(interval.low)}–{format_duration(interval.high)})"
+
+
+def _no_ci_text(capacity: Capacity, probe: Probe) -> str:
+    """Why a probe has no CI: too few requests for one at all, or requests too dependent (a queue) for one."""
+    from ..stats.intervals import min_samples_for_ci
+
+    run = probe.report.run if probe.report is not None else None
+    percentile = slo_percentile(capacity.slo)
+    estimate = run.latency.percentile(percentile) if run is not None and percentile is not None else None
+    if run is None or percentile is None:
+        return "– (too few requests for its CI)"
+    if estimate is None:
+        return f"– ({run.count} requests, too few for a {capacity.slo.metric})"
+    needed = min_samples_for_ci(percentile / 100.0)
+    why = f"{run.count} requests, a CI needs {needed}" if run.count < needed else \
+        f"no CI: {run.count} requests, but queued latencies depend on each other too much for one"
+    return f"{format_duration(estimate)} ({why})"
 
 
 def interval_text(low: float, high: float) -> str:
