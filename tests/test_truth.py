@@ -310,3 +310,18 @@ def test_every_subcommand_help_renders(command: str, capsys: pytest.CaptureFixtu
         cli.main([command, "--help"])
     assert exit_info.value.code == 0
     assert capsys.readouterr().out.startswith(f"usage: infermeter {command}")
+
+
+def test_an_interleaved_session_of_two_engines_compares_their_outputs(im: Run, add_model: Path,
+                                                                       tmp_path: Path) -> None:
+    # as a session in rounds does: the precision each engine computed in, then its outputs against the first's
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("openvino")
+    outcome = im("run", add_model, "-e", "openvino,onnxruntime", "-api", "sync", "-t", "0.2", "-w", "0.05",
+                 "-x", tmp_path / "s.json")
+    assert outcome.code == 0, outcome.err
+    session = read(tmp_path / "s.json")
+    assert session["interleaving"] is not None
+    assert any(note.startswith("precision computed in: engine=openvino ") for note in session["notes"])
+    assert len(session["agreement"]) == 1 and session["agreement"][0].startswith("outputs: engine=onnxruntime")
+    assert session["agreement"][0] in outcome.out + outcome.err

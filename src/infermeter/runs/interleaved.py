@@ -23,6 +23,7 @@ from ..results.report import Report
 from ..results.session import Session
 from ..scenarios.duet import DuetRule, InterleavedRunner, SideSpec
 from ..scenarios.runner import Measured
+from .session import agreement_lines, precision_notes
 
 if TYPE_CHECKING:
     from ..machine.environment import CpuMeter
@@ -60,7 +61,10 @@ def run_interleaved(configs: Sequence[BenchmarkConfig], labels: Sequence[str], b
     return Session(tuple(labels), 1, (tuple(range(len(configs))),), tuple(reports),
                    interrupted=duet.stop_reason == "interrupted",
                    command=tuple(command) if command is not None else None, error=duet.error,
-                   baselines=tuple(baselines), threshold=options.threshold, interleaving=duet.record)
+                   baselines=tuple(baselines), threshold=options.threshold, interleaving=duet.record,
+                   notes=tuple(precision_notes(prepared, labels)),
+                   agreement=() if duet.stop_reason == "interrupted" or duet.error else
+                   agreement_lines(prepared, labels))
 
 
 def _cpu_meter() -> CpuMeter:

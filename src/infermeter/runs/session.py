@@ -37,13 +37,7 @@ def run_session(configs: Sequence[BenchmarkConfig], labels: Sequence[str], round
         observer.note(f"preparing {label}")
         prepared.append(app.prepare(config, observer))
     shared = share_inputs(prepared, labels)
-    notes = []
-    if len({p.info.name for p in prepared}) > 1:  # said where engines differ
-        notes = [*shared, "precision computed in: " + ", ".join(
-            f"{label} {p.compiled.runtime.precision}" for label, p in zip(labels, prepared, strict=True))]
-    warning = precision_warning(prepared, labels)
-    if warning is not None:
-        notes.append(f"warning: {warning}")
+    notes = precision_notes(prepared, labels, shared)
     shuffle = random.Random(seed)
     order: list[tuple[int, ...]] = []
     reports: list[list[Report]] = [[] for _ in configs]
@@ -63,13 +57,25 @@ def run_session(configs: Sequence[BenchmarkConfig], labels: Sequence[str], round
         interrupted = True
     except InfermeterError as failure:  # e.g. a warm-up request failed: keep the rounds already measured
         error = f"{labels[index]}, round {len(order)}: {failure}"
-    lines = () if interrupted or error else _agreement_lines(prepared, labels)
+    lines = () if interrupted or error else agreement_lines(prepared, labels)
     return Session(tuple(labels), rounds, tuple(order), tuple(tuple(r) for r in reports), interrupted,
                    tuple(command) if command is not None else None, error, tuple(baselines), threshold,
                    notes=tuple(notes), agreement=lines)
 
 
-def _agreement_lines(prepared: Sequence[app.Prepared], labels: Sequence[str]) -> tuple[str, ...]:
+def precision_notes(prepared: Sequence[app.Prepared], labels: Sequence[str], shared: Sequence[str] = ()) -> list[str]:
+    """Where engines differ: the inputs shared and the precision each computed in; a precision warning."""
+    notes: list[str] = []
+    if len({p.info.name for p in prepared}) > 1:
+        notes = [*shared, "precision computed in: " + ", ".join(
+            f"{label} {p.compiled.runtime.precision}" for label, p in zip(labels, prepared, strict=True))]
+    warning = precision_warning(prepared, labels)
+    if warning is not None:
+        notes.append(f"warning: {warning}")
+    return notes
+
+
+def agreement_lines(prepared: Sequence[app.Prepared], labels: Sequence[str]) -> tuple[str, ...]:
     """After timing: each configuration's outputs against the first's, one line each. Nothing when an engine
     returns no outputs (the fake engine computes nothing)."""
     if len(prepared) < 2 or any(p.info.name == "fake" for p in prepared):
