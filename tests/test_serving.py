@@ -252,6 +252,21 @@ def test_bracket_grows_then_bisects() -> None:
     assert bracket.low == 200.0 and bracket.high == 204.38
 
 
+def test_bracket_bisects_below_a_presumed_ceiling_and_probes_it_only_if_the_bracket_closes_against_it() -> None:
+    def rates_for(capacity: float) -> list[float]:
+        bracket, rates = Bracket(50.0, 0.03, ceiling=100.0), []
+        while (rate := bracket.next_rate()) is not None:
+            rates.append(rate)
+            bracket.record(rate, rate <= capacity)
+        return rates
+
+    # the closed-loop rate (100) is never probed when the answer lies well below it: one probe fewer
+    assert rates_for(80.0) == [50.0, 70.7107, 84.0897, 77.1106, 80.5246, 78.7991]
+    # ... and probed last when everything below it met; it meets here, so the search grows past it
+    assert rates_for(130.0) == [50.0, 70.7107, 84.0897, 91.7004, 95.7603, 97.8572, 100.0, 200.0, 141.421,
+                                118.921, 129.684, 135.425, 132.523]
+
+
 def test_capacity_of_one_5ms_slot_under_p99_6ms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(sweep_runner, "run_point_subprocess", inprocess(tmp_path / "probes"))
@@ -264,7 +279,10 @@ def test_capacity_of_one_5ms_slot_under_p99_6ms(tmp_path: Path, monkeypatch: pyt
     assert data["schema"] == "infermeter.capacity" and 190 <= data["max_qps"] <= 200
     assert data["max_qps_interval"] == [200.0, 204.38] and data["converged"]
     capacity = Capacity.from_dict(data)
-    assert capacity.max_qps == 200.0 and [p.verdict for p in capacity.probes].count("meets") == 2
+    # bisected below the closed-loop rate (200, presumed not met), then 200 itself, which meets: grown past it
+    assert [p.offered_qps for p in capacity.probes] == [100.0, 141.421, 168.179, 183.401, 191.521, 195.715,
+                                                        200.0, 400.0, 282.843, 237.842, 218.102, 208.855, 204.38]
+    assert capacity.max_qps == 200.0 and [p.verdict for p in capacity.probes].count("meets") == 7
     assert "max QPS meeting p99 <= 6 ms: 200.0" in (tmp_path / "cap.md").read_text(encoding="utf-8")
     best = json.loads((tmp_path / "capacity-best.json").read_text(encoding="utf-8"))
     assert best["options"] == {"qps": "200"}

@@ -183,7 +183,8 @@ def _start_rate(args: argparse.Namespace, argv_base: list[str], plan: Any, conso
         print(f"infermeter: error: the closed-loop run that picks the first rate failed: {error}", file=sys.stderr)
         return None
     if not args.quiet:
-        console.print(f"closed loop: {rate:,.1f} requests/s; the search starts at half of it", highlight=False)
+        console.print(f"closed loop: {rate:,.1f} requests/s, presumed too many; the search starts at half of it",
+                      highlight=False)
     return rate / 2
 
 

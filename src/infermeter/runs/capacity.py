@@ -1,9 +1,9 @@
-"""The capacity search: grow the offered rate until a probe does not meet the SLO, then bisect (geometrically)
-until the bracket is within the tolerance. Every probe is one measurement by a ``RunPoint`` (by default a
-fresh ``infermeter run`` process, as in a sweep; a cluster runner can stand in for it); an undecided probe is
-measured again for twice as long and twice as many requests, up to the longest probe time, and still
-undecided there it counts as not meeting. ``on_update`` sees the search after every probe (the CLI rewrites
-its exports then, so Ctrl-C keeps every finished probe)."""
+"""The capacity search: grow the offered rate until a probe does not meet the SLO (the closed-loop rate, when known, is
+presumed not to), then bisect (geometrically) until the bracket is within the tolerance. Every probe is one
+measurement by a ``RunPoint`` (by default a fresh ``infermeter run`` process, as in a sweep; a cluster runner can
+stand in for it); an undecided probe is measured again for twice as long and twice as many requests, up to the
+longest probe time, and still undecided there it counts as not meeting. ``on_update`` sees the search after every
+probe (the CLI rewrites its exports then, so Ctrl-C keeps every finished probe)."""
 
 from __future__ import annotations
 
@@ -43,13 +43,19 @@ def rate_text(rate: float) -> str:
 
 
 class Bracket:
-    """Where the next probe goes: grow ×2 until one fails, halve until one meets, then bisect geometrically."""
+    """Where the next probe goes: grow ×2 until one fails, halve until one meets, then bisect geometrically.
 
-    def __init__(self, start: float, tolerance: float) -> None:
+    ``ceiling`` (the closed-loop rate of the same engine settings) is presumed not to be met: an open loop at
+    or above the engine's closed-loop rate queues without bound. The search bisects below it instead of
+    spending a probe there, where a probe is slowest to decide; only if the bracket closes against the
+    presumed ceiling is it probed, and if it meets after all, the search grows past it."""
+
+    def __init__(self, start: float, tolerance: float, ceiling: float | None = None) -> None:
         self.start = start
         self.tolerance = tolerance
         self.low: float | None = None  # highest rate that met
         self.high: float | None = None  # lowest rate that did not
+        self.ceiling = float(rate_text(ceiling)) if ceiling is not None and ceiling > start else None
         self.shrinks = 0
 
     def record(self, rate: float, met: bool) -> None:
@@ -57,27 +63,30 @@ class Bracket:
             self.low = rate if self.low is None else max(self.low, rate)
         else:
             self.high = rate if self.high is None else min(self.high, rate)
+        if self.ceiling is not None and rate >= self.ceiling:
+            self.ceiling = None  # probed: from now on what was measured decides
 
     def next_rate(self) -> float | None:
         """None when done: the bracket is narrow enough, or no rate met down to start / 2**MAX_SHRINKS."""
-        if self.low is None and self.high is None:
-            return self.start
-        if self.high is None:
-            assert self.low is not None
-            return self.low * GROWTH
         if self.low is None:
+            if self.high is None:
+                return self.start
             self.shrinks += 1
             return self.high / GROWTH if self.shrinks <= MAX_SHRINKS else None
-        if self.high / self.low - 1.0 <= self.tolerance + 1e-12:
-            return None
-        return float(rate_text(math.sqrt(self.low * self.high)))
+        high = self.high if self.high is not None else self.ceiling
+        if high is None:
+            return self.low * GROWTH
+        if high / self.low - 1.0 <= self.tolerance + 1e-12:
+            return high if self.high is None else None  # a presumed ceiling is measured before the search ends
+        return float(rate_text(math.sqrt(self.low * high)))
 
 
 def search(capacity: Capacity, argv_base: list[str], plan: Plan, start_qps: float,
            runner: RunPoint | None = None, on_update: UpdateHook | None = None) -> Capacity:
-    """Probe until the bracket closes; Ctrl-C (or a probe process interrupted) returns what finished, marked."""
+    """Probe until the bracket closes; Ctrl-C (or a probe process interrupted) returns what finished, marked.
+    The closed-loop estimate, when the search started from one, is the presumed ceiling (see ``Bracket``)."""
     run_point = runner or sweeps.run_point_subprocess
-    bracket = Bracket(float(rate_text(start_qps)), capacity.tolerance)
+    bracket = Bracket(float(rate_text(start_qps)), capacity.tolerance, capacity.estimate_qps)
     for _ in range(plan.max_probes):
         rate = bracket.next_rate()
         if rate is None:
