@@ -459,8 +459,36 @@ def test_a_probe_past_saturation_misses_even_without_a_ci(tmp_path: Path) -> Non
     p99 = report.run.latency.percentile(99.0)
     assert p99 is not None and report.run.count == 2700
     assert lines[0].endswith(f"p99 {format_duration(p99)} (no CI: 2700 requests, but queued latencies depend on "
-                             "each other too much for one) · 0 dropped")
-    assert lines[1].endswith("p99 – (50 requests, too few for a p99) · 0 dropped")
+                             "each other too much for one) · 2,694 of 2,700 over 25.00 ms · 0 dropped")
+    assert lines[1].endswith("p99 – (50 requests, too few for a p99) · 44 of 50 over 25.00 ms · 0 dropped")
+
+
+def test_a_verdict_measures_dependence_at_the_bound_so_a_burst_below_it_still_meets(tmp_path: Path) -> None:
+    # 368 requests (the fewest a p99 CI needs), a burst of 12 slow ones in a row, all below 25 ms: the p99's own
+    # CI does not exist (the burst makes 1[x <= p99] dependent), but every request is within the bound, so the
+    # series the verdict tests is constant and the exact CI holds: it meets. A bound inside the burst is undecided.
+    from infermeter.reporters.capacity_console import probe_line
+    from infermeter.results.capacity import MEETS, UNDECIDED, Probe, over_bound, verdict_interval, verdict_of
+    from infermeter.results.sweep import Slo
+    from infermeter.stats.intervals import Interval
+
+    latency = 10 * MS + np.arange(368, dtype=np.int64) * 1000
+    latency[100:112] = 15 * MS + np.arange(12) * 500_000  # 15.0 .. 20.5 ms
+    start = np.arange(368, dtype=np.int64) * 50 * MS
+    _, measured = run_json(tmp_path, *FAKE, "-s", "server", "--qps", "20", "-niter", "5", "-t", "0.1")
+    report = dataclasses.replace(measured, run=RunResult("server", 1, 1, start, start + latency, offered_qps=20.0,
+                                                         issued_ns=start.copy(), started_ns=start.copy()))
+    assert report.run is not None and report.run.latency.interval(99.0) is None
+    slo = Slo("p99", 25 * MS)
+    p99 = report.run.latency.percentile(99.0)
+    assert p99 is not None and verdict_interval(report, slo) == Interval(p99, 16.5 * MS, 20.5 * MS)
+    assert verdict_of(report, slo) == MEETS and over_bound(report, slo) == 0
+    inside = Slo("p99", 18 * MS)
+    assert verdict_interval(report, inside) is None and over_bound(report, inside) == 5
+    assert verdict_of(report, inside) == UNDECIDED
+    line = probe_line(Capacity("m", slo, 0.03, (Probe(20.0, MEETS, report),)), 0)
+    assert line == ("[1] 20.00 QPS: meets · achieved 20.04 QPS · p99 18.66 ms (no CI: 368 requests, but queued "
+                    "latencies depend on each other too much for one) · 0 of 368 over 25.00 ms · 0 dropped")
 
 
 def test_an_undecided_probe_is_measured_again_with_twice_the_time_and_the_requests(

@@ -6,20 +6,30 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..results.capacity import Capacity, Probe, slo_interval, slo_percentile
+from ..results.capacity import Capacity, Probe, over_bound, slo_interval, slo_percentile
 from ..units import format_duration, format_durations_common, format_rate
 
 _STYLE = {"meets": "green", "misses": "red", "undecided": "yellow"}
 
 
 def probe_line(capacity: Capacity, index: int) -> str:
-    """``[3] 400 QPS: misses · achieved 200.0 QPS · p99 1.005 s (CI 0.99–1.01 s) · 0 dropped``."""
+    """``[3] 400 QPS: misses · achieved 200.0 QPS · p99 1.005 s (CI 0.99–1.01 s) · 900 of 900 over 15.00 ms ·
+    0 dropped``."""
     probe = capacity.probes[index]
     if probe.error is not None:
         return f"[{index + 1}] {format_rate(probe.offered_qps)} QPS: failed: {probe.error}"
     return (f"[{index + 1}] {format_rate(probe.offered_qps)} QPS: {probe.verdict} · achieved "
             f"{format_rate(probe.achieved_qps)} QPS · {capacity.slo.metric} {_slo_text(capacity, probe)} · "
-            f"{probe.dropped} dropped" + (f" · {probe.attempts} runs" if probe.attempts > 1 else ""))
+            f"{_over_text(capacity, probe)}{probe.dropped} dropped"
+            + (f" · {probe.attempts} runs" if probe.attempts > 1 else ""))
+
+
+def _over_text(capacity: Capacity, probe: Probe) -> str:
+    """``3 of 368 over 15.00 ms · ``: what a percentile verdict counts (nothing for a mean SLO)."""
+    over, run = over_bound(probe.report, capacity.slo), probe.report.run if probe.report is not None else None
+    if over is None or run is None or slo_percentile(capacity.slo) is None:
+        return ""
+    return f"{over:,} of {run.count:,} over {format_duration(capacity.slo.limit_ns)} · "
 
 
 def _slo_text(capacity: Capacity, probe: Probe) -> str:

@@ -34,6 +34,17 @@ def slo_percentile(slo: Slo) -> float | None:
 
 def slo_interval(report: Report, slo: Slo) -> Interval | None:
     """The 95 % CI of the SLO's statistic in a probe (the mean: batch means, the latencies are correlated)."""
+    return _interval(report, slo, at_bound=False)
+
+
+def verdict_interval(report: Report, slo: Slo) -> Interval | None:
+    """The CI a probe's verdict is read from. For a percentile its serial dependence is measured at the bound,
+    not at the estimate: whether the percentile lies below the bound is a question about which requests were
+    within it, and a queue's clusters of slow requests far above the bound do not blur that answer."""
+    return _interval(report, slo, at_bound=True)
+
+
+def _interval(report: Report, slo: Slo, at_bound: bool) -> Interval | None:
     run = report.run
     if run is None or not run.count:
         return None
@@ -42,7 +53,15 @@ def slo_interval(report: Report, slo: Slo) -> Interval | None:
         from ..stats.series import batch_means_interval
 
         return batch_means_interval(run.latency_ns)
+    if at_bound:
+        return run.latency.interval_at(percentile, float(slo.limit_ns))
     return run.latency.interval(percentile)
+
+
+def over_bound(report: Report | None, slo: Slo) -> int | None:
+    """How many of a probe's requests took longer than the SLO's bound."""
+    run = report.run if report is not None else None
+    return None if run is None else int((run.latency_ns > slo.limit_ns).sum())
 
 
 def verdict_of(report: Report, slo: Slo) -> str:
@@ -50,7 +69,7 @@ def verdict_of(report: Report, slo: Slo) -> str:
     run = report.run
     if run is not None and run.dropped:
         return MISSES
-    interval = slo_interval(report, slo)
+    interval = verdict_interval(report, slo)
     if interval is None:  # too few requests, or latencies so dependent (a growing queue) that no CI is honest
         return MISSES if run is not None and _most_over(run.latency_ns, slo) else UNDECIDED
     if interval.high <= slo.limit_ns:
@@ -108,14 +127,16 @@ class Probe:
         percentile = slo_percentile(slo)
         if run is None or not run.count or percentile is None:
             return None
-        over = int((run.latency_ns > slo.limit_ns).sum())
-        return early_stopping.passes(run.count, over, percentile / 100.0)
+        return early_stopping.passes(run.count, over_bound(self.report, slo) or 0, percentile / 100.0)
 
     def to_dict(self, slo: Slo) -> dict[str, Any]:
         interval = slo_interval(self.report, slo) if self.report is not None else None
+        tested = verdict_interval(self.report, slo) if self.report is not None else None
         return {"offered_qps": self.offered_qps, "verdict": self.verdict, "attempts": self.attempts,
                 "error": self.error, "achieved_qps": self.achieved_qps, "latency_p50_ns": self.latency_ns(50.0),
                 "latency_p99_ns": self.latency_ns(99.0), "slo_interval_ns": interval.to_dict() if interval else None,
+                "verdict_interval_ns": tested.to_dict() if tested else None,
+                "requests_over_bound": over_bound(self.report, slo),
                 "dropped": self.dropped, "lateness_p99_ns": self.lateness_p99_ns, "goodput_qps": self.goodput(slo),
                 "loadgen_early_stopping_passes": self.loadgen_passes(slo),
                 "report": self.report.to_dict() if self.report is not None else None}

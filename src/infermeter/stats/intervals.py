@@ -144,10 +144,12 @@ def dependent_ranks(n: int, p: float, inflation: float = 1.0) -> tuple[int, int]
 
 
 def percentile_interval(sorted_ns: np.ndarray, p: float, estimate: float,
-                        in_order: np.ndarray | None = None) -> Interval | None:
+                        in_order: np.ndarray | None = None, at: float | None = None) -> Interval | None:
     """CI of the p-th percentile (0..100) around its linear-interpolation estimate, from sorted samples;
-    ``in_order`` (the same samples in the order taken) lets serial dependence widen it."""
-    inflation = quantile_inflation(in_order, estimate) if in_order is not None else 1.0
+    ``in_order`` (the same samples in the order taken) lets serial dependence widen it, measured at the
+    estimate or, given ``at``, at that value (a test of the percentile against a bound)."""
+    threshold = estimate if at is None else at
+    inflation = quantile_inflation(in_order, threshold) if in_order is not None else 1.0
     ranks = dependent_ranks(len(sorted_ns), p / 100.0, inflation)
     if ranks is None:
         return None

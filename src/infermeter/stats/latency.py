@@ -95,6 +95,15 @@ class LatencyStats:
                 percentile_interval(self.sorted_ns, p, estimate, in_order=self.samples_ns)
         return self._intervals[p]
 
+    def interval_at(self, p: float, threshold: float) -> Interval | None:
+        """The same CI with serial dependence measured at ``threshold`` (the bound a test asks about) rather
+        than at the estimate: whether the p-th percentile lies below ``threshold`` is a question about the
+        series ``1[x_i ≤ threshold]``, and only its dependence widens that answer."""
+        estimate = self.percentile(p)
+        if estimate is None:
+            return None
+        return percentile_interval(self.sorted_ns, p, estimate, in_order=self.samples_ns, at=threshold)
+
     @cached_property
     def _intervals(self) -> dict[float, Interval | None]:
         return {}
