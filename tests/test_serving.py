@@ -366,8 +366,8 @@ def test_config_errors_are_usage_errors() -> None:
 # --- MLPerf LoadGen ----------------------------------------------------------------------------------------
 
 
-def overlap(a: Any, b: Any) -> bool:
-    return a is not None and b is not None and a.low <= b.high and b.low <= a.high
+def overlap(a: Any, b: Any, slack: float = 0.0) -> bool:
+    return a is not None and b is not None and a.low - slack <= b.high and b.low - slack <= a.high
 
 
 @pytest.fixture(scope="module")
@@ -403,7 +403,9 @@ def test_loadgen_and_infermeter_agree_on_the_same_compiled_model(tmp_path: Path,
     # Compared: throughput and the median and p90 latency CIs. Not p99: on these VMs latency moves in bursts
     # (serial dependence τ of 2-4 at p99 in ~600 requests), so a p99 CI is often withheld (n / τ < 368) for
     # either run, and a missing CI cannot show agreement. A busy machine can push one run out: agreement
-    # must hold in one of three pairs.
+    # must hold in one of three pairs. LoadGen's latency also holds its own hand-over (its issue thread into
+    # Python, the completion back), tens of microseconds: seen 1 run in 10 as a p90 CI 23 µs above ours, so
+    # the latency CIs may be up to 50 µs apart.
     prepared = prepare(config(None), NullObserver())
     for _attempt in range(3):
         ours = measure(prepared, NullObserver()).run
@@ -413,7 +415,7 @@ def test_loadgen_and_infermeter_agree_on_the_same_compiled_model(tmp_path: Path,
         assert results.queries == theirs.count and results.completed_qps is not None
         assert theirs.achieved_qps == pytest.approx(results.completed_qps, rel=0.02)
         if overlap(ours.throughput_interval, theirs.throughput_interval) and \
-                all(overlap(ours.latency.interval(p), theirs.latency.interval(p)) for p in (50.0, 90.0)):
+                all(overlap(ours.latency.interval(p), theirs.latency.interval(p), 50_000) for p in (50.0, 90.0)):
             break
     else:
         pytest.fail(f"no agreement: QPS {ours.throughput_interval} vs {theirs.throughput_interval}, p50 "
@@ -468,7 +470,15 @@ def test_a_verdict_measures_dependence_at_the_bound_so_a_burst_below_it_still_me
     # CI does not exist (the burst makes 1[x <= p99] dependent), but every request is within the bound, so the
     # series the verdict tests is constant and the exact CI holds: it meets. A bound inside the burst is undecided.
     from infermeter.reporters.capacity_console import probe_line
-    from infermeter.results.capacity import MEETS, UNDECIDED, Probe, over_bound, verdict_interval, verdict_of
+    from infermeter.results.capacity import (
+        MEETS,
+        UNDECIDED,
+        Probe,
+        could_meet,
+        over_bound,
+        verdict_interval,
+        verdict_of,
+    )
     from infermeter.results.sweep import Slo
     from infermeter.stats.intervals import Interval
 
@@ -486,6 +496,8 @@ def test_a_verdict_measures_dependence_at_the_bound_so_a_burst_below_it_still_me
     inside = Slo("p99", 18 * MS)
     assert verdict_interval(report, inside) is None and over_bound(report, inside) == 5
     assert verdict_of(report, inside) == UNDECIDED
+    # a longer run could turn it into meets only if the p99 it estimates (18.66 ms) is within the bound
+    assert could_meet(report, slo) and could_meet(report, Slo("p99", 19 * MS)) and not could_meet(report, inside)
     line = probe_line(Capacity("m", slo, 0.03, (Probe(20.0, MEETS, report),)), 0)
     assert line == ("[1] 20.00 QPS: meets · achieved 20.04 QPS · p99 18.66 ms (no CI: 368 requests, but queued "
                     "latencies depend on each other too much for one) · 0 of 368 over 25.00 ms · 0 dropped")
@@ -506,9 +518,32 @@ def test_an_undecided_probe_is_measured_again_with_twice_the_time_and_the_reques
         return Outcome(report=cast(Any, object()), error=None)
 
     monkeypatch.setattr(runs_capacity, "verdict_of", lambda report, slo: next(verdicts))
+    monkeypatch.setattr(runs_capacity, "could_meet", lambda report, slo: True)
     plan = runs_capacity.Plan(probe_s=3.0, max_probe_s=12.0, min_requests=368)
     capacity: Any = types.SimpleNamespace(slo=None)
     probe = runs_capacity._probe(["m.onnx"], plan, 10.0, capacity, run_point)
     assert probe is not None and probe.verdict == results_capacity.MEETS and probe.attempts == 3
     assert [(argv[argv.index("-t") + 1], argv[argv.index("-niter") + 1]) for argv in calls] == \
         [("3", "368"), ("6", "736"), ("12", "1472")]
+
+
+def test_an_undecided_probe_whose_estimate_is_over_the_bound_is_not_measured_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # a longer run could only confirm it does not meet (misses and undecided both count as not meeting)
+    from infermeter.results import capacity as results_capacity
+    from infermeter.runs import capacity as runs_capacity
+    from infermeter.runs.points import Outcome
+
+    calls: list[list[str]] = []
+
+    def run_point(argv: list[str], timeout_s: float | None) -> Outcome:
+        calls.append(argv)
+        return Outcome(report=cast(Any, object()), error=None)
+
+    monkeypatch.setattr(runs_capacity, "verdict_of", lambda report, slo: results_capacity.UNDECIDED)
+    monkeypatch.setattr(runs_capacity, "could_meet", lambda report, slo: False)
+    plan = runs_capacity.Plan(probe_s=3.0, max_probe_s=12.0, min_requests=368)
+    capacity: Any = types.SimpleNamespace(slo=None)
+    probe = runs_capacity._probe(["m.onnx"], plan, 10.0, capacity, run_point)
+    assert probe is not None and probe.verdict == results_capacity.UNDECIDED and probe.attempts == 1
+    assert len(calls) == 1

@@ -2,9 +2,10 @@
 meets the SLO, found by probing ``--scenario server`` runs (each a fresh process, as in a sweep).
 
 Every run option applies to each probe (``--arrival``, ``-nireq``, ``-e``, ...); ``-t`` is each probe's length
-(default 5 s, doubled while a probe is undecided, up to ``--max-probe-time``). Exports (-x, --export-markdown,
---export-csv, --html) are rewritten after every probe; the best rate's run config goes to --save-best PATH, else
-beside the first file export, and replays with ``infermeter run --load-config PATH``.
+(default 5 s, doubled while a probe is undecided with its estimate within the SLO, up to ``--max-probe-time``).
+Exports (-x, --export-markdown, --export-csv, --html) are rewritten after every probe; the best rate's run config
+goes to --save-best PATH, else beside the first file export, and replays with
+``infermeter run --load-config PATH``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Each probe is one ``infermeter run --scenario server`` at an offered rate, decided from the CI of the SLO's
 percentile against the bound: **meets** (the whole CI within it), **misses** (the whole CI above it) or
-**undecided** (a longer run is asked for; still undecided at the longest, it counts as not meeting). The
+**undecided** (a longer run is asked for while the estimate is within the bound; still undecided at the longest,
+or with the estimate over the bound, it counts as not meeting). The
 answer is the highest rate that met, ``max_qps``; the lowest rate above it that did not meet closes
 ``max_qps_interval``: the true capacity (under the schedule and engine settings used) lies between the two.
 Nothing here prints; the search itself is in ``runs.capacity``.
@@ -75,6 +76,18 @@ def verdict_of(report: Report, slo: Slo) -> str:
     if interval.high <= slo.limit_ns:
         return MEETS
     return MISSES if interval.low > slo.limit_ns else UNDECIDED
+
+
+def could_meet(report: Report | None, slo: Slo) -> bool:
+    """Whether the SLO's statistic, as estimated by this probe, lies within the bound: only then can a longer run
+    of an undecided probe turn it into *meets* (the one outcome that changes the search; *misses* and undecided
+    both count as not meeting). Too few requests for an estimate: it could."""
+    run = report.run if report is not None else None
+    if run is None:
+        return False
+    percentile = slo_percentile(slo)
+    estimate = run.latency.mean if percentile is None else run.latency.percentile(percentile)
+    return estimate is None or estimate <= slo.limit_ns
 
 
 def _most_over(latency_ns: Any, slo: Slo) -> bool:

@@ -1,9 +1,10 @@
 """The capacity search: grow the offered rate until a probe does not meet the SLO (the closed-loop rate, when known, is
 presumed not to), then bisect (geometrically) until the bracket is within the tolerance. Every probe is one
 measurement by a ``RunPoint`` (by default a fresh ``infermeter run`` process, as in a sweep; a cluster runner can
-stand in for it); an undecided probe is measured again for twice as long and twice as many requests, up to the
-longest probe time, and still undecided there it counts as not meeting. ``on_update`` sees the search after every
-probe (the CLI rewrites its exports then, so Ctrl-C keeps every finished probe)."""
+stand in for it); an undecided probe whose estimate is within the bound is measured again for twice as long and
+twice as many requests, up to the longest probe time; still undecided there, or undecided with its estimate over
+the bound (a longer run could only confirm that it does not meet), it counts as not meeting. ``on_update`` sees
+the search after every probe (the CLI rewrites its exports then, so Ctrl-C keeps every finished probe)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..results.capacity import MEETS, UNDECIDED, Capacity, Probe, verdict_of
+from ..results.capacity import MEETS, UNDECIDED, Capacity, Probe, could_meet, verdict_of
 from ..results.report import Report
 from . import sweep as sweeps
 from .sweep import Outcome, RunPoint
@@ -107,9 +108,10 @@ def search(capacity: Capacity, argv_base: list[str], plan: Plan, start_qps: floa
 
 
 def _probe(argv_base: list[str], plan: Plan, rate: float, capacity: Capacity, run_point: RunPoint) -> Probe | None:
-    """One rate, measured longer while undecided (twice the time and twice the requests: at a low rate the
-    request minimum, not the time, sets a probe's length, and queueing makes latencies dependent, so a
-    percentile's CI needs more requests than independent ones would); None when interrupted."""
+    """One rate, measured longer while undecided with its estimate within the bound (twice the time and twice the
+    requests: at a low rate the request minimum, not the time, sets a probe's length, and queueing makes
+    latencies dependent, so a percentile's CI needs more requests than independent ones would); None when
+    interrupted."""
     seconds, requests, attempts = plan.probe_s, plan.min_requests, 0
     while True:
         attempts += 1
@@ -119,7 +121,8 @@ def _probe(argv_base: list[str], plan: Plan, rate: float, capacity: Capacity, ru
         if outcome.error is not None or outcome.report is None:
             return Probe(rate, UNDECIDED, outcome.report, attempts, outcome.error or "no report")
         verdict = verdict_of(outcome.report, capacity.slo)
-        if verdict != UNDECIDED or seconds * 2 > plan.max_probe_s + 1e-9:
+        longer = verdict == UNDECIDED and could_meet(outcome.report, capacity.slo)
+        if not longer or seconds * 2 > plan.max_probe_s + 1e-9:
             return Probe(rate, verdict, outcome.report, attempts)
         seconds, requests = seconds * 2, requests * 2
 
