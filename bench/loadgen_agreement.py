@@ -42,9 +42,9 @@ def side(prepared: Prepared, cfg: Any) -> RunResult:
     return run
 
 
-def ci(interval: Any, scale: float = 1.0, digits: int = 1) -> str:
+def ci(interval: Any, scale: float = 1.0, digits: int = 1, estimate: float | None = None) -> str:
     if interval is None:
-        return "–"
+        return "–" if estimate is None else f"{estimate / scale:.{digits}f} (no CI)"
     low, high = interval.low / scale, interval.high / scale
     return f"{interval.estimate / scale:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
@@ -60,6 +60,7 @@ def find_peak(prepared: Prepared, engine: str, slots: int, start: float, bound_n
 
     from infermeter.scenarios import loadgen
 
+    folder.mkdir(parents=True, exist_ok=True)
     sessions = [prepared.compiled.create_session({k: v.array for k, v in prepared.ready.inputs.items()})
                 for _ in range(slots)]
     test = loadgen.settings(start, int(seconds * 1e9), 0, 0)
@@ -118,7 +119,8 @@ def main() -> None:
             agree.append(same)
             rows.append(f"| {pair + 1} ({' then '.join(order)}) | {ci(ours.throughput_interval)} | "
                         f"{ci(theirs.throughput_interval)} ({own.completed_qps:.1f} in its log) | "
-                        f"{ci(ours.latency.interval(99), 1e6, 2)} | {ci(theirs.latency.interval(99), 1e6, 2)} "
+                        f"{ci(ours.latency.interval(99), 1e6, 2, ours.latency.percentile(99))} | "
+                        f"{ci(theirs.latency.interval(99), 1e6, 2, theirs.latency.percentile(99))} "
                         f"({(own.p99_ns or 0) / 1e6:.2f} in its log) | {'yes' if same[0] else 'NO'} / "
                         f"{'yes' if same[1] else 'NO'} |")
             print(rows[-1], flush=True)
