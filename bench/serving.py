@@ -231,13 +231,18 @@ def _capacity_section(engine: str, seconds: float, folder: Path, pairs: int, tol
               f"{sum(p['attempts'] for p in data['probes'])} | {data['max_qps']} | "
               f"{data['max_qps_interval']} |" for name, data in (("first", first), ("second", second))), "",
             *(f"{name}: closed loop {data['estimate_qps']:.1f} QPS; probes "
-              + ", ".join(f"{p['offered_qps']:g} {p['verdict']}" + (f" ({p['attempts']} runs)" if p['attempts'] > 1
-                                                                   else "") for p in data["probes"]) + "."
+              + ", ".join(_probe_text(p) for p in data["probes"]) + "."
               for name, data in (("first", first), ("second", second)) if data.get("estimate_qps")), "",
             f"The second search's answer is {'inside' if inside else 'OUTSIDE'} the first one's interval. Replays of "
             f"the first answer ({first['max_qps']} QPS, `run --load-config`): p99 "
             f"{', '.join(f'{v:.1f}' for v in replays)} ms against the bound {bound_ms} ms "
             f"({sum(v <= bound_ms for v in replays)} of {len(replays)} meet it).", ""]
+
+
+def _probe_text(probe: dict[str, Any]) -> str:
+    runs = f" ({probe['attempts']} runs)" if probe["attempts"] > 1 else ""
+    again = " (confirmation)" if probe.get("confirmation") else ""
+    return f"{probe['offered_qps']:g} {probe['verdict']}{again}{runs}"
 
 
 if __name__ == "__main__":

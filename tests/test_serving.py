@@ -280,10 +280,18 @@ def test_capacity_of_one_5ms_slot_under_p99_6ms(tmp_path: Path, monkeypatch: pyt
     assert data["max_qps_interval"] == [200.0, 204.38] and data["converged"]
     capacity = Capacity.from_dict(data)
     # bisected below the closed-loop rate (200, presumed not met), then 200 itself, which meets: grown past it
+    # and once the bracket closed, its low end measured once more (--confirm 1, the default), meeting again
     assert [p.offered_qps for p in capacity.probes] == [100.0, 141.421, 168.179, 183.401, 191.521, 195.715,
-                                                        200.0, 400.0, 282.843, 237.842, 218.102, 208.855, 204.38]
-    assert capacity.max_qps == 200.0 and [p.verdict for p in capacity.probes].count("meets") == 7
-    assert "max QPS meeting p99 <= 6 ms: 200.0" in (tmp_path / "cap.md").read_text(encoding="utf-8")
+                                                        200.0, 400.0, 282.843, 237.842, 218.102, 208.855, 204.38,
+                                                        200.0]
+    assert [p.confirmation for p in capacity.probes] == [False] * 13 + [True]
+    assert capacity.max_qps == 200.0 and [p.verdict for p in capacity.probes].count("meets") == 8
+    assert data["confirm"] == 1 and data["max_qps_runs"] == 2
+    assert "max QPS meeting p99 <= 6 ms: 200.0, met in 2 of 2 runs (the capacity lies in [200.0, 204.4) QPS)" \
+        in (tmp_path / "cap.md").read_text(encoding="utf-8")
+    assert "meets (confirmation)" in (tmp_path / "cap.md").read_text(encoding="utf-8")
+    assert (tmp_path / "cap.csv").read_text(encoding="utf-8").splitlines()[0].startswith(
+        "offered_qps,achieved_qps,verdict,attempts,confirmation,")
     best = json.loads((tmp_path / "capacity-best.json").read_text(encoding="utf-8"))
     assert best["options"] == {"qps": "200"}
     capsys.readouterr()
@@ -291,6 +299,44 @@ def test_capacity_of_one_5ms_slot_under_p99_6ms(tmp_path: Path, monkeypatch: pyt
     assert cli.main(["run", "--load-config", str(tmp_path / "capacity-best.json"), "-q", "-x", str(replay)]) == 0
     replayed = load_report(replay).run
     assert replayed is not None and replayed.latency.percentile(99) == 5 * MS and replayed.offered_qps == 200.0
+
+
+def test_a_confirmation_that_fails_moves_the_answer_below_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The same search (call 1 is the closed-loop run), but the engine stalls 50 ms in the confirmation of 200 QPS:
+    # a 5 ms server has no slack there, so every request after the stall is late and the p99 misses. 200 is then
+    # the bracket's high end; [195.715, 200) is already within 3 %, so 195.715 is confirmed (met both times).
+    runner = inprocess(tmp_path / "probes")
+    calls = [0]
+
+    def stalling(argv: list[str], timeout_s: float | None) -> Outcome:
+        calls[0] += 1
+        return runner([*argv, "--fake-stall", "20:50ms", "--no-warmup"] if calls[0] == 15 else argv, timeout_s)
+
+    monkeypatch.setattr(sweep_runner, "run_point_subprocess", stalling)
+    out = tmp_path / "cap.json"
+    code = cli.main(["capacity", *FAKE, "-nireq", "1", "--arrival", "constant", "--slo", "p99<=6ms", "-t", "2",
+                     "-q", "-x", str(out), "--no-save-best"])
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert code == 0 and data["converged"] and data["max_qps"] == 195.715 and data["max_qps_runs"] == 2
+    assert data["max_qps_interval"] == [195.715, 200.0]
+    tail = [(p["offered_qps"], p["verdict"], p["confirmation"]) for p in data["probes"][12:]]
+    assert tail == [(204.38, "misses", False), (200.0, "misses", True), (195.715, "meets", True)]
+    # --confirm 0: the bracket alone decides, as before
+    code = cli.main(["capacity", *FAKE, "-nireq", "1", "--arrival", "constant", "--slo", "p99<=6ms", "-t", "2",
+                     "-q", "-x", str(out), "--no-save-best", "--confirm", "0"])
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert code == 0 and len(data["probes"]) == 13 and data["max_qps_runs"] == 1 and data["confirm"] == 0
+
+
+def test_bracket_keeps_every_outcome_so_a_failed_confirmation_moves_both_ends() -> None:
+    bracket = Bracket(100.0, 0.03)
+    for rate, met in ((100.0, True), (200.0, False), (150.0, True), (160.0, False)):
+        bracket.record(rate, met)
+    assert (bracket.low, bracket.high) == (150.0, 160.0) and bracket.to_confirm(2) == 150.0
+    bracket.record(150.0, False)  # the confirmation of 150 fails
+    assert (bracket.low, bracket.high) == (100.0, 150.0) and bracket.next_rate() == 122.474
+    bracket.record(122.474, True)
+    assert bracket.runs_met(122.474) == 1 and bracket.to_confirm(1) is None and bracket.to_confirm(2) == 122.474
 
 
 def test_capacity_interrupted_keeps_finished_probes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -341,6 +387,8 @@ def unsorted(tmp_path: Path) -> str:
     (("capacity", *FAKE), "--slo"),
     (("capacity", *FAKE, "--slo", "p99<=5ms", "--qps", "10"), "--qps"),
     (("capacity", *FAKE, "--slo", "p99<=5ms", "--tolerance", "0"), "--tolerance"),
+    (("capacity", *FAKE, "--slo", "p99<=5ms", "--confirm", "-1"), "--confirm"),
+    (("capacity", *FAKE, "--slo", "p99<=5ms", "--confirm", "two"), "--confirm"),
 ])
 def test_bad_input_is_one_line_naming_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                args: tuple[str, ...], flag: str) -> None:

@@ -3,6 +3,7 @@ meets the SLO, found by probing ``--scenario server`` runs (each a fresh process
 
 Every run option applies to each probe (``--arrival``, ``-nireq``, ``-e``, ...); ``-t`` is each probe's length
 (default 5 s, doubled while a probe is undecided with its estimate within the SLO, up to ``--max-probe-time``).
+Once the bracket closes, its low end is measured ``--confirm`` times more (default 1) and must meet every time.
 Exports (-x, --export-markdown, --export-csv, --html) are rewritten after every probe; the best rate's run config
 goes to --save-best PATH, else beside the first file export, and replays with
 ``infermeter run --load-config PATH``.
@@ -22,7 +23,8 @@ from .options import add_run_options
 if TYPE_CHECKING:
     from ..results.capacity import Capacity
 
-CAPACITY_VALUE_FLAGS = ("--slo", "--tolerance", "--start-qps", "--max-probe-time", "--max-probes", "--save-best",
+CAPACITY_VALUE_FLAGS = ("--slo", "--tolerance", "--start-qps", "--max-probe-time", "--max-probes", "--confirm",
+                        "--save-best",
                         "--point-timeout", "-x", "--export-json", "--export_path", "--export-markdown", "--export-csv",
                         "--export-csv-samples", "--html", "-t", "--time", "-niter", "--niter", "--number_iterations",
                         "-api", "--api", "--api_type", "-s", "--scenario", "--qps", "-m", "--model", "--path_to_model")
@@ -45,6 +47,8 @@ def add_capacity_parser(commands: Any) -> None:
     add("--start-qps", metavar="RATE", help="the first probe's rate (default: half a short closed-loop run's rate)")
     add("--max-probe-time", metavar="SECONDS", help="longest probe while undecided (default 4 × -t)")
     add("--max-probes", default="40", metavar="N", help="at most N probes (default 40)")
+    add("--confirm", default="1", metavar="N", help="once the bracket closes, measure its low end N times more; "
+        "the answer must meet every time, else the search goes on below it (default 1; 0: no confirmation)")
     add("--save-best", metavar="PATH", help=f"run config of the best rate (default: {DEFAULT_BEST_FILE} beside the "
         "first file export); replay with infermeter run --load-config PATH")
     add("--no-save-best", action="store_true", help="do not write the best rate's run config")
@@ -96,7 +100,7 @@ def capacity_command(args: argparse.Namespace, argv: list[str]) -> int:
     capacity = Capacity(model=model, slo=slo, tolerance=parse_fraction("--tolerance", args.tolerance),
                         arrival=args.arrival or "poisson", base_args=tuple(base),
                         probe_args=("-s", "server", "-t", f"{plan.probe_s:g}", "-niter", str(plan.min_requests)),
-                        command=("infermeter", *argv))
+                        command=("infermeter", *argv), confirm=plan.confirm)
     console = make_console(stderr=any(export.to_stdout for export in exports))
     files = [export for export in exports if not export.to_stdout]
     start = _start_rate(args, [model, *base], plan, console)
@@ -169,7 +173,8 @@ def _plan(args: argparse.Namespace, slo: Any, max_probes: int) -> Any:
     timeout = parse_duration("--point-timeout", args.point_timeout) / 1e9 if args.point_timeout else None
     if timeout == 0:
         raise UsageError("--point-timeout must be more than 0")
-    return Plan(probe_s, longest, max(needed, given), max_probes, timeout)
+    confirm = non_negative_int("--confirm", args.confirm)
+    return Plan(probe_s, longest, max(needed, given), max_probes, timeout, confirm)
 
 
 def _start_rate(args: argparse.Namespace, argv_base: list[str], plan: Any, console: Any) -> float | None:

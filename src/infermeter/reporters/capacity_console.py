@@ -18,7 +18,8 @@ def probe_line(capacity: Capacity, index: int) -> str:
     probe = capacity.probes[index]
     if probe.error is not None:
         return f"[{index + 1}] {format_rate(probe.offered_qps)} QPS: failed: {probe.error}"
-    return (f"[{index + 1}] {format_rate(probe.offered_qps)} QPS: {probe.verdict} · achieved "
+    again = " (confirmation)" if probe.confirmation else ""
+    return (f"[{index + 1}] {format_rate(probe.offered_qps)} QPS{again}: {probe.verdict} · achieved "
             f"{format_rate(probe.achieved_qps)} QPS · {capacity.slo.metric} {_slo_text(capacity, probe)} · "
             f"{_over_text(capacity, probe)}{probe.dropped} dropped"
             + (f" · {probe.attempts} runs" if probe.attempts > 1 else ""))
@@ -68,7 +69,9 @@ def answer_text(capacity: Capacity) -> str:
         return f"no offered rate tried met {capacity.slo.text()}"
     bracket = (f" (the capacity lies in [{format_rate(interval[0])}, {format_rate(interval[1])}) QPS)" if interval
                else " (no rate above it missed: the search stopped early)")
-    return f"max QPS meeting {capacity.slo.text()}: {format_rate(best)}{bracket}"
+    runs = capacity.max_qps_runs
+    times = f", met in {runs} of {runs} runs" if runs > 1 else ""
+    return f"max QPS meeting {capacity.slo.text()}: {format_rate(best)}{times}{bracket}"
 
 
 def render_capacity(capacity: Capacity, console: Console, quiet: bool = False) -> None:
@@ -86,7 +89,8 @@ def render_capacity(capacity: Capacity, console: Console, quiet: bool = False) -
         interval = slo_interval(probe.report, capacity.slo) if probe.report is not None else None
         ci = interval_text(interval.low, interval.high) if interval else "–"
         passes = probe.loadgen_passes(capacity.slo)
-        verdict = (probe.error and f"failed: {probe.error}") or probe.verdict + (" (knee)" if index == knee else "")
+        verdict = (probe.error and f"failed: {probe.error}") or probe.verdict + (
+            " (confirmation)" if probe.confirmation else "") + (" (knee)" if index == knee else "")
         table.add_row(format_rate(probe.offered_qps), format_rate(probe.achieved_qps),
                       format_duration(probe.latency_ns(50.0)), format_duration(probe.latency_ns(99.0)), ci,
                       f"{probe.dropped:,}", format_duration(probe.lateness_p99_ns),

@@ -14,7 +14,7 @@ from .html import FOOTER
 from .html_parts import Html, card, engine_facts, environment_facts, figure, page, section, table, tag
 from .tables import _csv, _table, cell, csv_value
 
-CSV_COLUMNS = ("offered_qps", "achieved_qps", "verdict", "attempts", "latency_p50_ns", "latency_p99_ns",
+CSV_COLUMNS = ("offered_qps", "achieved_qps", "verdict", "attempts", "confirmation", "latency_p50_ns", "latency_p99_ns",
                "slo_ci_low_ns", "slo_ci_high_ns", "dropped", "lateness_p99_ns", "goodput_qps",
                "loadgen_early_stopping_passes", "error")
 
@@ -24,7 +24,8 @@ def _rows(capacity: Capacity) -> list[list[Any]]:
     for index in capacity.by_rate():
         probe = capacity.probes[index]
         interval = slo_interval(probe.report, capacity.slo) if probe.report is not None else None
-        rows.append([probe.offered_qps, probe.achieved_qps, probe.verdict, probe.attempts, probe.latency_ns(50.0),
+        rows.append([probe.offered_qps, probe.achieved_qps, probe.verdict, probe.attempts, probe.confirmation,
+                     probe.latency_ns(50.0),
                      probe.latency_ns(99.0), interval.low if interval else None, interval.high if interval else None,
                      probe.dropped, probe.lateness_p99_ns, probe.goodput(capacity.slo),
                      probe.loadgen_passes(capacity.slo), probe.error])
@@ -43,11 +44,12 @@ def capacity_markdown(capacity: Capacity) -> str:
              ""]
     rows = []
     for row in _rows(capacity):
-        offered, achieved, verdict, _, p50, p99, low, high, dropped, late, goodput, passes, error = row
+        offered, achieved, verdict, _, confirming, p50, p99, low, high, dropped, late, goodput, passes, error = row
         ci = interval_text(low, high) if low is not None else "–"
         rows.append([format_rate(offered), format_rate(achieved), format_duration(p50), format_duration(p99),
                      ci, str(dropped), format_duration(late), format_rate(goodput),
-                     "–" if passes is None else "pass" if passes else "fail", cell(error or verdict)])
+                     "–" if passes is None else "pass" if passes else "fail",
+                     cell(error or verdict + (" (confirmation)" if confirming else ""))])
     lines += _table(("offered QPS", "achieved", "p50", "p99", f"{capacity.slo.metric} CI", "dropped",
                      "lateness p99", "goodput", "LoadGen ES", "verdict"), "rrrrrrrrll", rows)
     return "\n".join(lines) + "\n"
@@ -60,8 +62,9 @@ def capacity_html(capacity: Capacity) -> str:
              card("interval", f"[{format_rate(interval[0])}, {format_rate(interval[1])})" if interval else "–",
                   f"QPS; tolerance {capacity.tolerance:.0%}"),
              card("probes", str(len(capacity.probes)), f"{capacity.arrival} arrivals")]
-    rows = [[format_rate(r[0]), format_rate(r[1]), format_duration(r[4]), format_duration(r[5]),
-             f"{r[8]}", format_duration(r[9]), format_rate(r[10]), r[12] or r[2]] for r in _rows(capacity)]
+    rows = [[format_rate(r[0]), format_rate(r[1]), format_duration(r[5]), format_duration(r[6]),
+             f"{r[9]}", format_duration(r[10]), format_rate(r[11]), r[13] or r[2] + (" (confirmation)" if r[4] else "")]
+            for r in _rows(capacity)]
     parts = [Html('<div class="cards">' + "".join(cards) + "</div>"),
              tag("p", answer_text(capacity)),
              section("Latency against offered load", figure(capacity_figure(capacity, "c"), _caption(capacity))),

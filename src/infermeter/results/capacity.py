@@ -4,7 +4,8 @@ Each probe is one ``infermeter run --scenario server`` at an offered rate, decid
 percentile against the bound: **meets** (the whole CI within it), **misses** (the whole CI above it) or
 **undecided** (a longer run is asked for while the estimate is within the bound; still undecided at the longest,
 or with the estimate over the bound, it counts as not meeting). The
-answer is the highest rate that met, ``max_qps``; the lowest rate above it that did not meet closes
+answer is the highest rate that met, ``max_qps``, at every one of its runs (the search measures it ``confirm``
+times more once the bracket closes); the lowest rate that did not meet at one of its runs closes
 ``max_qps_interval``: the true capacity (under the schedule and engine settings used) lies between the two.
 Nothing here prints; the search itself is in ``runs.capacity``.
 """
@@ -107,6 +108,7 @@ class Probe:
     report: Report | None
     attempts: int = 1
     error: str | None = None
+    confirmation: bool = False  # a repeat of the bracket's low end once it had closed
 
     def latency_ns(self, p: float) -> float | None:
         run = self.report.run if self.report is not None else None
@@ -146,8 +148,9 @@ class Probe:
         interval = slo_interval(self.report, slo) if self.report is not None else None
         tested = verdict_interval(self.report, slo) if self.report is not None else None
         return {"offered_qps": self.offered_qps, "verdict": self.verdict, "attempts": self.attempts,
-                "error": self.error, "achieved_qps": self.achieved_qps, "latency_p50_ns": self.latency_ns(50.0),
-                "latency_p99_ns": self.latency_ns(99.0), "slo_interval_ns": interval.to_dict() if interval else None,
+                "confirmation": self.confirmation, "error": self.error, "achieved_qps": self.achieved_qps,
+                "latency_p50_ns": self.latency_ns(50.0), "latency_p99_ns": self.latency_ns(99.0),
+                "slo_interval_ns": interval.to_dict() if interval else None,
                 "verdict_interval_ns": tested.to_dict() if tested else None,
                 "requests_over_bound": over_bound(self.report, slo),
                 "dropped": self.dropped, "lateness_p99_ns": self.lateness_p99_ns, "goodput_qps": self.goodput(slo),
@@ -161,7 +164,8 @@ class Probe:
                    _verdict(from_data(str, data["verdict"], "probe.verdict")),
                    Report.from_dict(report) if report is not None else None,
                    from_data(int, data.get("attempts", 1), "probe.attempts"),
-                   from_data(str | None, data.get("error"), "probe.error"))
+                   from_data(str | None, data.get("error"), "probe.error"),
+                   from_data(bool, data.get("confirmation", False), "probe.confirmation"))
 
 
 def _verdict(text: str) -> str:
@@ -183,6 +187,7 @@ class Capacity:
     command: tuple[str, ...] | None = None
     interrupted: bool = False
     error: str | None = None
+    confirm: int = 0  # runs of the answer beyond the first that must meet too
 
     @property
     def partial(self) -> bool:
@@ -190,7 +195,7 @@ class Capacity:
 
     @property
     def max_qps(self) -> float | None:
-        """The highest offered rate that met the SLO below every rate that did not."""
+        """The highest offered rate that met the SLO below every rate that did not (at one of its runs or more)."""
         ceiling = self._lowest_failing()
         meeting = [p.offered_qps for p in self.probes if p.verdict == MEETS and p.offered_qps < ceiling]
         return max(meeting) if meeting else None
@@ -202,9 +207,17 @@ class Capacity:
         return (low, high) if low is not None and math.isfinite(high) else None
 
     @property
+    def max_qps_runs(self) -> int:
+        """How many times the answer was measured (it met every time)."""
+        best = self.max_qps
+        return sum(1 for p in self.probes if p.offered_qps == best and p.verdict == MEETS)
+
+    @property
     def converged(self) -> bool:
+        """The bracket within the tolerance and its low end met at 1 + ``confirm`` runs."""
         interval = self.max_qps_interval
-        return interval is not None and interval[1] / interval[0] - 1.0 <= self.tolerance + 1e-12
+        return (interval is not None and interval[1] / interval[0] - 1.0 <= self.tolerance + 1e-12
+                and self.max_qps_runs >= 1 + self.confirm)
 
     def _lowest_failing(self) -> float:
         failing = [p.offered_qps for p in self.probes if p.verdict != MEETS and p.report is not None]
@@ -234,6 +247,7 @@ class Capacity:
                 "slo": {"metric": self.slo.metric, "limit_ns": self.slo.limit_ns}, "tolerance": self.tolerance,
                 "arrival": self.arrival, "estimate_qps": self.estimate_qps, "max_qps": self.max_qps,
                 "max_qps_interval": list(interval) if interval else None, "converged": self.converged,
+                "confirm": self.confirm, "max_qps_runs": self.max_qps_runs,
                 "knee": self.knee(), "base_args": list(self.base_args), "probe_args": list(self.probe_args),
                 "probes": [probe.to_dict(self.slo) for probe in self.probes]}
 
@@ -254,7 +268,8 @@ class Capacity:
                    probe_args=from_data(tuple[str, ...], data.get("probe_args", []), "probe_args"),
                    command=from_data(tuple[str, ...] | None, data.get("command"), "command"),
                    interrupted=from_data(bool, data.get("interrupted", False), "interrupted"),
-                   error=from_data(str | None, data.get("error"), "error"))
+                   error=from_data(str | None, data.get("error"), "error"),
+                   confirm=from_data(int, data.get("confirm", 0), "confirm"))
 
     def run_config(self) -> dict[str, Any] | None:
         """The best probe as a config that ``infermeter run --load-config`` replays (None before one met)."""
