@@ -1,13 +1,16 @@
 """infermeter's open-loop generator against MLPerf LoadGen, driving one compiled model at one offered QPS.
 
 ResNet-18 is read and compiled once; then PAIRS interleaved pairs (infermeter first, then LoadGen first, ...),
-each side a Poisson run at 70 % of the model's closed-loop capacity with the same engine slots: achieved QPS
+each side a Poisson run at half the model's closed-loop capacity (``--load``) with the same engine slots: achieved QPS
 (with its 95 % CI) and p99 latency (with its distribution-free 95 % CI) from each side's per-request stamps, and
 LoadGen's own figures from its log. Agreement = the two CIs overlap. Then LoadGen's FindPeakPerformance (it
 doubles and bisects on single raw p99 values) beside `infermeter capacity`'s interval for the same SLO.
 Needs the loadgen extra. Run it alone, under `flock /tmp/infermeter-timing.lock`.
 
-    python bench/loadgen_agreement.py [--quick] [--pairs 3] [--seconds 10] [--engine onnxruntime]
+    python bench/loadgen_agreement.py [--quick] [--pairs 3] [--seconds 10] [--load 0.5] [--engine onnxruntime]
+
+At 70 % load on these VMs a p99 has no CI on 30-s sides (bursts of slow requests make the latencies too
+dependent for one), and a missing CI cannot show agreement: hence half load by default.
 """
 
 from __future__ import annotations
@@ -93,6 +96,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--engine", default="onnxruntime")
+    parser.add_argument("--load", type=float, default=0.5, help="offered rate as a share of the closed loop's")
     options = parser.parse_args()
     pairs, seconds = (1, 3.0) if options.quick else (options.pairs, options.seconds)
     engine = options.engine
@@ -102,7 +106,7 @@ def main() -> None:
     closed = measure(dataclasses.replace(prepared, config=build_config(
         "zoo:resnet18", engine=engine, api="async", nireq=slots, time=seconds)), NullObserver()).run
     assert closed is not None and closed.requests_per_second
-    rate = 0.7 * closed.requests_per_second
+    rate = options.load * closed.requests_per_second
     rows, agree = [], []
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
@@ -136,7 +140,7 @@ def main() -> None:
                           f"{len(cap['probes'])} | {cap_wall:.0f} |"]
     lines = ["# infermeter's open-loop generator against MLPerf LoadGen", "", f"Machine: {machine()}", "",
              f"ResNet-18 on {engine}, {slots} engine slot(s), compiled once; Poisson arrivals at {rate:.1f} QPS "
-             f"(70 % of the closed-loop {closed.requests_per_second:.1f} req/s), {seconds:g} s per side; "
+             f"({options.load:.0%} of the closed-loop {closed.requests_per_second:.1f} req/s), {seconds:g} s per side; "
              "estimates with 95 % CIs from each side's own per-request stamps.", "",
              "| pair | infermeter achieved QPS | LoadGen achieved QPS | infermeter p99 (ms) | LoadGen p99 (ms) | "
              "CIs overlap (QPS / p99) |", "|---|---|---|---|---|---|", *rows, "",
