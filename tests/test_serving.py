@@ -314,13 +314,17 @@ def test_a_confirmation_that_fails_moves_the_answer_below_it(tmp_path: Path, mon
 
     monkeypatch.setattr(sweep_runner, "run_point_subprocess", stalling)
     out = tmp_path / "cap.json"
+    markdown = tmp_path / "cap.md"
     code = cli.main(["capacity", *FAKE, "-nireq", "1", "--arrival", "constant", "--slo", "p99<=6ms", "-t", "2",
-                     "-q", "-x", str(out), "--no-save-best"])
+                     "-q", "-x", str(out), "--no-save-best", "--export-markdown", str(markdown)])
     data = json.loads(out.read_text(encoding="utf-8"))
     assert code == 0 and data["converged"] and data["max_qps"] == 195.715 and data["max_qps_runs"] == 2
     assert data["max_qps_interval"] == [195.715, 200.0]
     tail = [(p["offered_qps"], p["verdict"], p["confirmation"]) for p in data["probes"][12:]]
     assert tail == [(204.38, "misses", False), (200.0, "misses", True), (195.715, "meets", True)]
+    assert (data["confirmations_failed"], data["confirmations"]) == (1, 2)
+    assert "> 1 of 2 confirmation runs did not meet a rate that had met: the latency tail moved between runs by " \
+        "more than a run's CI, so a later search may land outside this interval" in markdown.read_text("utf-8")
     # --confirm 0: the bracket alone decides, as before
     code = cli.main(["capacity", *FAKE, "-nireq", "1", "--arrival", "constant", "--slo", "p99<=6ms", "-t", "2",
                      "-q", "-x", str(out), "--no-save-best", "--confirm", "0"])

@@ -74,6 +74,16 @@ def answer_text(capacity: Capacity) -> str:
     return f"max QPS meeting {capacity.slo.text()}: {format_rate(best)}{times}{bracket}"
 
 
+def drift_text(capacity: Capacity) -> str | None:
+    """A warning when a rate met once and then not on its confirmation: the answer is less repeatable than its
+    interval (which is the search's resolution) suggests."""
+    failed, runs = capacity.confirmations
+    if not failed:
+        return None
+    return (f"{failed} of {runs} confirmation runs did not meet a rate that had met: the latency tail moved "
+            "between runs by more than a run's CI, so a later search may land outside this interval")
+
+
 def render_capacity(capacity: Capacity, console: Console, quiet: bool = False) -> None:
     if quiet:
         console.print(answer_text(capacity), soft_wrap=True, highlight=False)
@@ -99,6 +109,9 @@ def render_capacity(capacity: Capacity, console: Console, quiet: bool = False) -
                       Text(verdict, style=_STYLE.get(probe.verdict, "")))
     console.print(table)
     console.print(Text(answer_text(capacity), style="bold" if capacity.max_qps is not None else "red"), soft_wrap=True)
+    drift = drift_text(capacity)
+    if drift is not None:
+        console.print(Text(drift, style="yellow"), soft_wrap=True)
     if knee is not None:
         console.print(f"knee: {format_rate(capacity.probes[knee].offered_qps)} QPS — past it latency climbs faster "
                       "than the load", highlight=False, soft_wrap=True)

@@ -9,7 +9,7 @@ from typing import Any
 from ..results.capacity import Capacity, slo_interval
 from ..units import format_duration, format_rate
 from . import plots
-from .capacity_console import answer_text, interval_text
+from .capacity_console import answer_text, drift_text, interval_text
 from .html import FOOTER
 from .html_parts import Html, card, engine_facts, environment_facts, figure, page, section, table, tag
 from .tables import _csv, _table, cell, csv_value
@@ -42,6 +42,9 @@ def capacity_markdown(capacity: Capacity) -> str:
     lines = [f"### infermeter capacity: {cell(capacity.model)} under {capacity.slo.text()}{state}", "",
              f"**{cell(answer_text(capacity))}** · {capacity.arrival} arrivals · tolerance {capacity.tolerance:.0%}",
              ""]
+    drift = drift_text(capacity)
+    if drift is not None:
+        lines += [f"> {cell(drift)}", ""]
     rows = []
     for row in _rows(capacity):
         offered, achieved, verdict, _, confirming, p50, p99, low, high, dropped, late, goodput, passes, error = row
@@ -67,6 +70,7 @@ def capacity_html(capacity: Capacity) -> str:
             for r in _rows(capacity)]
     parts = [Html('<div class="cards">' + "".join(cards) + "</div>"),
              tag("p", answer_text(capacity)),
+             *([tag("p", drift)] if (drift := drift_text(capacity)) is not None else []),
              section("Latency against offered load", figure(capacity_figure(capacity, "c"), _caption(capacity))),
              section("Probes (by offered rate)", table(["offered QPS", "achieved", "p50", "p99", "dropped",
                                                        "lateness p99", "goodput", "verdict"], rows,

@@ -213,6 +213,13 @@ class Capacity:
         return sum(1 for p in self.probes if p.offered_qps == best and p.verdict == MEETS)
 
     @property
+    def confirmations(self) -> tuple[int, int]:
+        """(confirmation runs that did not meet, confirmation runs): a failed one means a rate met once and then
+        not, i.e. the latency tail moved between runs by more than a run's CI."""
+        runs = [p for p in self.probes if p.confirmation and p.report is not None]
+        return sum(1 for p in runs if p.verdict != MEETS), len(runs)
+
+    @property
     def converged(self) -> bool:
         """The bracket within the tolerance and its low end met at 1 + ``confirm`` runs."""
         interval = self.max_qps_interval
@@ -248,6 +255,7 @@ class Capacity:
                 "arrival": self.arrival, "estimate_qps": self.estimate_qps, "max_qps": self.max_qps,
                 "max_qps_interval": list(interval) if interval else None, "converged": self.converged,
                 "confirm": self.confirm, "max_qps_runs": self.max_qps_runs,
+                "confirmations_failed": self.confirmations[0], "confirmations": self.confirmations[1],
                 "knee": self.knee(), "base_args": list(self.base_args), "probe_args": list(self.probe_args),
                 "probes": [probe.to_dict(self.slo) for probe in self.probes]}
 
